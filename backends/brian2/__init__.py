@@ -1,0 +1,1 @@
+"""Brian2 backend: the continuous-time reference."""

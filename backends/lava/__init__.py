@@ -1,0 +1,1 @@
+"""Lava backend: Loihi2SimCfg (float, fixed_pt) and Loihi2HwCfg."""

@@ -1,0 +1,256 @@
+"""The embedded numpy engine (mode ``numpy``, float64, level ``discrete``).
+
+Per step, for each population in the Program's update order:
+
+1. its input ``a_in`` is read from its ring buffer (slot ``t mod L``; filled
+   by projections with delay >= 1) plus, in ``timing="ideal"``, the
+   zero-delay projections from populations already updated this step;
+2. the neuron model advances (``neuroport.models.neurons``);
+3. its output (spikes, or the state for non-spiking models / graded input)
+   is pushed into the ring buffers of its targets at ``t + d``, touching only
+   the weight columns of the neurons that are non-zero (CSC gather).
+
+:class:`Engine` is shared with the fixed-point mode, which overrides the
+per-population and per-projection hooks.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
+from neuroport.errors import InputError
+
+#: Runs longer than this many neuron-steps show a progress bar on a terminal.
+PROGRESS_THRESHOLD = 5_000_000
+
+
+class _Delivery:
+    """One projection's synapses with one delay, as CSC arrays for column gathers."""
+
+    __slots__ = ("post", "delay", "indptr", "indices", "data", "matrix", "n_post", "proj")
+
+    def __init__(self, proj, delay: int, matrix: sp.spmatrix, dtype):
+        csc = sp.csc_matrix(matrix)
+        csc.sort_indices()
+        self.proj = proj
+        self.post = proj.post
+        self.delay = int(delay)
+        self.indptr = csc.indptr.astype(np.int64)
+        self.indices = csc.indices.astype(np.int64)
+        self.data = csc.data.astype(dtype)
+        self.matrix = csc
+        self.n_post = matrix.shape[0]
+
+    def gather(self, active: np.ndarray, values: np.ndarray | None) -> np.ndarray:
+        """``W[:, active] @ values`` (``values=None`` means all ones), shape ``(n_post,)``."""
+        starts = self.indptr[active]
+        lengths = self.indptr[active + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(self.n_post, dtype=self.data.dtype)
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        weights = self.data[offsets]
+        if values is not None:
+            weights = weights * np.repeat(values, lengths)
+        out = np.bincount(self.indices[offsets], weights=weights, minlength=self.n_post)
+        return out
+
+
+class Engine:
+    """Vectorised step loop over a Program. Subclass hooks: ``dtype``,
+    ``prepare_population``, ``step_population``, ``finish_delivery``."""
+
+    dtype = np.float64
+    mode = "numpy"
+
+    def __init__(self, program):
+        self.program = program
+        self.order = list(program.populations)
+        self.deliveries = {name: [] for name in self.order}  # by pre
+        self.zero_delay = {name: [] for name in self.order}  # by post (ideal timing)
+        ring_len = {name: 1 for name in self.order}
+        for proj in program.projections:
+            for delay, matrix in proj.by_delay():
+                d = _Delivery(proj, delay, matrix, self.delivery_dtype(proj))
+                if delay == 0:
+                    self.zero_delay[proj.post].append(d)
+                else:
+                    self.deliveries[proj.pre].append(d)
+                    ring_len[proj.post] = max(ring_len[proj.post], delay + 1)
+        self.ring_len = ring_len
+
+    # -- hooks -------------------------------------------------------------
+    def delivery_dtype(self, proj):
+        return np.float64
+
+    def prepare_population(self, pop):
+        from neuroport.models import neurons
+
+        model = neurons.get(pop.model)
+        return model, model.init_state(pop), model.prepare(pop)
+
+    def step_population(self, model, state, a_in, consts):
+        return model.step_float(state, a_in, consts)
+
+    def finish_delivery(self, delivery, contribution):
+        """Post-process one projection's summed input (fixed point shifts here)."""
+        return contribution
+
+    def output_values(self, pop, state, spikes):
+        """What the population sends on: spikes as 0/1, or ``v`` for non-spiking models."""
+        if spikes is not None:
+            return spikes
+        return state["v"] + pop.v_offset
+
+    def report_state(self, pop, state, var):
+        if var == "v":
+            return state["v"] + pop.v_offset
+        return state[var]
+
+    # -- loop --------------------------------------------------------------
+    def run(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
+        program = self.program
+        pops = program.populations
+        ring = {n: np.zeros((self.ring_len[n], pops[n].size), dtype=self.dtype) for n in self.order}
+        runtime = {}
+        for name in self.order:
+            pop = pops[name]
+            runtime[name] = None if pop.is_input else self.prepare_population(pop)
+        spike_steps = {n: [] for n in self.order}
+        spike_neurons = {n: [] for n in self.order}
+        recorded = {}
+        for pop_name, var in probes:
+            pop = pops[pop_name]
+            if pop.is_input:
+                if var not in ("v", "x", "value"):
+                    raise InputError(f"probe {pop_name}.{var}: an input population has only its value")
+            else:
+                state = runtime[pop_name][1]
+                if var not in state:
+                    raise InputError(
+                        f"probe {pop_name}.{var}: {pop.model} has states {', '.join(state)}"
+                    )
+            recorded[(pop_name, var)] = np.zeros((steps, pop.size), dtype=self.record_dtype(var))
+        outputs = {}
+        iterator = range(steps)
+        bar = _progress_bar(steps, program, progress, self.mode)
+        t0 = time.perf_counter()
+        for t in iterator:
+            for name in self.order:
+                pop = pops[name]
+                if pop.is_input:
+                    values = inputs[name][t]
+                    spikes = None
+                    out = values
+                    if (name, "v") in recorded:
+                        recorded[(name, "v")][t] = values
+                else:
+                    slot = ring[name][t % self.ring_len[name]]
+                    a_in = slot.copy()
+                    slot[:] = 0
+                    for d in self.zero_delay[name]:
+                        contribution = self._contribution(d, outputs[d.proj.pre])
+                        if contribution is not None:
+                            a_in += self.finish_delivery(d, contribution)
+                    model, state, consts = runtime[name]
+                    spikes = self.step_population(model, state, a_in, consts)
+                    out = self.output_values(pop, state, spikes)
+                    for (pname, var), arr in recorded.items():
+                        if pname == name:
+                            arr[t] = self.report_state(pop, state, var)
+                if spikes is not None:
+                    idx = np.flatnonzero(spikes)
+                    if idx.size:
+                        spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
+                        spike_neurons[name].append(idx)
+                elif pop.is_input:
+                    idx = np.flatnonzero(values)
+                    if idx.size and np.all(values[idx] == 1):
+                        spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
+                        spike_neurons[name].append(idx)
+                outputs[name] = out
+                for d in self.deliveries[name]:
+                    contribution = self._contribution(d, out)
+                    if contribution is not None:
+                        ring[d.post][(t + d.delay) % self.ring_len[d.post]] += self.finish_delivery(d, contribution)
+            if bar is not None:
+                bar.update(1)
+        wall = time.perf_counter() - t0
+        if bar is not None:
+            bar.close()
+        trains = {}
+        for name in self.order:
+            size = pops[name].size
+            st = np.concatenate(spike_steps[name]) if spike_steps[name] else np.zeros(0, np.int64)
+            nr = np.concatenate(spike_neurons[name]) if spike_neurons[name] else np.zeros(0, np.int64)
+            trains[name] = SpikeTrain(st, nr.astype(np.int64), size, steps)
+        states = {}
+        for (pop_name, var), arr in recorded.items():
+            states.setdefault(pop_name, {})[var] = arr
+        return trains, states, wall
+
+    def record_dtype(self, var):
+        return np.float64
+
+    def _contribution(self, d: _Delivery, out):
+        if out.dtype == bool:
+            active = np.flatnonzero(out)
+            if active.size == 0:
+                return None
+            return d.gather(active, None)
+        active = np.flatnonzero(out)
+        if active.size == 0:
+            return None
+        if active.size > 0.3 * out.size:
+            return d.matrix @ out
+        return d.gather(active, out[active])
+
+
+def _progress_bar(steps, program, progress, mode):
+    if progress is False:
+        return None
+    work = steps * max(1, program.n_neurons)
+    if progress is None and (not sys.stderr.isatty() or work < PROGRESS_THRESHOLD):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=steps, desc=f"{mode} run", unit="step", leave=False)
+
+
+class NumpyBackend(Backend):
+    """Float64 vectorised engine: the embedded default backend."""
+
+    name = "numpy"
+    level = "discrete"
+    engine_class = Engine
+
+    def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
+        from neuroport.errors import CompileError
+
+        if program.level != self.level:
+            raise CompileError(
+                f"backend {self.name!r} runs {self.level!r} Programs, got a {program.level!r} one; "
+                "use neuroport.run(...), which converts for you"
+            )
+        steps = _check_steps(steps)
+        ins = normalize_inputs(program, inputs, steps)
+        prb = all_probes(program, probes)
+        engine = self.engine_class(program)
+        trains, states, wall = engine.run(steps=steps, inputs=ins, probes=prb, progress=progress)
+        return Result(self.name, program.dt, steps, trains, states, {}, wall,
+                      {"level": program.level, **dict(program.options)})
+
+
+def _check_steps(steps) -> int:
+    try:
+        value = int(steps)
+    except (TypeError, ValueError):
+        raise InputError(f"steps: expected a positive integer, got {steps!r}") from None
+    if value != steps or value <= 0:
+        raise InputError(f"steps: expected a positive integer, got {steps!r}")
+    return value

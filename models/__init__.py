@@ -1,0 +1,1 @@
+"""Neuron, synapse and plasticity models (importable as ``neuroport.models``)."""

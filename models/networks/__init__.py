@@ -1,0 +1,1 @@
+"""Ready networks built with neuroport's public API."""

@@ -1,0 +1,91 @@
+"""``neuroport.run``: one call from a graph (or Program) to a Result on any backend."""
+
+from __future__ import annotations
+
+from neuroport.errors import CompileError
+
+
+def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, profile=None,
+            probes=(), hardware=None, strict=False):
+    """The Program of the level ``backend`` consumes, converting as needed.
+
+    ``network`` may be a :class:`neuroport.Network`, a ``nir.NIRGraph`` or a
+    :class:`~neuroport.program.Program` (float or fixed).
+    """
+    from neuroport.compile import compile as compile_graph
+    from neuroport.program import Program
+
+    if hasattr(network, "to_nir") and not isinstance(network, Program):
+        network = network.to_nir()
+    if isinstance(network, Program):
+        program = network
+        if any(v is not None for v in (dt, scheme, reset, timing, profile)):
+            raise CompileError("compile options (dt, scheme, reset, timing, profile) apply to graphs, "
+                               "not to an already compiled Program")
+    else:
+        program = compile_graph(network, dt=dt, scheme=scheme, reset=reset, timing=timing,
+                                profile=profile, probes=probes)
+    if program.timing not in backend.timings:
+        raise CompileError(
+            f"backend {backend.name!r} supports timing {', '.join(backend.timings)}, "
+            f"the Program was compiled with timing={program.timing!r}"
+        )
+    if backend.level == "fixed" and program.level == "discrete":
+        from neuroport.quantize import quantize
+
+        kwargs = {} if hardware is None else {"hardware": hardware}
+        program, _report = quantize(program, strict=strict, **kwargs)
+    elif backend.level in ("discrete", "nir") and program.level == "fixed":
+        raise CompileError(
+            f"backend {backend.name!r} needs the float Program; it was given a quantized one "
+            "(pass the graph or the Program from neuroport.compile)"
+        )
+    return program
+
+
+def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), dt=None,
+        scheme=None, reset=None, timing=None, profile=None, progress=None, seed: int = 0,
+        hardware=None, strict: bool = False):
+    """Run a network on a backend.
+
+    Parameters
+    ----------
+    network : Network, nir.NIRGraph or Program
+    backend : str
+        Mode name (``neuroport.backends.names()``): ``numpy``, ``numpy-fixed``,
+        ``lava``, ``lava-fixed``, ``loihi2``, ``brian2``.
+    steps : int
+        Number of time steps of ``dt``.
+    inputs : array (steps, n) or dict[str, array]
+        Per input node, one row per step (spikes as 0/1, or graded values).
+    probes : iterable of (population, variable)
+        States to record (``"v"``, ``"u"``).
+    dt, scheme, reset, timing, profile
+        Compile options (see :func:`neuroport.compile`); graphs only.
+    hardware : HardwareSpec, optional
+        For fixed-point backends (default ``LOIHI2``).
+    strict : bool
+        Raise instead of warn when quantization loses information.
+
+    Returns
+    -------
+    Result
+
+    Examples
+    --------
+    >>> import neuroport, numpy as np
+    >>> net = neuroport.Network()
+    >>> x = net.input(1)
+    >>> lif = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="lif")
+    >>> _ = net.connect(x, lif, weight=20.0)
+    >>> result = neuroport.run(net, steps=50, dt=1e-3, inputs=np.ones((50, 1)))
+    >>> result.spikes["lif"].count > 0
+    True
+    """
+    from neuroport import backends
+
+    be = backends.get(backend)
+    be.require_available()
+    program = prepare(network, be, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile,
+                      probes=probes, hardware=hardware, strict=strict)
+    return be.run(program, steps=steps, inputs=inputs, probes=probes, progress=progress, seed=seed)

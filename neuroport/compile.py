@@ -1,0 +1,332 @@
+"""``compile``: the single place where continuous time becomes discrete time.
+
+See ``docs/semantics.md`` for every formula with a worked example. In short,
+per population and step (``v`` shifted so that the reset value is 0):
+
+.. math::
+
+    u[t] = u[t-1] (1 - d_u) + a_{in}[t] + u_{bias}
+
+    v[t] = v[t-1] (1 - d_v) + u[t] + bias
+
+    s[t] = v[t] > v_{th}, \\quad v[t] \\leftarrow 0 \\text{ (or } v - v_{th}) \\text{ where } s[t]
+
+with ``d = dt / tau`` (``scheme="euler"``) or ``1 - exp(-dt / tau)``
+(``scheme="exact"``), and every input gain folded into the projection
+weights so that ``a_in = W @ out_pre``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import nir
+import numpy as np
+import scipy.sparse as sp
+
+from neuroport.errors import CompileError, GraphError, ParameterError
+from neuroport.program import Population, Program, Projection
+from neuroport.structure import analyse, register_population
+
+SCHEMES = ("euler", "exact")
+RESETS = ("zero", "subtract")
+TIMINGS = ("hardware", "ideal")
+
+#: Named import profiles: the conventions of the tools that wrote a graph.
+PROFILES: dict[str, dict[str, Any]] = {
+    "nir-paper": {"dt": 1e-4, "scheme": "euler", "reset": "zero", "timing": "ideal",
+                  "doc": "NIR paper reference: Euler, dt = 0.1 ms, reset to v_reset"},
+    "snntorch": {"dt": 1e-4, "scheme": "euler", "reset": "zero", "timing": "ideal",
+                 "doc": "snnTorch export_to_nir: tau = dt / (1 - beta) with dt = 1e-4 s"},
+    "norse": {"dt": 1e-3, "scheme": "euler", "reset": "zero", "timing": "ideal",
+              "doc": "Norse: forward Euler with dt = 1 ms"},
+    "lava-dl": {"dt": 1e-3, "scheme": "euler", "reset": "zero", "timing": "hardware",
+                "doc": "lava-dl netx export: 1 ms steps, one step of latency per layer"},
+}
+
+# The NIR primitives neuroport lowers to populations, with their model key.
+for _t, _m in ((nir.LIF, "lif"), (nir.CubaLIF, "cubalif"), (nir.IF, "if"), (nir.LI, "li"),
+               (nir.CubaLI, "cubali"), (nir.I, "integrator"), (nir.Threshold, "threshold")):
+    register_population(_t, _m)
+
+SPIKING_MODELS = {"lif", "cubalif", "if", "threshold"}
+
+
+def resolve_options(graph=None, *, dt=None, scheme=None, reset=None, timing=None, profile=None) -> dict:
+    """Combine explicit options, a named profile and what the graph recorded.
+
+    Precedence: explicit argument > profile > graph metadata > default
+    (``scheme="euler"``, ``reset="zero"``, ``timing="hardware"``). ``dt`` has
+    no default: a graph that does not record it needs ``dt=`` or ``profile=``.
+    """
+    recorded = {}
+    meta = getattr(graph, "metadata", None) or {}
+    for key in ("dt", "scheme", "reset", "timing"):
+        val = meta.get(f"neuroport.{key}", meta.get(key))
+        if val is not None:
+            recorded[key] = val.decode() if isinstance(val, bytes) else val
+    prof = {}
+    if profile is not None:
+        if profile not in PROFILES:
+            raise CompileError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+        prof = {k: v for k, v in PROFILES[profile].items() if k != "doc"}
+    explicit = {"dt": dt, "scheme": scheme, "reset": reset, "timing": timing}
+    opts = {"scheme": "euler", "reset": "zero", "timing": "hardware"}
+    for source in (recorded, prof, {k: v for k, v in explicit.items() if v is not None}):
+        opts.update(source)
+    if opts.get("dt") is None:
+        raise CompileError(
+            "no time step: the graph does not record dt. Give one of: compile(graph, dt=1e-3) "
+            f"(seconds), a profile (profile=...: {', '.join(PROFILES)}), or "
+            "--dt on the command line"
+        )
+    try:
+        opts["dt"] = float(opts["dt"])
+    except (TypeError, ValueError):
+        raise CompileError(f"dt: expected a number of seconds, got {opts['dt']!r}") from None
+    if not (opts["dt"] > 0 and math.isfinite(opts["dt"])):
+        raise CompileError(f"dt: must be a positive finite number of seconds, got {opts['dt']!r}")
+    for key, valid in (("scheme", SCHEMES), ("reset", RESETS), ("timing", TIMINGS)):
+        if opts[key] not in valid:
+            raise CompileError(f"{key}: expected one of {', '.join(valid)}, got {opts[key]!r}")
+    return opts
+
+
+def decay_fraction(node_name: str, field: str, tau, dt: float, scheme: str) -> np.ndarray:
+    """Fraction of the state lost per step for time constant ``tau`` (s).
+
+    Euler: ``dt / tau`` (refused when > 1); exact: ``1 - exp(-dt / tau)``.
+    """
+    tau = np.asarray(tau, dtype=np.float64).reshape(-1)
+    if np.any(~np.isfinite(tau)) or np.any(tau <= 0):
+        bad = tau[~np.isfinite(tau) | (tau <= 0)][0]
+        raise ParameterError(f"{node_name}.{field}: time constants must be positive and finite (s), got {bad}")
+    if scheme == "exact":
+        return -np.expm1(-dt / tau)
+    frac = dt / tau
+    if np.any(frac > 1.0):
+        raise ParameterError(
+            f"{node_name}.{field}: forward Euler needs dt <= tau, got dt = {dt} s and tau = {tau.min()} s "
+            f"(dt/tau = {frac.max():.3g}); use a smaller dt or scheme='exact'"
+        )
+    return frac
+
+
+def _param(name: str, node, field: str, size: int, default=None) -> np.ndarray:
+    value = getattr(node, field, None)
+    if value is None:
+        if default is None:
+            raise ParameterError(f"{name}.{field}: missing")
+        value = default
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    if arr.size == 1 and size != 1:
+        arr = np.full(size, arr[0])
+    if arr.size != size:
+        raise GraphError(f"{name}.{field}: expected {size} values (one per neuron), got shape {np.shape(value)}")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{name}.{field}: must be finite, got {arr[~np.isfinite(arr)][0]}")
+    return arr
+
+
+def _discretize(pn, opts) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Discrete parameters of one population.
+
+    Returns ``(params, input_gain, u_gain, v_offset, emits)``: ``input_gain``
+    multiplies the rows of incoming weights, ``u_gain`` the constant bias of
+    incoming paths (into ``u_bias`` when the model has a synapse, else ``bias``).
+    """
+    name, node, n, model = pn.name, pn.node, pn.size, pn.model
+    dt, scheme = opts["dt"], opts["scheme"]
+    zeros, ones = np.zeros(n), np.ones(n)
+    p = {"du": ones.copy(), "dv": ones.copy(), "bias": zeros.copy(), "u_bias": zeros.copy(),
+         "v_threshold": np.full(n, np.inf), "refractory": np.zeros(n, dtype=np.int64)}
+    v_offset = zeros.copy()
+    emits = "spikes" if model in SPIKING_MODELS else "state"
+    if model in ("lif", "li", "cubalif", "cubali"):
+        tau_field = "tau" if model in ("lif", "li") else "tau_mem"
+        p["dv"] = decay_fraction(name, tau_field, _param(name, node, tau_field, n), dt, scheme)
+        r = _param(name, node, "r", n)
+        v_leak = _param(name, node, "v_leak", n)
+        gain = p["dv"] * r
+        if model in ("cubalif", "cubali"):
+            p["du"] = decay_fraction(name, "tau_syn", _param(name, node, "tau_syn", n), dt, scheme)
+            gain = gain * p["du"] * _param(name, node, "w_in", n, default=1.0)
+        if model in ("lif", "cubalif"):
+            v_offset = _param(name, node, "v_reset", n, default=0.0)
+            p["v_threshold"] = _param(name, node, "v_threshold", n) - v_offset
+        p["bias"] = p["dv"] * (v_leak - v_offset)
+    elif model in ("if", "integrator"):
+        p["dv"] = zeros.copy()
+        gain = dt * _param(name, node, "r", n)
+        if model == "if":
+            v_offset = _param(name, node, "v_reset", n, default=0.0)
+            p["v_threshold"] = _param(name, node, "v_threshold", n) - v_offset
+    elif model == "threshold":
+        gain = ones.copy()
+        p["v_threshold"] = _param(name, node, "threshold", n)
+    else:
+        from neuroport.models import neurons
+
+        return neurons.discretize_extension(pn, opts)
+    return p, gain, gain, v_offset, emits
+
+
+def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset: str | None = None,
+            timing: str | None = None, profile: str | None = None,
+            probes: tuple = ()) -> Program:
+    """Compile a NIR graph into a discrete-time :class:`~neuroport.program.Program`.
+
+    Parameters
+    ----------
+    graph : nir.NIRGraph
+        Continuous-time network (time constants in seconds).
+    dt : float, optional
+        Time step in seconds. Required unless the graph records it or a
+        ``profile`` states it.
+    scheme : {"euler", "exact"}
+        Discretisation of the decays (default ``"euler"``).
+    reset : {"zero", "subtract"}
+        ``"zero"`` resets ``v`` to ``v_reset``; ``"subtract"`` subtracts the
+        threshold distance ``v_threshold - v_reset``.
+    timing : {"hardware", "ideal"}
+        ``"hardware"``: every projection takes >= 1 step (Lava, Loihi 2).
+        ``"ideal"``: feed-forward edges are instantaneous, recurrent edges
+        take one step (snnTorch, Norse).
+    profile : str, optional
+        Conventions of the exporting tool (``"snntorch"``, ``"norse"``,
+        ``"lava-dl"``, ``"nir-paper"``).
+    probes : tuple of (population, variable)
+        States to record by default.
+
+    Returns
+    -------
+    Program
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2)
+    >>> lif = net.population(3, neuroport.LIF(tau=0.01, v_threshold=1.0))
+    >>> _ = net.connect(x, lif, weight=0.5)
+    >>> program = neuroport.compile(net.to_nir(), dt=1e-3)
+    >>> program.populations[lif].params["dv"][0]
+    0.1
+    """
+    opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
+    structure = analyse(graph)
+    if not any(pn.model == "input" for pn in structure.populations.values()):
+        raise GraphError("the graph has no Input node; add nir.Input for the network's input")
+
+    pops, gains, u_gains = {}, {}, {}
+    for pn in structure.populations.values():
+        if pn.model == "input":
+            pops[pn.name] = Population(pn.name, pn.size, "input", {}, "state", np.zeros(pn.size), pn.shape)
+            continue
+        params, gain, u_gain, v_offset, emits = _discretize(pn, opts)
+        if opts["reset"] == "subtract" and not np.all(np.isfinite(params["v_threshold"])) \
+                and emits == "spikes":
+            raise ParameterError(f"{pn.name}: reset='subtract' needs a finite threshold")
+        pops[pn.name] = Population(pn.name, pn.size, pn.model, params, emits, v_offset, pn.shape,
+                                   {"reset": opts["reset"]})
+        gains[pn.name], u_gains[pn.name] = gain, u_gain
+
+    projections = []
+    for path in structure.paths:
+        post = pops[path.post]
+        if post.is_input:
+            raise GraphError(f"edge into input node {path.post!r} (from {path.pre!r}); inputs take no edges")
+        w = sp.diags(gains[path.post]) @ path.matrix
+        w = sp.csr_matrix(w)
+        w.sort_indices()
+        delays = _delay_steps(path, w, opts["dt"])
+        projections.append(Projection(path.name, path.pre, path.post, w, delays,
+                                      {"source_delay_s": path.delay}))
+        if np.any(path.bias):
+            params = dict(post.params)
+            target = "u_bias" if post.model in ("cubalif", "cubali") or "u_bias_target" in post.extra else "bias"
+            params[target] = params[target] + u_gains[path.post] * path.bias
+            pops[path.post] = post = Population(post.name, post.size, post.model, params, post.emits,
+                                                post.v_offset, post.shape, post.extra)
+
+    order, projections = _schedule(pops, projections, opts["timing"])
+    return Program(
+        populations={name: pops[name] for name in order},
+        projections=tuple(projections),
+        inputs=tuple(n for n in order if pops[n].is_input),
+        outputs=dict(structure.outputs),
+        probes=tuple(tuple(p) for p in probes),
+        options=dict(opts),
+        level="discrete",
+        graph=graph,
+    )
+
+
+def _delay_steps(path, w: sp.csr_matrix, dt: float) -> np.ndarray:
+    """Per-synapse delay in whole steps (aligned with ``w.data``)."""
+    if path.delay_axis == "scalar":
+        per = np.full(w.nnz, float(path.delay))
+    else:
+        vec = np.asarray(path.delay, dtype=np.float64)
+        rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
+        per = vec[rows] if path.delay_axis == "post" else vec[w.indices]
+    steps = per / dt
+    rounded = np.rint(steps)
+    if np.any(np.abs(steps - rounded) > 1e-6 * np.maximum(1.0, rounded)):
+        bad = per[np.argmax(np.abs(steps - rounded))]
+        raise ParameterError(
+            f"{path.name}: delay {bad} s is not a whole number of steps of dt = {dt} s; "
+            "neuroport supports whole-step delays only"
+        )
+    return rounded.astype(np.int64)
+
+
+def _schedule(pops: Mapping[str, Population], projections: list, timing: str):
+    """Update order and final delays.
+
+    ``hardware``: every delay gets +1 (a spike at ``t`` is seen at ``t + 1``).
+    ``ideal``: zero-delay edges that close a cycle (found by depth-first
+    search in graph order) get delay 1; the rest stay 0; populations are
+    ordered so that zero-delay sources update first.
+    """
+    names = list(pops)
+    if timing == "hardware":
+        projections = [Projection(p.name, p.pre, p.post, p.weights, p.delays + 1, p.extra)
+                       for p in projections]
+        return names, projections
+    zero = {n: [] for n in names}
+    for i, p in enumerate(projections):
+        if p.nnz and p.delays.min() == 0:
+            zero[p.pre].append((p.post, i))
+    state = {n: 0 for n in names}  # 0 new, 1 on stack, 2 done
+    back = set()
+    post_order = []
+
+    def visit(n):
+        stack = [(n, iter(zero[n]))]
+        state[n] = 1
+        while stack:
+            node, it = stack[-1]
+            for nxt, idx in it:
+                if state[nxt] == 1:
+                    back.add(idx)
+                elif state[nxt] == 0:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(zero[nxt])))
+                    break
+            else:
+                state[node] = 2
+                post_order.append(node)
+                stack.pop()
+
+    for n in names:
+        if state[n] == 0:
+            visit(n)
+    order = post_order[::-1]
+    fixed = []
+    for i, p in enumerate(projections):
+        if i in back:
+            p = Projection(p.name, p.pre, p.post, p.weights, np.maximum(p.delays, 1), {**p.extra, "recurrent": True})
+        fixed.append(p)
+    return order, fixed

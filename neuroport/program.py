@@ -1,0 +1,244 @@
+"""The compiled, backend-neutral, discrete-time Program.
+
+A :class:`Program` is what :func:`neuroport.compile` makes out of a NIR graph
+and what every discrete backend consumes. It holds
+
+* populations: groups of neurons with one model and per-neuron parameter
+  arrays (already discretised: decay fractions per step, thresholds shifted so
+  that the reset value is 0, biases per step);
+* projections: CSR weight matrices of shape ``(post.size, pre.size)`` with one
+  integer delay (in steps) per stored synapse;
+* inputs, outputs and default probes.
+
+Two levels exist:
+
+``level="discrete"`` (float64, made by :func:`neuroport.compile`)
+    Parameters per population (all arrays of shape ``(size,)``):
+
+    ``du``
+        Synaptic-current decay per step, in [0, 1]. ``1`` means the current
+        holds only this step's input (plain LIF).
+    ``dv``
+        Membrane decay per step, in [0, 1]. ``0`` for IF / integrators.
+    ``v_threshold``
+        Threshold relative to the reset value (``v_threshold - v_reset``);
+        ``inf`` for non-spiking models.
+    ``bias``
+        Added to ``v`` every step (leak level and constant input folded in).
+    ``u_bias``
+        Added to ``u`` every step (an Affine bias in front of a CubaLIF).
+    ``refractory``
+        Refractory period in whole steps (int).
+    Projection weights are in "membrane units per step": the synaptic input
+    ``a_in`` a population receives is ``sum_j W[i, j] * out_j``, every gain
+    (``r``, ``w_in``, ``dt / tau``) already folded in.
+
+``level="fixed"`` (int64, made by :func:`neuroport.quantize`)
+    Parameters per population follow Lava's ``PyLifModelBitAcc``: ``du`` and
+    ``dv`` in [0, 4095] (12-bit decay, Lava's +1 offset on ``du`` applied by
+    the engine), ``vth`` (17-bit mantissa, compared as ``vth << 6``),
+    ``bias_mant`` (13-bit signed), ``bias_exp`` (0..7), ``refractory``.
+    ``scale`` (float, per population) converts: ``v_int = v_float * scale``.
+    Projection ``weights`` hold the integer weight mantissas Lava is given,
+    plus ``weight_exp``, ``num_weight_bits`` and ``sign_mode``.
+
+Probed states are reported in the model's own units: ``v`` is the membrane
+potential (``v_internal + v_offset``), ``u`` the synaptic variable as the
+engine holds it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import scipy.sparse as sp
+
+from neuroport.errors import GraphError
+
+#: Compile options recorded in every Program and in files neuroport writes.
+OPTION_NAMES = ("dt", "scheme", "reset", "timing")
+
+
+@dataclass(frozen=True)
+class Population:
+    """A group of ``size`` neurons sharing one model.
+
+    Parameters
+    ----------
+    name : str
+        The NIR node name.
+    size : int
+        Number of neurons (the node's flattened shape).
+    model : str
+        Model key in :mod:`neuroport.models` (``"input"``, ``"lif"``,
+        ``"cubalif"``, ``"if"``, ``"li"``, ``"integrator"``, ``"threshold"``).
+    params : Mapping[str, numpy.ndarray]
+        Per-neuron discrete parameters, each of shape ``(size,)``.
+    emits : str
+        ``"spikes"`` (0/1 per step) or ``"state"`` (the value of ``v``, for
+        LI and integrators, and graded inputs).
+    v_offset : numpy.ndarray
+        Added to the internal ``v`` to report the model's membrane potential
+        (the reset value ``v_reset``), shape ``(size,)``.
+    shape : tuple of int
+        The node's original (unflattened) shape.
+    """
+
+    name: str
+    size: int
+    model: str
+    params: Mapping[str, np.ndarray] = field(default_factory=dict)
+    emits: str = "spikes"
+    v_offset: np.ndarray | None = None
+    shape: tuple = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_input(self) -> bool:
+        return self.model == "input"
+
+    def param(self, key: str, default: float = 0.0) -> np.ndarray:
+        """Parameter ``key`` as an array of shape ``(size,)`` (``default`` if absent)."""
+        value = self.params.get(key)
+        if value is None:
+            return np.full(self.size, default)
+        return np.broadcast_to(np.asarray(value), (self.size,))
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Synapses from population ``pre`` to population ``post``.
+
+    Parameters
+    ----------
+    name : str
+        Unique name (NIR edge path, e.g. ``"input->fc1->lif1"``).
+    pre, post : str
+        Population names.
+    weights : scipy.sparse.csr_matrix
+        Shape ``(post.size, pre.size)``. Stored entries are synapses (an
+        explicit zero weight is still a synapse).
+    delays : numpy.ndarray
+        Integer delay in steps per stored synapse, aligned with
+        ``weights.data`` (shape ``(nnz,)``). A spike emitted at step ``t``
+        is delivered at ``t + delay``. ``>= 1`` everywhere with
+        ``timing="hardware"``.
+    extra : Mapping
+        Level-specific fields (``weight_exp``, ``num_weight_bits``,
+        ``sign_mode`` in fixed Programs; plasticity later).
+    """
+
+    name: str
+    pre: str
+    post: str
+    weights: sp.csr_matrix
+    delays: np.ndarray
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.weights.nnz)
+
+    @property
+    def max_delay(self) -> int:
+        return int(self.delays.max()) if self.delays.size else 0
+
+    def by_delay(self):
+        """Split into ``[(delay, csr_matrix), ...]``, one matrix per distinct delay."""
+        if self.delays.size == 0:
+            return []
+        w = self.weights
+        uniq = np.unique(self.delays)
+        if uniq.size == 1:
+            return [(int(uniq[0]), w)]
+        rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
+        out = []
+        for d in uniq:
+            m = self.delays == d
+            sub = sp.csr_matrix((w.data[m], (rows[m], w.indices[m])), shape=w.shape)
+            out.append((int(d), sub))
+        return out
+
+
+@dataclass(frozen=True)
+class Program:
+    """A compiled network: populations in update order, projections, I/O.
+
+    Parameters
+    ----------
+    populations : dict[str, Population]
+        In update order (a topological order of the zero-delay edges).
+    projections : tuple of Projection
+    inputs : tuple of str
+        Names of the input populations (values supplied per step by the caller).
+    outputs : dict[str, str]
+        NIR Output node name -> population name that feeds it.
+    probes : tuple of (population, variable)
+        States recorded by default (``"v"``, ``"u"``); spikes are always kept.
+    options : dict
+        ``dt`` (s), ``scheme``, ``reset``, ``timing`` and, for fixed Programs,
+        the hardware name.
+    level : str
+        ``"discrete"`` (float64) or ``"fixed"`` (int64 per Lava's models).
+    graph : nir.NIRGraph or None
+        The source graph (continuous-time parameters, used by the Brian2
+        backend, which must not reuse the discrete coefficients).
+    """
+
+    populations: Mapping[str, Population]
+    projections: tuple
+    inputs: tuple
+    outputs: Mapping[str, str]
+    probes: tuple = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    level: str = "discrete"
+    graph: Any = None
+
+    @property
+    def dt(self) -> float:
+        return float(self.options["dt"])
+
+    @property
+    def timing(self) -> str:
+        return str(self.options.get("timing", "hardware"))
+
+    def population(self, name: str) -> Population:
+        try:
+            return self.populations[name]
+        except KeyError:
+            raise GraphError(
+                f"no population named {name!r}; populations: {', '.join(self.populations)}"
+            ) from None
+
+    def incoming(self, name: str):
+        return [p for p in self.projections if p.post == name]
+
+    def outgoing(self, name: str):
+        return [p for p in self.projections if p.pre == name]
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.size for p in self.populations.values() if not p.is_input)
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.nnz for p in self.projections)
+
+    def replace(self, **changes) -> "Program":
+        """A copy with ``changes`` applied (Programs are immutable)."""
+        return dataclasses.replace(self, **changes)
+
+    def summary(self) -> str:
+        """A short human-readable description (one line per population / projection)."""
+        lines = [f"Program level={self.level} " + " ".join(f"{k}={v}" for k, v in self.options.items())]
+        for pop in self.populations.values():
+            lines.append(f"  population {pop.name}: {pop.model} x{pop.size}")
+        for proj in self.projections:
+            lines.append(
+                f"  projection {proj.name}: {proj.pre} -> {proj.post}, {proj.nnz} synapses, "
+                f"delay {int(proj.delays.min()) if proj.nnz else 0}..{proj.max_delay}"
+            )
+        return "\n".join(lines)

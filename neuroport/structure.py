@@ -1,0 +1,328 @@
+"""Graph structure: which NIR nodes are neuron populations and how they connect.
+
+This module knows nothing about time steps. It walks a NIR graph, classifies
+every node as a *population* (Input and neuron nodes), a *transform* (Affine,
+Linear, Scale, Flatten, Delay, Identity) or an *output*, and composes each
+path of transforms between two populations into one weight matrix, one bias
+vector and one delay (in seconds). Both :func:`neuroport.compile` (discrete
+time) and the Brian2 backend (continuous time) build on this, so they agree
+on topology while discretising independently.
+
+Lowering handlers are registered per node class and looked up along the
+class's MRO (:func:`register_transform`, :func:`register_population`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import nir
+import numpy as np
+import scipy.sparse as sp
+
+from neuroport.errors import GraphError, ParameterError, UnsupportedNodeError
+
+# ---------------------------------------------------------------- registries
+_TRANSFORMS: dict[type, Callable] = {}
+_POPULATIONS: dict[type, str] = {}
+
+
+def register_transform(node_type: type):
+    """Decorator: ``fn(node) -> Transform`` for a linear / routing node type."""
+
+    def deco(fn):
+        _TRANSFORMS[node_type] = fn
+        return fn
+
+    return deco
+
+
+def register_population(node_type: type, model: str) -> None:
+    """Declare ``node_type`` a neuron population handled by model key ``model``."""
+    _POPULATIONS[node_type] = model
+
+
+def _lookup(table: dict, node):
+    for klass in type(node).__mro__:
+        if klass in table:
+            return table[klass]
+    return None
+
+
+def population_model(node) -> str | None:
+    """The model key for a population node, ``None`` for anything else."""
+    if isinstance(node, nir.Input):
+        return "input"
+    return _lookup(_POPULATIONS, node)
+
+
+def supported_types() -> list:
+    names = ["Input", "Output"] + [t.__name__ for t in _POPULATIONS] + [t.__name__ for t in _TRANSFORMS]
+    return sorted(set(names))
+
+
+# ---------------------------------------------------------------- transforms
+@dataclass
+class Transform:
+    """A linear map ``y = matrix @ x + bias`` plus an element-wise delay.
+
+    ``matrix`` is ``None`` for the identity; ``delay`` (seconds, shape of
+    ``y``) is ``None`` when there is none.
+    """
+
+    in_size: int
+    out_size: int
+    matrix: sp.spmatrix | None = None
+    bias: np.ndarray | None = None
+    delay: np.ndarray | None = None
+
+
+def _array(node_name: str, field_name: str, value) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{node_name}.{field_name}: must be finite, got {value!r}")
+    return arr
+
+
+@register_transform(nir.Affine)
+def _affine(node, name):
+    w = _array(name, "weight", node.weight)
+    if w.ndim != 2:
+        raise GraphError(f"{name}.weight: expected a 2-D matrix (out, in), got shape {w.shape}")
+    b = _array(name, "bias", node.bias).reshape(-1)
+    if b.size != w.shape[0]:
+        raise GraphError(f"{name}.bias: expected shape ({w.shape[0]},) to match weight {w.shape}, got {b.shape}")
+    return Transform(w.shape[1], w.shape[0], sp.csr_matrix(w), b, None)
+
+
+@register_transform(nir.Linear)
+def _linear(node, name):
+    w = _array(name, "weight", node.weight)
+    if w.ndim != 2:
+        raise GraphError(f"{name}.weight: expected a 2-D matrix (out, in), got shape {w.shape}")
+    return Transform(w.shape[1], w.shape[0], sp.csr_matrix(w), None, None)
+
+
+@register_transform(nir.Scale)
+def _scale(node, name):
+    s = _array(name, "scale", node.scale).reshape(-1)
+    return Transform(s.size, s.size, sp.diags(s).tocsr(), None, None)
+
+
+@register_transform(nir.Flatten)
+def _flatten(node, name):
+    shape = node.input_type.get("input") if node.input_type else None
+    size = int(np.prod(shape)) if shape is not None and np.size(shape) else -1
+    return Transform(size, size)
+
+
+if hasattr(nir, "Identity"):
+
+    @register_transform(nir.Identity)
+    def _identity(node, name):
+        shape = node.input_type.get("input") if isinstance(node.input_type, dict) else node.input_type
+        size = int(np.prod(shape)) if shape is not None else -1
+        return Transform(size, size)
+
+
+@register_transform(nir.Delay)
+def _delay(node, name):
+    d = _array(name, "delay", node.delay).reshape(-1)
+    if np.any(d < 0):
+        raise ParameterError(f"{name}.delay: must be >= 0 s, got min {d.min()}")
+    return Transform(d.size, d.size, None, None, d)
+
+
+# ---------------------------------------------------------------- structure
+@dataclass
+class PopulationNode:
+    name: str
+    node: object
+    model: str
+    size: int
+    shape: tuple
+
+
+@dataclass
+class Path:
+    """A composed path ``pre -> transforms... -> post``.
+
+    ``matrix`` has shape ``(post_size, pre_size)``; ``bias`` shape
+    ``(post_size,)`` (constant input); ``delay`` in seconds is a float, or an
+    array over ``post`` (``delay_axis="post"``) or ``pre`` (``"pre"``).
+    """
+
+    name: str
+    pre: str
+    post: str
+    matrix: sp.csr_matrix
+    bias: np.ndarray
+    delay: object = 0.0
+    delay_axis: str = "scalar"
+    through: list = field(default_factory=list)
+
+
+@dataclass
+class Structure:
+    populations: dict  # name -> PopulationNode, in graph order
+    paths: list
+    outputs: dict  # output node name -> population name
+
+
+def node_size(name: str, node) -> tuple[int, tuple]:
+    """Flattened size and shape of a population node's output."""
+    out = getattr(node, "output_type", None) or {}
+    shape = out.get("output") if isinstance(out, dict) else None
+    if shape is None:
+        raise GraphError(f"node {name!r} ({type(node).__name__}) has no output shape")
+    shape = tuple(int(s) for s in np.atleast_1d(shape))
+    return int(np.prod(shape)) if shape else 1, shape
+
+
+def inline_subgraphs(graph) -> tuple[dict, list]:
+    """Nodes and edges with nested NIRGraphs inlined as ``outer.inner`` names."""
+    nodes, edges = {}, []
+    sub_inputs, sub_outputs = {}, {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            inner_nodes, inner_edges = inline_subgraphs(node)
+            for n, v in inner_nodes.items():
+                nodes[f"{name}.{n}"] = v
+            edges.extend((f"{name}.{a}", f"{name}.{b}") for a, b in inner_edges)
+            sub_inputs[name] = [f"{name}.{n}" for n, v in inner_nodes.items() if isinstance(v, nir.Input)]
+            sub_outputs[name] = [f"{name}.{n}" for n, v in inner_nodes.items() if isinstance(v, nir.Output)]
+        else:
+            nodes[name] = node
+
+    def resolve(end: str, table: dict, role: str) -> str:
+        if end in table:
+            if len(table[end]) != 1:
+                raise GraphError(
+                    f"edge end {end!r} is a subgraph with {len(table[end])} {role} nodes; "
+                    f"name one explicitly, e.g. {end}.<{role}>"
+                )
+            return table[end][0]
+        return end
+
+    for a, b in graph.edges:
+        edges.append((resolve(a, sub_outputs, "output"), resolve(b, sub_inputs, "input")))
+    # inner Input/Output nodes of subgraphs become pass-through identities
+    return nodes, edges
+
+
+def analyse(graph) -> Structure:
+    """Classify nodes and compose the paths between populations.
+
+    Raises
+    ------
+    UnsupportedNodeError
+        For a node type with no handler (the message lists the supported ones).
+    GraphError
+        For edges naming missing nodes, or shapes that do not chain.
+    """
+    nodes, edges = inline_subgraphs(graph)
+    top_level_io = {n for n, v in graph.nodes.items() if isinstance(v, (nir.Input, nir.Output))}
+    succ: dict[str, list] = {n: [] for n in nodes}
+    for a, b in edges:
+        for end in (a, b):
+            if end not in nodes:
+                raise GraphError(f"edge ({a!r}, {b!r}) names node {end!r}, which is not in the graph")
+        succ[a].append(b)
+
+    populations, transforms, outputs_nodes = {}, {}, set()
+    for name, node in nodes.items():
+        is_io = isinstance(node, (nir.Input, nir.Output))
+        if is_io and name not in top_level_io:
+            transforms[name] = None  # subgraph port: identity
+            continue
+        if isinstance(node, nir.Output):
+            outputs_nodes.add(name)
+            continue
+        model = population_model(node)
+        if model is not None:
+            size, shape = node_size(name, node)
+            populations[name] = PopulationNode(name, node, model, size, shape)
+            continue
+        handler = _lookup(_TRANSFORMS, node)
+        if handler is None:
+            raise UnsupportedNodeError(
+                f"node {name!r} has type {type(node).__name__}, which neuroport cannot lower; "
+                f"supported: {', '.join(supported_types())}"
+            )
+        transforms[name] = handler(node, name)
+
+    paths, outputs = [], {}
+    for src in populations.values():
+        _walk(src, src.name, None, np.zeros(0), [], 0.0, "scalar", succ, populations, transforms,
+              outputs_nodes, paths, outputs, depth=0)
+    return Structure(populations, paths, outputs)
+
+
+def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, transforms,
+          outputs_nodes, paths, outputs, depth):
+    if depth > 10_000:
+        raise GraphError(f"a cycle of transforms without a neuron population passes through {at!r}")
+    cur_size = src.size if matrix is None else matrix.shape[0]
+    for nxt in succ[at]:
+        if nxt in populations:
+            post = populations[nxt]
+            m = sp.identity(src.size, format="csr") if matrix is None else matrix
+            if m.shape[0] != post.size:
+                raise GraphError(
+                    f"shape mismatch on the way {' -> '.join([src.name, *through, nxt])}: "
+                    f"{nxt!r} has {post.size} neurons but receives a vector of {m.shape[0]}"
+                )
+            b = bias if bias.size else np.zeros(post.size)
+            name = "->".join([src.name, *through, nxt])
+            paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, delay, delay_axis, list(through)))
+        elif nxt in outputs_nodes:
+            if matrix is not None or through:
+                raise GraphError(
+                    f"output {nxt!r} reads {src.name!r} through {through}; neuroport records "
+                    "outputs directly from a population (put a neuron node, e.g. LI, before the output)"
+                )
+            outputs[nxt] = src.name
+        else:
+            t = transforms[nxt]
+            m, b, d, axis = matrix, bias, delay, delay_axis
+            if t is not None:
+                if t.in_size not in (-1, cur_size):
+                    raise GraphError(
+                        f"shape mismatch at {nxt!r}: expects {t.in_size} inputs, receives {cur_size} "
+                        f"(from {' -> '.join([src.name, *through])})"
+                    )
+                if t.delay is not None:
+                    d, axis = _add_delay(nxt, t.delay, d, axis, m is None)
+                if t.matrix is not None:
+                    if axis == "post" and not _uniform(d):
+                        raise UnsupportedNodeError(
+                            f"{nxt!r}: a non-uniform Delay followed by a linear layer cannot be lowered "
+                            "to per-synapse delays; put the Delay right before the target population"
+                        )
+                    if axis == "post":
+                        d, axis = float(np.asarray(d).reshape(-1)[0]), "scalar"
+                    m = t.matrix if m is None else t.matrix @ m
+                    b = (t.matrix @ b if b.size else np.zeros(t.out_size))
+                if t.bias is not None:
+                    b = b + t.bias if b.size else t.bias.copy()
+            _walk(src, nxt, m, b, through + [nxt], d, axis, succ, populations, transforms,
+                  outputs_nodes, paths, outputs, depth + 1)
+
+
+def _uniform(d) -> bool:
+    arr = np.asarray(d).reshape(-1)
+    return arr.size == 0 or bool(np.all(arr == arr[0]))
+
+
+def _add_delay(name, vec, current, axis, at_source):
+    vec = np.asarray(vec, dtype=np.float64).reshape(-1)
+    if _uniform(vec):
+        extra = float(vec[0]) if vec.size else 0.0
+        if axis == "scalar":
+            return current + extra, "scalar"
+        return np.asarray(current) + extra, axis
+    if axis != "scalar" and not _uniform(current):
+        raise UnsupportedNodeError(f"{name!r}: two non-uniform Delay nodes on one path are not supported")
+    base = float(np.asarray(current).reshape(-1)[0]) if axis != "scalar" else float(current)
+    return base + vec, ("pre" if at_source else "post")

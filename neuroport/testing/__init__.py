@@ -1,0 +1,1 @@
+"""Testing kit: canonical seeded cases and a backend fixture."""
