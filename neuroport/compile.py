@@ -216,6 +216,7 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     """
     opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
     structure = analyse(graph)
+    probes = tuple(tuple(p) for p in probes) + _recorded_probes(graph)
     if not any(pn.model == "input" for pn in structure.populations.values()):
         raise GraphError("the graph has no Input node; add nir.Input for the network's input")
 
@@ -256,11 +257,24 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         projections=tuple(projections),
         inputs=tuple(n for n in order if pops[n].is_input),
         outputs=dict(structure.outputs),
-        probes=tuple(tuple(p) for p in probes),
+        probes=tuple(dict.fromkeys(probes)),
         options=dict(opts),
         level="discrete",
         graph=graph,
     )
+
+
+def _recorded_probes(graph) -> tuple:
+    import json
+
+    meta = getattr(graph, "metadata", None) or {}
+    raw = meta.get("neuroport.probes") if isinstance(meta, dict) else None
+    if not raw:
+        return ()
+    try:
+        return tuple(tuple(p) for p in json.loads(raw))
+    except (ValueError, TypeError):
+        raise GraphError(f"graph metadata 'neuroport.probes' is not valid JSON: {raw!r}") from None
 
 
 def _delay_steps(path, w: sp.csr_matrix, dt: float) -> np.ndarray:
@@ -301,7 +315,6 @@ def _schedule(pops: Mapping[str, Population], projections: list, timing: str):
             zero[p.pre].append((p.post, i))
     state = {n: 0 for n in names}  # 0 new, 1 on stack, 2 done
     back = set()
-    post_order = []
 
     def visit(n):
         stack = [(n, iter(zero[n]))]
@@ -317,13 +330,31 @@ def _schedule(pops: Mapping[str, Population], projections: list, timing: str):
                     break
             else:
                 state[node] = 2
-                post_order.append(node)
                 stack.pop()
 
     for n in names:
         if state[n] == 0:
             visit(n)
-    order = post_order[::-1]
+    # Kahn's algorithm on the remaining zero-delay DAG, ties broken by graph order
+    import heapq
+
+    index = {n: i for i, n in enumerate(names)}
+    indegree = {n: 0 for n in names}
+    for n in names:
+        for m, idx in zero[n]:
+            if idx not in back:
+                indegree[m] += 1
+    ready = [index[n] for n in names if indegree[n] == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        n = names[heapq.heappop(ready)]
+        order.append(n)
+        for m, idx in zero[n]:
+            if idx not in back:
+                indegree[m] -= 1
+                if indegree[m] == 0:
+                    heapq.heappush(ready, index[m])
     fixed = []
     for i, p in enumerate(projections):
         if i in back:

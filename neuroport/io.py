@@ -1,0 +1,264 @@
+"""Reading and writing ``.nir`` files, with guards around nir 1.0.8's defects.
+
+:func:`read` and :func:`write` wrap the ``nir`` package (HDF5 via h5py):
+
+* a truncated or non-HDF5 file, an unknown node type, or a node whose fields
+  do not fit its type raises :class:`~neuroport.errors.NIRFileError` naming
+  the file and the node, never a bare ``AssertionError``/``KeyError`` from
+  inside nir or h5py;
+* node order is restored (nir returns nodes alphabetically): neuroport
+  records its order in the graph metadata, and for other files orders nodes
+  from the inputs along the edges;
+* graphs are built with ``type_check=False`` at every nesting level (nir's
+  own flag does not reach nested graphs, and its shape inference is wrong
+  for non-square ``Conv2d`` kernels); neuroport checks shapes itself when it
+  compiles;
+* ``Identity`` nodes (which nir cannot write) are stored as ``Scale`` by
+  ones, marked in metadata and restored on read;
+* ``None`` in metadata (which nir cannot write) is refused with the key;
+* writes are atomic: the file is written beside the target and renamed, so
+  a failed write leaves the old file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import deque
+
+import h5py
+import nir
+import numpy as np
+from nir.ir.graph import Identity
+from nir.serialization import hdf2dict
+
+from neuroport.errors import GraphError, NIRFileError, NeuroportError
+from neuroport.nodes import EXTENSIONS, PREFIX
+
+ORDER_KEY = "neuroport.node_order"
+WAS_KEY = "neuroport.was"
+
+
+# ------------------------------------------------------------------ reading
+def read(path) -> nir.NIRGraph:
+    """Read a ``.nir`` file (plain NIR or with neuroport extension nodes).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    nir.NIRGraph
+        Nodes in the order they were written (or in input-to-output order).
+
+    Raises
+    ------
+    NIRFileError
+        Missing, truncated or malformed file; unknown node type.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise NIRFileError(f"{path}: no such file")
+    try:
+        with h5py.File(path, "r") as f:
+            if "node" not in f:
+                raise NIRFileError(f"{path}: not a NIR file (no 'node' group; keys: {list(f.keys())})")
+            data = hdf2dict(f["node"])
+    except NeuroportError:
+        raise
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise NIRFileError(f"{path}: cannot be read as a NIR (HDF5) file, it may be truncated or "
+                           f"corrupt ({type(exc).__name__}: {exc})") from exc
+    try:
+        return _node_from_dict(data, path, "")
+    except NeuroportError:
+        raise
+    except Exception as exc:  # nir raises AssertionError/TypeError/KeyError on malformed nodes
+        raise NIRFileError(f"{path}: malformed graph ({type(exc).__name__}: {exc})") from exc
+
+
+def _node_from_dict(d: dict, path: str, where: str):
+    kind = d.get("type")
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    label = where or "<root>"
+    if kind is None:
+        raise NIRFileError(f"{path}: node {label} has no 'type'")
+    if kind == "NIRGraph":
+        if "nodes" not in d or "edges" not in d:
+            raise NIRFileError(f"{path}: graph {label} lacks 'nodes' or 'edges'")
+        nodes = {str(k): _node_from_dict(v, path, f"{where}.{k}".lstrip(".")) for k, v in d["nodes"].items()}
+        edges = [(_str(a), _str(b)) for a, b in np.asarray(d["edges"]).reshape(-1, 2)] if len(d["edges"]) else []
+        metadata = _clean_metadata(d.get("metadata", {}))
+        nodes = _restore_order(nodes, edges, metadata)
+        for a, b in edges:
+            for end in (a, b):
+                if end.split(".")[0] not in nodes:
+                    raise NIRFileError(f"{path}: graph {label} has an edge to unknown node {end!r}")
+        return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
+    try:
+        if kind.startswith(PREFIX):
+            cls = EXTENSIONS.get(kind)
+            if cls is None:
+                raise NIRFileError(
+                    f"{path}: node {label} has type {kind!r}, an extension this neuroport version does not "
+                    f"know; known extensions: {', '.join(sorted(EXTENSIONS)) or 'none'}"
+                )
+            node = cls.from_dict(_node_fields(d))
+        else:
+            cls = getattr(nir, kind, None)
+            if not (isinstance(cls, type) and issubclass(cls, nir.NIRNode)):
+                raise NIRFileError(
+                    f"{path}: node {label} has unknown type {kind!r}; NIR types and neuroport extensions "
+                    f"({', '.join(sorted(EXTENSIONS))}) are supported"
+                )
+            node = nir.dict2NIRNode(_node_fields(d))
+    except NeuroportError:
+        raise
+    except Exception as exc:
+        raise NIRFileError(f"{path}: node {label} ({kind}) is malformed: {type(exc).__name__}: {exc}") from exc
+    meta = getattr(node, "metadata", None) or {}
+    if meta.get(WAS_KEY) == "Identity" and isinstance(node, nir.Scale):
+        meta = {k: v for k, v in meta.items() if k != WAS_KEY}
+        node = Identity(input_type={"input": np.array(np.shape(node.scale))}, metadata=meta)
+    return node
+
+
+def _node_fields(d: dict) -> dict:
+    out = {}
+    for k, v in d.items():
+        if k == "metadata":
+            out[k] = _clean_metadata(v)
+        else:
+            out[k] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _clean_metadata(meta) -> dict:
+    out = {}
+    for k, v in (meta or {}).items():
+        if isinstance(v, bytes):
+            v = v.decode()
+        elif isinstance(v, dict):
+            v = _clean_metadata(v)
+        out[k] = v
+    return out
+
+
+def _str(x) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def _restore_order(nodes: dict, edges: list, metadata: dict) -> dict:
+    recorded = metadata.get(ORDER_KEY)
+    if isinstance(recorded, str):
+        try:
+            order = json.loads(recorded)
+        except ValueError:
+            order = None
+        if isinstance(order, list) and sorted(order) == sorted(nodes):
+            del metadata[ORDER_KEY]
+            return {k: nodes[k] for k in order}
+    # not written by neuroport: breadth-first from the inputs, then the rest
+    succ = {k: [] for k in nodes}
+    for a, b in edges:
+        a0, b0 = a.split(".")[0], b.split(".")[0]
+        if a0 in succ:
+            succ[a0].append(b0)
+    seen, order = set(), []
+    queue = deque(k for k, v in nodes.items() if isinstance(v, nir.Input))
+    while queue:
+        k = queue.popleft()
+        if k in seen or k not in nodes:
+            continue
+        seen.add(k)
+        order.append(k)
+        queue.extend(succ[k])
+    order += [k for k in nodes if k not in seen]
+    return {k: nodes[k] for k in order}
+
+
+# ------------------------------------------------------------------ writing
+def write(path, graph, *, options: dict | None = None) -> None:
+    """Write ``graph`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    graph : nir.NIRGraph or neuroport.Network
+    options : dict, optional
+        Compile options to record in the file's metadata (``dt`` in s,
+        ``scheme``, ``reset``, ``timing``); stored as ``neuroport.dt`` etc.
+
+    Raises
+    ------
+    NIRFileError
+        When the graph cannot be written; the old file (if any) is untouched.
+    """
+    if hasattr(graph, "to_nir"):
+        graph = graph.to_nir()
+    if not isinstance(graph, nir.NIRGraph):
+        raise GraphError(f"write: expected a nir.NIRGraph or neuroport.Network, got {type(graph).__name__}")
+    prepared = prepare_for_write(graph, options=options)
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise NIRFileError(f"{path}: directory {directory} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=".neuroport-", suffix=".nir.tmp", dir=directory)
+    os.close(fd)
+    try:
+        nir.write(tmp, prepared)
+        os.replace(tmp, path)
+    except NeuroportError:
+        _remove(tmp)
+        raise
+    except Exception as exc:
+        _remove(tmp)
+        raise NIRFileError(f"{path}: could not write the graph ({type(exc).__name__}: {exc}); "
+                           "any existing file was left unchanged") from exc
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
+    """A copy of ``graph`` that nir 1.0.8 can write (see module docstring)."""
+    nodes = {}
+    for name, node in graph.nodes.items():
+        label = f"{where}.{name}".lstrip(".")
+        _check_metadata(getattr(node, "metadata", None) or {}, label)
+        if isinstance(node, nir.NIRGraph):
+            node = prepare_for_write(node, where=label)
+        elif isinstance(node, Identity):
+            shape = node.input_type.get("input") if isinstance(node.input_type, dict) else node.input_type
+            meta = dict(node.metadata or {})
+            meta[WAS_KEY] = "Identity"
+            node = nir.Scale(scale=np.ones(tuple(int(s) for s in np.atleast_1d(shape))), metadata=meta)
+        nodes[name] = node
+    metadata = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
+    _check_metadata(metadata, where or "graph")
+    metadata[ORDER_KEY] = json.dumps(list(graph.nodes))
+    if options:
+        for key in ("dt", "scheme", "reset", "timing"):
+            if options.get(key) is not None:
+                metadata[f"neuroport.{key}"] = options[key]
+    from neuroport import __version__
+
+    metadata.setdefault("neuroport.version", __version__)
+    return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=metadata, type_check=False)
+
+
+def _check_metadata(meta: dict, label: str) -> None:
+    for key, value in meta.items():
+        if value is None:
+            raise NIRFileError(
+                f"{label}: metadata[{key!r}] is None, which NIR files cannot store; "
+                "remove the key or store a string such as 'none'"
+            )
+        if isinstance(value, dict):
+            _check_metadata(value, f"{label}.metadata[{key!r}]")

@@ -1,0 +1,234 @@
+"""The builder API: ``neuroport.Network``.
+
+A Network is a NIR graph under construction: every call adds NIR nodes and
+edges, :meth:`Network.to_nir` returns the graph, :meth:`Network.from_nir`
+wraps an existing one. Units are SI: time (``tau``, ``delay``) in seconds,
+voltages in whatever unit the model specs use consistently.
+
+Example
+-------
+>>> import neuroport
+>>> net = neuroport.Network()
+>>> x = net.input(100, name="x")
+>>> exc = net.population(80, neuroport.LIF(tau=0.02, v_threshold=1.0), name="exc")
+>>> _ = net.connect(x, exc, weight=0.2, p=0.1, seed=1)
+>>> _ = net.connect(exc, exc, weight=0.05, p=0.1, delay=2e-3, seed=2)
+>>> net.probe(exc, "v")
+>>> graph = net.to_nir()
+>>> sorted(graph.nodes)[:2]
+['exc', 'exc->exc']
+"""
+
+from __future__ import annotations
+
+import json
+
+import nir
+import numpy as np
+import scipy.sparse as sp
+
+from neuroport.errors import GraphError, ParameterError
+from neuroport.nodes import SparseLinear
+from neuroport.structure import node_size, population_model
+
+#: Projections with more entries than this, and sparse enough, are stored as
+#: ``neuroport.SparseLinear`` instead of NIR's dense ``Linear``.
+DENSE_LIMIT = 1 << 20
+PROBES_KEY = "neuroport.probes"
+
+
+class Network:
+    """A spiking network built step by step, stored as NIR nodes and edges."""
+
+    def __init__(self, metadata: dict | None = None):
+        self.nodes: dict = {}
+        self.edges: list = []
+        self.probes: list = []
+        self.metadata: dict = dict(metadata or {})
+
+    # ------------------------------------------------------------ building
+    def _name(self, base: str) -> str:
+        if base not in self.nodes:
+            return base
+        i = 2
+        while f"{base}_{i}" in self.nodes:
+            i += 1
+        return f"{base}_{i}"
+
+    def _require(self, name: str) -> None:
+        if name not in self.nodes:
+            raise GraphError(f"no node named {name!r}; nodes: {', '.join(self.nodes)}")
+
+    def size(self, name: str) -> int:
+        """Number of neurons (or input channels) of node ``name``."""
+        self._require(name)
+        return node_size(name, self.nodes[name])[0]
+
+    def input(self, n: int, *, name: str | None = None) -> str:
+        """Add an input of ``n`` channels (spikes 0/1 or graded values per step)."""
+        n = _positive_int("input size n", n)
+        key = name or self._name("input")
+        if key in self.nodes:
+            raise GraphError(f"a node named {key!r} exists already")
+        self.nodes[key] = nir.Input(input_type={"input": np.array([n])})
+        return key
+
+    def population(self, n: int, model, *, name: str | None = None) -> str:
+        """Add ``n`` neurons of ``model`` (a spec such as ``neuroport.LIF(...)``); returns the name."""
+        n = _positive_int("population size n", n)
+        if not hasattr(model, "to_nir"):
+            raise GraphError(f"model: expected a neuron spec such as neuroport.LIF(...), got {type(model).__name__}")
+        key = name or self._name(type(model).__name__.lower())
+        if key in self.nodes:
+            raise GraphError(f"a node named {key!r} exists already")
+        self.nodes[key] = model.to_nir(n)
+        return key
+
+    def connect(self, pre: str, post: str, *, weight=1.0, p: float | None = None, delay=0.0,
+                seed: int | None = None, allow_self: bool = True, name: str | None = None) -> str:
+        """Connect population (or input) ``pre`` to population ``post``.
+
+        Parameters
+        ----------
+        weight : float, array (post, pre) or scipy.sparse matrix
+            A scalar with ``p=None`` connects all to all; with ``p`` each
+            synapse exists with probability ``p`` (seeded by ``seed``).
+        p : float in (0, 1], optional
+            Connection probability for a scalar weight.
+        delay : float or array (post,), s
+            Transmission delay in seconds (whole multiples of dt at compile).
+        allow_self : bool
+            With ``pre == post`` and ``p``, whether a neuron may connect to itself.
+        name : str, optional
+            Name of the weight node (default ``"pre->post"``).
+
+        Returns
+        -------
+        str
+            The name of the weight node.
+        """
+        self._require(pre)
+        self._require(post)
+        if population_model(self.nodes[post]) in (None, "input"):
+            raise GraphError(f"connect: target {post!r} must be a neuron population, "
+                             f"it is a {type(self.nodes[post]).__name__}")
+        n_pre, n_post = self.size(pre), self.size(post)
+        matrix = _weight_matrix(weight, p, n_post, n_pre, seed, allow_self or pre != post)
+        key = name or self._name(f"{pre}->{post}")
+        if sp.issparse(matrix) and (matrix.shape[0] * matrix.shape[1] > DENSE_LIMIT
+                                    and matrix.nnz < 0.25 * matrix.shape[0] * matrix.shape[1]):
+            self.nodes[key] = SparseLinear.from_matrix(matrix)
+        else:
+            dense = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
+            self.nodes[key] = nir.Linear(weight=dense)
+        last = key
+        d = np.asarray(delay, dtype=np.float64)
+        if not np.all(np.isfinite(d)) or np.any(d < 0):
+            raise ParameterError(f"connect {pre}->{post}: delay must be >= 0 s, got {delay!r}")
+        if np.any(d > 0):
+            dkey = self._name(f"{key}.delay")
+            vec = np.full(n_post, float(d)) if d.ndim == 0 else d.reshape(-1)
+            if vec.size != n_post:
+                raise GraphError(f"connect {pre}->{post}: delay needs a scalar or {n_post} values, got {d.shape}")
+            self.nodes[dkey] = nir.Delay(delay=vec)
+            self.edges.append((key, dkey))
+            last = dkey
+        self.edges.append((pre, key))
+        self.edges.append((last, post))
+        return key
+
+    def output(self, pop: str, *, name: str | None = None) -> str:
+        """Mark population ``pop`` as a network output (adds a NIR ``Output`` node)."""
+        self._require(pop)
+        key = name or self._name(f"{pop}.out")
+        self.nodes[key] = nir.Output(output_type={"output": np.array([self.size(pop)])})
+        self.edges.append((pop, key))
+        return key
+
+    def probe(self, pop: str, variable: str = "v") -> None:
+        """Record ``variable`` (``"v"`` membrane, ``"u"`` synaptic) of ``pop`` on every run."""
+        self._require(pop)
+        if (pop, variable) not in self.probes:
+            self.probes.append((pop, variable))
+
+    # ------------------------------------------------------------ conversion
+    def to_nir(self) -> nir.NIRGraph:
+        """The NIR graph (nodes in insertion order); probes are kept in metadata."""
+        meta = dict(self.metadata)
+        if self.probes:
+            meta[PROBES_KEY] = json.dumps(self.probes)
+        return nir.NIRGraph(nodes=dict(self.nodes), edges=list(self.edges), metadata=meta, type_check=False)
+
+    @classmethod
+    def from_nir(cls, graph) -> "Network":
+        """Wrap a NIR graph (e.g. from :func:`neuroport.read`) to inspect or extend it."""
+        if not isinstance(graph, nir.NIRGraph):
+            raise GraphError(f"from_nir: expected a nir.NIRGraph, got {type(graph).__name__}")
+        meta = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
+        probes = meta.pop(PROBES_KEY, None)
+        net = cls(metadata=meta)
+        net.nodes = dict(graph.nodes)
+        net.edges = [tuple(e) for e in graph.edges]
+        if probes:
+            net.probes = [tuple(p) for p in json.loads(probes)]
+        return net
+
+    def populations(self) -> list:
+        """Names of the neuron populations and inputs, in order."""
+        return [k for k, v in self.nodes.items() if population_model(v) is not None]
+
+    def compile(self, **options):
+        """Shortcut for ``neuroport.compile(self.to_nir(), probes=self.probes, **options)``."""
+        from neuroport.compile import compile as compile_graph
+
+        return compile_graph(self.to_nir(), probes=tuple(self.probes), **options)
+
+
+def _positive_int(label: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ParameterError(f"{label}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def _weight_matrix(weight, p, n_post, n_pre, seed, allow_self):
+    if sp.issparse(weight):
+        m = sp.csr_matrix(weight, dtype=np.float64)
+        if m.shape != (n_post, n_pre):
+            raise GraphError(f"weight: expected shape (post, pre) = ({n_post}, {n_pre}), got {m.shape}")
+        if not np.all(np.isfinite(m.data)):
+            raise ParameterError("weight: contains NaN or infinite values")
+        return m
+    w = np.asarray(weight, dtype=np.float64)
+    if not np.all(np.isfinite(w)):
+        raise ParameterError("weight: contains NaN or infinite values")
+    if w.ndim == 2:
+        if w.shape != (n_post, n_pre):
+            raise GraphError(f"weight: expected shape (post, pre) = ({n_post}, {n_pre}), got {w.shape}")
+        if p is not None:
+            raise GraphError("weight: p applies to scalar weights only")
+        return w
+    if w.ndim != 0:
+        raise GraphError(f"weight: expected a scalar, a (post, pre) matrix or a sparse matrix, got shape {w.shape}")
+    if p is None:
+        full = np.full((n_post, n_pre), float(w))
+        if not allow_self:
+            np.fill_diagonal(full, 0.0)
+        return full
+    if not (0 < p <= 1):
+        raise ParameterError(f"p: connection probability must be in (0, 1], got {p}")
+    rng = np.random.default_rng(seed)
+    # sample per row, so memory stays O(nnz) for large sparse networks
+    counts = rng.binomial(n_pre, p, size=n_post)
+    rows, cols = [], []
+    for i, k in enumerate(counts):
+        if k == 0:
+            continue
+        pool = n_pre
+        c = rng.choice(pool, size=min(k, pool), replace=False)
+        if not allow_self:
+            c = c[c != i]
+        rows.append(np.full(c.size, i))
+        cols.append(np.sort(c))
+    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    return sp.csr_matrix((np.full(rows.size, float(w)), (rows, cols)), shape=(n_post, n_pre))

@@ -1,0 +1,5 @@
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+pytest_plugins = ["neuroport.testing.plugin"]
