@@ -274,7 +274,7 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
                     f"{nxt!r} has {post.size} neurons but receives a vector of {m.shape[0]}"
                 )
             b = bias if bias.size else np.zeros(post.size)
-            name = "->".join(through) if through else f"{src.name}->{nxt}"
+            name = through[0] if through else f"{src.name}->{nxt}"
             if any(p.name == name for p in paths):
                 name = "->".join([src.name, *through, nxt])
             paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, delay, delay_axis, list(through)))
