@@ -121,6 +121,50 @@ class Result:
         """Total spikes per population."""
         return {name: train.count for name, train in self.spikes.items()}
 
+    def save_npz(self, path) -> None:
+        """Write spikes (``spikes/<pop>/steps|neurons``) and states (``states/<pop>/<var>``)
+        to a compressed ``.npz`` file, atomically (a failed write keeps the old file)."""
+        import os
+        import tempfile
+
+        arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
+                  "meta/num_steps": np.array(self.num_steps)}
+        for pop, train in self.spikes.items():
+            arrays[f"spikes/{pop}/steps"] = train.steps
+            arrays[f"spikes/{pop}/neurons"] = train.neurons
+            arrays[f"spikes/{pop}/size"] = np.array(train.size)
+        for pop, variables in self.states.items():
+            for var, arr in variables.items():
+                arrays[f"states/{pop}/{var}"] = arr
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".neuroport-", suffix=".npz", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez_compressed(handle, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load_npz(cls, path) -> "Result":
+        """Read a file written by :meth:`save_npz`."""
+        with np.load(path, allow_pickle=False) as data:
+            keys = list(data.keys())
+            result = cls(str(data["meta/backend"]), float(data["meta/dt"]), int(data["meta/num_steps"]))
+            for key in keys:
+                parts = key.split("/")
+                if parts[0] == "spikes" and parts[-1] == "steps":
+                    pop = "/".join(parts[1:-1])
+                    result.spikes[pop] = SpikeTrain(data[key], data[f"spikes/{pop}/neurons"],
+                                                    int(data[f"spikes/{pop}/size"]), result.num_steps)
+                elif parts[0] == "states":
+                    pop, var = "/".join(parts[1:-1]), parts[-1]
+                    result.states.setdefault(pop, {})[var] = data[key]
+        return result
+
     def state(self, population: str, variable: str = "v") -> np.ndarray:
         try:
             return self.states[population][variable]

@@ -20,6 +20,7 @@ from typing import Callable
 import nir
 import numpy as np
 import scipy.sparse as sp
+from nir.ir.graph import Identity
 
 from neuroport.errors import GraphError, ParameterError, UnsupportedNodeError
 
@@ -117,13 +118,11 @@ def _flatten(node, name):
     return Transform(size, size)
 
 
-if hasattr(nir, "Identity"):
-
-    @register_transform(nir.Identity)
-    def _identity(node, name):
-        shape = node.input_type.get("input") if isinstance(node.input_type, dict) else node.input_type
-        size = int(np.prod(shape)) if shape is not None else -1
-        return Transform(size, size)
+@register_transform(Identity)
+def _identity(node, name):
+    shape = node.input_type.get("input") if isinstance(node.input_type, dict) else node.input_type
+    size = int(np.prod(shape)) if shape is not None else -1
+    return Transform(size, size)
 
 
 @register_transform(nir.Delay)
@@ -308,7 +307,7 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
                     b = (t.matrix @ b if b.size else np.zeros(t.out_size))
                 if t.bias is not None:
                     b = b + t.bias if b.size else t.bias.copy()
-            _walk(src, nxt, m, b, through + [nxt], d, axis, succ, populations, transforms,
+            _walk(src, nxt, m, b, through if t is None else through + [nxt], d, axis, succ, populations, transforms,
                   outputs_nodes, paths, outputs, depth + 1)
 
 

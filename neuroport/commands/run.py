@@ -1,0 +1,78 @@
+"""``neuroport run FILE.nir``: run a network on a backend, save spikes, plot a raster."""
+
+from __future__ import annotations
+
+import sys
+
+from neuroport.commands.common import add_compile_options, compile_kwargs, parse_input_spec
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "run", help="run a .nir network on a backend",
+        description="Compile a NIR graph, run it for --steps steps on --backend with the given input, "
+                    "print spike counts per population, and optionally save the result and a raster plot.",
+        epilog="example: neuroport run net.nir --dt 1e-3 --steps 1000 --input poisson:rate=20 "
+               "--backend numpy --out result.npz --plot raster.png",
+    )
+    p.add_argument("file", help="a .nir file")
+    p.add_argument("--steps", type=int, required=True, help="number of time steps")
+    p.add_argument("--backend", default="numpy",
+                   help="numpy, numpy-fixed, lava, lava-fixed, loihi2, brian2 (default numpy)")
+    p.add_argument("--input", default=None, metavar="SPEC",
+                   help="poisson:rate=HZ, regular:rate=HZ, zeros, or FILE.npz with one (steps, n) "
+                        "array per input node (default zeros)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the input generator")
+    p.add_argument("--out", default=None, help="write spikes and probed states to this .npz file")
+    p.add_argument("--plot", default=None, help="write a raster plot to this .png file")
+    p.add_argument("--probe", action="append", default=[], metavar="POP.VAR",
+                   help="record a state, e.g. --probe lif1.v (repeatable)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="build and map the network for the backend, do not run (loihi2: resource check)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_compile_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import neuroport
+    from neuroport import backends
+    from neuroport.api import prepare
+    from neuroport.errors import InputError
+
+    graph = neuroport.read(args.file)
+    probes = []
+    for spec in args.probe:
+        pop, _, var = spec.rpartition(".")
+        if not pop:
+            raise InputError(f"--probe {spec!r}: expected POPULATION.VARIABLE, e.g. lif1.v")
+        probes.append((pop, var))
+    be = backends.get(args.backend)
+    if args.dry_run:
+        if not hasattr(be, "dry_run"):
+            raise InputError(f"--dry-run: backend {args.backend!r} has no dry run (loihi2 has)")
+        program = prepare(graph, be, **compile_kwargs(args))
+        summary = be.dry_run(program)
+        for key, value in summary.items():
+            print(f"{key}: {value}")
+        return 0
+    be.require_available()
+    program = prepare(graph, be, probes=tuple(probes), **compile_kwargs(args))
+    inputs = parse_input_spec(args.input, program, args.steps, args.seed)
+    result = be.run(program, steps=args.steps, inputs=inputs, probes=probes,
+                    progress=False if args.no_progress else None, seed=args.seed)
+    print(f"backend {result.backend}: {args.steps} steps of {program.dt * 1e3:g} ms "
+          f"in {result.wall_time:.3f} s ({args.steps / max(result.wall_time, 1e-9):.0f} steps/s)")
+    print(f"{'population':<24} {'neurons':>8} {'spikes':>9} {'rate (Hz)':>10}")
+    for name, train in result.spikes.items():
+        print(f"{name:<24} {train.size:>8} {train.count:>9} {train.rate_hz(program.dt):>10.2f}")
+    if args.out:
+        result.save_npz(args.out)
+        print(f"wrote {args.out}")
+    if args.plot:
+        from neuroport import plot
+
+        plot.raster(result, path=args.plot, title=f"{args.file} on {result.backend}")
+        print(f"wrote {args.plot}")
+    sys.stdout.flush()
+    return 0
