@@ -32,7 +32,7 @@ PROGRESS_THRESHOLD = 5_000_000
 class _Delivery:
     """One projection's synapses with one delay, as CSC arrays for column gathers."""
 
-    __slots__ = ("post", "delay", "indptr", "indices", "data", "matrix", "n_post", "proj")
+    __slots__ = ("post", "delay", "indptr", "indices", "data", "matrix", "n_post", "proj", "port")
 
     def __init__(self, proj, delay: int, matrix: sp.spmatrix, dtype):
         csc = sp.csc_matrix(matrix)
@@ -71,18 +71,30 @@ class Engine:
     def __init__(self, program):
         self.program = program
         self.order = list(program.populations)
-        self.deliveries = {name: [] for name in self.order}  # by pre
+        self.ports = {name: tuple(pop.extra.get("ports", ("input",))) for name, pop in program.populations.items()}
+        self.deliveries = {name: [] for name in self.order}  # by pre, delay >= 1
         self.zero_delay = {name: [] for name in self.order}  # by post (ideal timing)
+        self.outgoing = {name: [] for name in self.order}  # projections by pre
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
+            port = proj.extra.get("port", "input")
+            if port not in self.ports[proj.post]:
+                from neuroport.errors import CompileError
+
+                raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
+                                   f"ports {self.ports[proj.post]}")
+            self.outgoing[proj.pre].append(proj)
             for delay, matrix in proj.by_delay():
                 d = _Delivery(proj, delay, matrix, self.delivery_dtype(proj))
+                d.port = port
                 if delay == 0:
                     self.zero_delay[proj.post].append(d)
                 else:
                     self.deliveries[proj.pre].append(d)
                     ring_len[proj.post] = max(ring_len[proj.post], delay + 1)
         self.ring_len = ring_len
+        self.depression = {p.name: p.extra["depression"] for p in program.projections
+                           if p.extra.get("depression") is not None}
 
     # -- hooks -------------------------------------------------------------
     def delivery_dtype(self, proj):
@@ -116,68 +128,64 @@ class Engine:
     def run(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
         program = self.program
         pops = program.populations
-        ring = {n: np.zeros((self.ring_len[n], pops[n].size), dtype=self.dtype) for n in self.order}
+        ring = {(n, port): np.zeros((self.ring_len[n], pops[n].size), dtype=self.dtype)
+                for n in self.order for port in self.ports[n]}
         runtime = {}
         for name in self.order:
             pop = pops[name]
             runtime[name] = None if pop.is_input else self.prepare_population(pop)
+        resources = {name: np.ones(program.population(dep_pre).size)
+                     for name, dep_pre in ((p.name, p.pre) for p in program.projections if p.name in self.depression)}
         spike_steps = {n: [] for n in self.order}
         spike_neurons = {n: [] for n in self.order}
-        recorded = {}
-        for pop_name, var in probes:
-            pop = pops[pop_name]
-            if pop.is_input:
-                if var not in ("v", "x", "value"):
-                    raise InputError(f"probe {pop_name}.{var}: an input population has only its value")
-            else:
-                state = runtime[pop_name][1]
-                if var not in state:
-                    raise InputError(
-                        f"probe {pop_name}.{var}: {pop.model} has states {', '.join(state)}"
-                    )
-            recorded[(pop_name, var)] = np.zeros((steps, pop.size), dtype=self.record_dtype(var))
-        outputs = {}
-        iterator = range(steps)
+        recorded = self._make_recorders(probes, runtime, steps)
+        sent = {}  # projection name -> what it carries this step
         bar = _progress_bar(steps, program, progress, self.mode)
         t0 = time.perf_counter()
-        for t in iterator:
+        for t in range(steps):
+            for name, x in resources.items():  # depression: resources recover
+                x += (1.0 - x) * self.depression[name]["recover"]
             for name in self.order:
                 pop = pops[name]
                 if pop.is_input:
-                    values = inputs[name][t]
+                    out = inputs[name][t]
                     spikes = None
-                    out = values
                     if (name, "v") in recorded:
-                        recorded[(name, "v")][t] = values
+                        recorded[(name, "v")][t] = out
+                    idx = np.flatnonzero(out)
+                    if idx.size and np.all(out[idx] == 1):
+                        spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
+                        spike_neurons[name].append(idx)
                 else:
-                    slot = ring[name][t % self.ring_len[name]]
-                    a_in = slot.copy()
-                    slot[:] = 0
+                    a_in = {}
+                    for port in self.ports[name]:
+                        slot = ring[(name, port)][t % self.ring_len[name]]
+                        a_in[port] = slot.copy()
+                        slot[:] = 0
                     for d in self.zero_delay[name]:
-                        contribution = self._contribution(d, outputs[d.proj.pre])
+                        contribution = self._contribution(d, sent[d.proj.name])
                         if contribution is not None:
-                            a_in += self.finish_delivery(d, contribution)
+                            a_in[d.port] += self.finish_delivery(d, contribution)
                     model, state, consts = runtime[name]
-                    spikes = self.step_population(model, state, a_in, consts)
+                    spikes = self.step_population(model, state, a_in.get("input", a_in) if len(a_in) == 1
+                                                  else a_in, consts)
                     out = self.output_values(pop, state, spikes)
                     for (pname, var), arr in recorded.items():
                         if pname == name:
                             arr[t] = self.report_state(pop, state, var)
-                if spikes is not None:
-                    idx = np.flatnonzero(spikes)
-                    if idx.size:
-                        spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
-                        spike_neurons[name].append(idx)
-                elif pop.is_input:
-                    idx = np.flatnonzero(values)
-                    if idx.size and np.all(values[idx] == 1):
-                        spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
-                        spike_neurons[name].append(idx)
-                outputs[name] = out
+                    if spikes is not None:
+                        idx = np.flatnonzero(spikes)
+                        if idx.size:
+                            spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
+                            spike_neurons[name].append(idx)
+                for proj in self.outgoing[name]:
+                    sent[proj.name] = out if proj.name not in resources else \
+                        self._depress(out, resources[proj.name], self.depression[proj.name]["u_se"])
                 for d in self.deliveries[name]:
-                    contribution = self._contribution(d, out)
+                    contribution = self._contribution(d, sent[d.proj.name])
                     if contribution is not None:
-                        ring[d.post][(t + d.delay) % self.ring_len[d.post]] += self.finish_delivery(d, contribution)
+                        ring[(d.post, d.port)][(t + d.delay) % self.ring_len[d.post]] += \
+                            self.finish_delivery(d, contribution)
             if bar is not None:
                 bar.update(1)
         wall = time.perf_counter() - t0
@@ -185,14 +193,38 @@ class Engine:
             bar.close()
         trains = {}
         for name in self.order:
-            size = pops[name].size
             st = np.concatenate(spike_steps[name]) if spike_steps[name] else np.zeros(0, np.int64)
             nr = np.concatenate(spike_neurons[name]) if spike_neurons[name] else np.zeros(0, np.int64)
-            trains[name] = SpikeTrain(st, nr.astype(np.int64), size, steps)
+            trains[name] = SpikeTrain(st, nr.astype(np.int64), pops[name].size, steps)
         states = {}
         for (pop_name, var), arr in recorded.items():
             states.setdefault(pop_name, {})[var] = arr
         return trains, states, wall
+
+    def _make_recorders(self, probes, runtime, steps) -> dict:
+        pops = self.program.populations
+        recorded = {}
+        for pop_name, var in probes:
+            pop = pops[pop_name]
+            if pop.is_input:
+                if var != "v":
+                    raise InputError(f"probe {pop_name}.{var}: an input population has only its value 'v'")
+            else:
+                state = runtime[pop_name][1]
+                if var not in state:
+                    raise InputError(f"probe {pop_name}.{var}: {pop.model} has states {', '.join(state)}")
+            recorded[(pop_name, var)] = np.zeros((steps, pop.size), dtype=self.record_dtype(var))
+        return recorded
+
+    def _depress(self, out, resources, u_se):
+        """Tsodyks-Markram release: a spike sends ``u_se * x`` and uses that much of ``x``."""
+        idx = np.flatnonzero(out)
+        values = np.zeros(out.shape, dtype=np.float64)
+        if idx.size:
+            released = u_se[idx] * resources[idx] * out[idx]
+            resources[idx] -= u_se[idx] * resources[idx]
+            values[idx] = released
+        return values
 
     def record_dtype(self, var):
         return np.float64

@@ -29,6 +29,11 @@ def _vector(name: str, value, n: int) -> np.ndarray:
     return arr
 
 
+#: Options that NIR primitives cannot express; setting any makes the spec emit
+#: the neuroport extension node ``neuroport.AdaptiveLIF``.
+EXTENDED = ("refractory", "tau_theta", "theta_plus", "tau_adapt", "b_adapt", "v_init", "tau_syn_inh")
+
+
 class Spec:
     """Base class: ``to_nir(n)`` makes the NIR node."""
 
@@ -42,9 +47,49 @@ class Spec:
         return self.nir_type(**self.arrays(n))
 
 
+class _Extensible(Spec):
+    """A NIR primitive unless an extended option (refractoriness, adaptation...) is set."""
+
+    renames: dict = {}
+
+    def uses_extension(self) -> bool:
+        for name in EXTENDED:
+            value = np.asarray(getattr(self, name, 0.0), dtype=np.float64)
+            if name == "v_init":
+                if not np.all(np.isnan(value)):
+                    return True
+            elif np.any(value != 0):
+                return True
+        return False
+
+    def to_nir(self, n: int):
+        arrays = self.arrays(n)
+        if not self.uses_extension():
+            return self.nir_type(**{k: v for k, v in arrays.items() if k not in EXTENDED})
+        from neuroport.nodes import AdaptiveLIF
+
+        return AdaptiveLIF(**{self.renames.get(k, k): v for k, v in arrays.items()})
+
+
+_EXTENDED_DOC = """
+    refractory : float or array, s
+        Absolute refractory period (v held at v_reset), default 0.
+    tau_theta : float or array, s; theta_plus : voltage unit
+        Adaptive threshold: jumps by ``theta_plus`` per spike, decays with ``tau_theta`` (0: off).
+    tau_adapt : float or array, s; b_adapt : current unit
+        Adaptation current ``w`` (``r * w`` is subtracted from the drive): jumps by
+        ``b_adapt`` per spike, decays with ``tau_adapt`` (0: off).
+    v_init : float or array, voltage unit
+        Initial membrane potential (default: ``v_reset``).
+
+    Setting any of these writes the neuroport extension node ``neuroport.AdaptiveLIF``
+    instead of the NIR primitive.
+"""
+
+
 @dataclass
-class LIF(Spec):
-    r"""Leaky integrate-and-fire neuron (NIR ``LIF``).
+class LIF(_Extensible):
+    r"""Leaky integrate-and-fire neuron (NIR ``LIF``), optionally refractory and adaptive.
 
     .. math::
         \tau \dot v = (v_{leak} - v) + r I, \quad v > v_{threshold} \Rightarrow v \leftarrow v_{reset}
@@ -57,16 +102,24 @@ class LIF(Spec):
     r : float or array (default 1)
     """
 
+    __doc__ += _EXTENDED_DOC
     tau: float = 0.02
     v_threshold: float = 1.0
     v_leak: float = 0.0
     v_reset: float = 0.0
     r: float = 1.0
+    refractory: float = 0.0
+    tau_theta: float = 0.0
+    theta_plus: float = 0.0
+    tau_adapt: float = 0.0
+    b_adapt: float = 0.0
+    v_init: float = np.nan
     nir_type = nir.LIF
+    renames = {"tau": "tau_mem"}
 
 
 @dataclass
-class CubaLIF(Spec):
+class CubaLIF(_Extensible):
     r"""Current-based LIF (NIR ``CubaLIF``): exponential synaptic current.
 
     .. math::
@@ -77,6 +130,9 @@ class CubaLIF(Spec):
     tau_syn, tau_mem : float or array, s
     v_threshold, v_leak, v_reset : voltage unit
     r, w_in : dimensionless gains
+    tau_syn_inh : float or array, s
+        If > 0, negative weights feed a second current with this time constant
+        (the CUBA benchmark's separate inhibitory synapses).
     """
 
     tau_syn: float = 0.005
@@ -86,6 +142,13 @@ class CubaLIF(Spec):
     v_reset: float = 0.0
     r: float = 1.0
     w_in: float = 1.0
+    tau_syn_inh: float = 0.0
+    refractory: float = 0.0
+    tau_theta: float = 0.0
+    theta_plus: float = 0.0
+    tau_adapt: float = 0.0
+    b_adapt: float = 0.0
+    v_init: float = np.nan
     nir_type = nir.CubaLIF
 
 
@@ -123,3 +186,53 @@ class Threshold(Spec):
 
     threshold: float = 0.0
     nir_type = nir.Threshold
+
+
+@dataclass
+class CondLIF(Spec):
+    r"""Conductance-based LIF (COBA), written as the extension node ``neuroport.CondLIF``.
+
+    .. math::
+        \tau_{mem} \dot v = (E_L - v) + g_e (E_e - v) + g_i (E_i - v) + g_a (E_a - v)
+
+    Conductances are relative to the leak conductance: a projection's positive
+    weight ``w`` raises ``g_e`` by ``w`` per spike, a negative one raises ``g_i`` by
+    ``|w|`` (e.g. 6 nS on g_L = 10 nS is ``w = 0.6``). Use :meth:`from_physical`
+    for C (F) and g_L (S).
+
+    Parameters
+    ----------
+    tau_mem, tau_exc, tau_inh : s
+    e_leak, e_exc, e_inh, v_threshold, v_reset : voltage unit
+    refractory, tau_theta, theta_plus, tau_adapt, b_adapt, e_adapt, v_init
+        As for :class:`LIF`; ``b_adapt`` is a relative conductance, ``e_adapt``
+        its reversal potential.
+    """
+
+    tau_mem: float = 0.02
+    e_leak: float = -60.0
+    e_exc: float = 0.0
+    e_inh: float = -80.0
+    tau_exc: float = 0.005
+    tau_inh: float = 0.01
+    v_threshold: float = -50.0
+    v_reset: float = -60.0
+    refractory: float = 0.0
+    tau_theta: float = 0.0
+    theta_plus: float = 0.0
+    tau_adapt: float = 0.0
+    b_adapt: float = 0.0
+    e_adapt: float = -80.0
+    v_init: float = np.nan
+
+    def to_nir(self, n: int):
+        from neuroport.nodes import CondLIF as CondLIFNode
+
+        return CondLIFNode(**self.arrays(n))
+
+    @classmethod
+    def from_physical(cls, *, capacitance: float, g_leak: float, **kwargs) -> "CondLIF":
+        """From membrane capacitance (F) and leak conductance (S): ``tau_mem = C / g_L``."""
+        if not (capacitance > 0 and g_leak > 0):
+            raise GraphError(f"capacitance and g_leak must be > 0, got {capacitance}, {g_leak}")
+        return cls(tau_mem=capacitance / g_leak, **kwargs)

@@ -21,7 +21,7 @@ from neuroport.api import run  # noqa: F401,E402
 from neuroport.compile import compile  # noqa: F401,E402
 from neuroport.errors import *  # noqa: F401,F403,E402
 from neuroport.io import read, write  # noqa: F401,E402
-from neuroport.models.specs import IF, LI, LIF, CubaLIF, Integrator, Threshold  # noqa: F401,E402
+from neuroport.models.specs import IF, LI, LIF, CondLIF, CubaLIF, Integrator, Threshold  # noqa: F401,E402
 from neuroport.network import Network  # noqa: F401,E402
 from neuroport.program import Population, Program, Projection  # noqa: F401,E402
 

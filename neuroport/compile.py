@@ -25,7 +25,7 @@ import nir
 import numpy as np
 import scipy.sparse as sp
 
-from neuroport.errors import CompileError, GraphError, ParameterError
+from neuroport.errors import CompileError, GraphError, ParameterError, UnsupportedNodeError
 from neuroport.program import Population, Program, Projection
 from neuroport.structure import analyse, register_population
 
@@ -169,7 +169,7 @@ def _discretize(pn, opts) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, str
         from neuroport.models import neurons
 
         return neurons.discretize_extension(pn, opts)
-    return p, gain, gain, v_offset, emits
+    return p, gain, gain, v_offset, emits, {}
 
 
 def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset: str | None = None,
@@ -225,12 +225,12 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         if pn.model == "input":
             pops[pn.name] = Population(pn.name, pn.size, "input", {}, "state", np.zeros(pn.size), pn.shape)
             continue
-        params, gain, u_gain, v_offset, emits = _discretize(pn, opts)
+        params, gain, u_gain, v_offset, emits, extra = _discretize(pn, opts)
         if opts["reset"] == "subtract" and not np.all(np.isfinite(params["v_threshold"])) \
                 and emits == "spikes":
             raise ParameterError(f"{pn.name}: reset='subtract' needs a finite threshold")
         pops[pn.name] = Population(pn.name, pn.size, pn.model, params, emits, v_offset, pn.shape,
-                                   {"reset": opts["reset"]})
+                                   {"reset": opts["reset"], **extra})
         gains[pn.name], u_gains[pn.name] = gain, u_gain
 
     projections = []
@@ -238,15 +238,27 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         post = pops[path.post]
         if post.is_input:
             raise GraphError(f"edge into input node {path.post!r} (from {path.pre!r}); inputs take no edges")
-        w = sp.diags(gains[path.post]) @ path.matrix
-        w = sp.csr_matrix(w)
+        w = sp.csr_matrix(sp.diags(gains[path.post]) @ path.matrix)
         w.sort_indices()
         delays = _delay_steps(path, w, opts["dt"])
-        projections.append(Projection(path.name, path.pre, path.post, w, delays,
-                                      {"source_delay_s": path.delay}))
+        extra = {}
+        if path.depression is not None:
+            node_name, node = path.depression
+            extra["depression"] = {
+                "node": node_name,
+                "recover": decay_fraction(node_name, "tau_rec", node.tau_rec, opts["dt"], opts["scheme"]),
+                "u_se": np.asarray(node.u_se, dtype=np.float64),
+            }
+        projections.extend(_split_ports(path.name, path.pre, path.post, w, delays, extra,
+                                        post.extra.get("ports", ("input",))))
         if np.any(path.bias):
             params = dict(post.params)
-            target = "u_bias" if post.model in ("cubalif", "cubali") or "u_bias_target" in post.extra else "bias"
+            target = post.extra.get("bias_target", "u_bias" if post.model in ("cubalif", "cubali") else "bias")
+            if target is None:
+                raise UnsupportedNodeError(
+                    f"{path.name}: a constant (Affine bias) input into {post.name!r} ({post.model}) has no "
+                    "meaning for this model; remove the bias or use a current-based neuron"
+                )
             params[target] = params[target] + u_gains[path.post] * path.bias
             pops[path.post] = post = Population(post.name, post.size, post.model, params, post.emits,
                                                 post.v_offset, post.shape, post.extra)
@@ -262,6 +274,27 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         level="discrete",
         graph=graph,
     )
+
+
+def _split_ports(name, pre, post, w, delays, extra, ports) -> list:
+    """One Projection, or for two-port models (``exc``/``inh``) the positive weights
+    to ``exc`` and the magnitudes of the negative ones to ``inh``."""
+    if tuple(ports) == ("input",):
+        return [Projection(name, pre, post, w, delays, extra)]
+    out = []
+    rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
+    for port, mask, sign in (("exc", w.data >= 0, 1.0), ("inh", w.data < 0, -1.0)):
+        if not mask.any():
+            continue
+        sub = sp.csr_matrix((sign * w.data[mask], (rows[mask], w.indices[mask])), shape=w.shape)
+        sub.sort_indices()
+        # delays follow their synapses: rebuild in the sorted CSR order
+        order = sp.csr_matrix((np.arange(1, mask.sum() + 1, dtype=np.float64),
+                               (rows[mask], w.indices[mask])), shape=w.shape)
+        order.sort_indices()
+        sub_delays = delays[mask][order.data.astype(np.int64) - 1]
+        out.append(Projection(f"{name}:{port}", pre, post, sub, sub_delays, {**extra, "port": port}))
+    return out
 
 
 def _recorded_probes(graph) -> tuple:

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.errors import GraphError, ParameterError
-from neuroport.nodes import SparseLinear
+from neuroport.nodes import Depression, SparseLinear
 from neuroport.structure import node_size, population_model
 
 #: Projections with more entries than this, and sparse enough, are stored as
@@ -85,7 +85,8 @@ class Network:
         return key
 
     def connect(self, pre: str, post: str, *, weight=1.0, p: float | None = None, delay=0.0,
-                seed: int | None = None, allow_self: bool = True, name: str | None = None) -> str:
+                seed: int | None = None, allow_self: bool = True, depression=None,
+                name: str | None = None) -> str:
         """Connect population (or input) ``pre`` to population ``post``.
 
         Parameters
@@ -99,6 +100,10 @@ class Network:
             Transmission delay in seconds (whole multiples of dt at compile).
         allow_self : bool
             With ``pre == post`` and ``p``, whether a neuron may connect to itself.
+        depression : (tau_rec, u_se), optional
+            Short-term depression of ``pre``'s spikes on this projection
+            (Tsodyks-Markram; ``tau_rec`` in s, ``u_se`` in (0, 1]); written as
+            the extension node ``neuroport.Depression``.
         name : str, optional
             Name of the weight node (default ``"pre->post"``).
 
@@ -133,7 +138,20 @@ class Network:
             self.nodes[dkey] = nir.Delay(delay=vec)
             self.edges.append((key, dkey))
             last = dkey
-        self.edges.append((pre, key))
+        source = pre
+        if depression is not None:
+            try:
+                tau_rec, u_se = depression
+            except (TypeError, ValueError):
+                raise GraphError(f"depression: expected (tau_rec in s, u_se), got {depression!r}") from None
+            dep_key = self._name(f"{key}.depression")
+            self.nodes[dep_key] = Depression(tau_rec=np.full(n_pre, float(tau_rec)) if np.ndim(tau_rec) == 0
+                                             else np.asarray(tau_rec, dtype=np.float64),
+                                             u_se=np.full(n_pre, float(u_se)) if np.ndim(u_se) == 0
+                                             else np.asarray(u_se, dtype=np.float64))
+            self.edges.append((pre, dep_key))
+            source = dep_key
+        self.edges.append((source, key))
         self.edges.append((last, post))
         return key
 

@@ -21,7 +21,7 @@ import nir
 import numpy as np
 import scipy.sparse as sp
 
-from neuroport.errors import GraphError
+from neuroport.errors import GraphError, ParameterError
 
 PREFIX = "neuroport."
 EXTENSIONS: dict[str, type] = {}
@@ -108,12 +108,162 @@ class SparseLinear(ExtensionNode):
 
 
 def _register_structure():
-    from neuroport.structure import Transform, register_transform
+    from neuroport.structure import Transform, register_population, register_transform
 
     @register_transform(SparseLinear)
     def _sparse_linear(node, name):
         m = node.matrix()
         return Transform(m.shape[1], m.shape[0], m, None, None)
+
+    @register_transform(Depression)
+    def _depression(node, name):
+        n = node.tau_rec.size
+        if np.any(~np.isfinite(node.tau_rec)) or np.any(node.tau_rec <= 0):
+            raise ParameterError(f"{name}.tau_rec: must be positive and finite (s), got min {node.tau_rec.min()}")
+        if np.any(~(node.u_se > 0)) or np.any(node.u_se > 1):
+            raise ParameterError(f"{name}.u_se: must be in (0, 1], got range [{node.u_se.min()}, {node.u_se.max()}]")
+        return Transform(n, n, None, None, None, depression=node)
+
+    register_population(AdaptiveLIF, "alif")
+    register_population(CondLIF, "condlif")
+
+
+
+def _per_neuron(node, names, n=None):
+    """Make every field in ``names`` a float64 array of one common shape ``(n,)``."""
+    for name in names:
+        value = np.asarray(getattr(node, name), dtype=np.float64)
+        setattr(node, name, value)
+    shapes = {np.shape(getattr(node, name)) for name in names}
+    sizes = {int(np.prod(s)) for s in shapes if s != ()}
+    if len(sizes) > 1:
+        raise GraphError(f"{PREFIX}{type(node).__name__}: parameters have different sizes {sorted(sizes)}")
+    size = sizes.pop() if sizes else 1
+    for name in names:
+        value = getattr(node, name)
+        if value.shape == ():
+            setattr(node, name, np.full(size, float(value)))
+    node.input_type = {"input": np.array([size])}
+    node.output_type = {"output": np.array([size])}
+
+
+@extension
+@dataclass(eq=False)
+class AdaptiveLIF(ExtensionNode):
+    r"""Current-based LIF with refractoriness, adaptive threshold and adaptation current.
+
+    .. math::
+        \tau_{syn} \dot I = -I + w_{in} S \quad (I = w_{in} S \text{ when } \tau_{syn} = 0)
+
+        \tau_{mem} \dot v = (v_{leak} - v) + r (I - w)
+
+        \tau_{adapt} \dot w = -w, \qquad \tau_\theta \dot \theta = -\theta
+
+        v > v_{threshold} + \theta \Rightarrow v \leftarrow v_{reset},\;
+        w \leftarrow w + b_{adapt},\; \theta \leftarrow \theta + \theta_{plus},
+        \text{ and } v \text{ is held for } t_{ref}
+
+    With ``tau_syn_inh > 0`` negative weights feed a second current with its own
+    time constant (``I = I_exc - I_inh``; the CUBA benchmark's two synapse types).
+
+    Attributes (arrays of shape ``(n,)``)
+    -------------------------------------
+    tau_mem, tau_syn, tau_syn_inh : s (``tau_syn = 0``: no synaptic filter;
+        ``tau_syn_inh = 0``: one current for both signs)
+    r, w_in : dimensionless gains
+    v_leak, v_threshold, v_reset, v_init : voltage unit (``v_init``: initial ``v``)
+    refractory : s (absolute refractory period, whole steps at compile)
+    tau_theta : s (0: no threshold adaptation); theta_plus : voltage unit
+    tau_adapt : s (0: no adaptation current); b_adapt : current unit
+    """
+
+    tau_mem: np.ndarray
+    v_threshold: np.ndarray
+    tau_syn: np.ndarray = 0.0
+    tau_syn_inh: np.ndarray = 0.0
+    r: np.ndarray = 1.0
+    w_in: np.ndarray = 1.0
+    v_leak: np.ndarray = 0.0
+    v_reset: np.ndarray = 0.0
+    v_init: np.ndarray = np.nan
+    refractory: np.ndarray = 0.0
+    tau_theta: np.ndarray = 0.0
+    theta_plus: np.ndarray = 0.0
+    tau_adapt: np.ndarray = 0.0
+    b_adapt: np.ndarray = 0.0
+
+    def __post_init__(self):
+        _per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
+
+
+@extension
+@dataclass(eq=False)
+class CondLIF(ExtensionNode):
+    r"""Conductance-based LIF (COBA) with refractoriness and adaptation.
+
+    Conductances are relative to the leak conductance (``g / g_L``, dimensionless):
+
+    .. math::
+        \tau_{mem} \dot v = (E_L - v) + g_e (E_e - v) + g_i (E_i - v) + g_a (E_a - v)
+
+        \tau_e \dot g_e = -g_e, \quad \tau_i \dot g_i = -g_i, \quad \tau_a \dot g_a = -g_a
+
+    A spike through a positive weight ``w`` raises ``g_e`` by ``w``; through a
+    negative weight raises ``g_i`` by ``|w|``. On an output spike ``v <- v_reset``,
+    ``g_a += b_adapt``, ``theta += theta_plus`` (threshold ``v_threshold + theta``)
+    and ``v`` is held for ``refractory`` s.
+
+    Attributes (arrays of shape ``(n,)``)
+    -------------------------------------
+    tau_mem, tau_exc, tau_inh, tau_adapt, tau_theta, refractory : s (0 disables adaptation terms)
+    e_leak, e_exc, e_inh, e_adapt, v_threshold, v_reset, v_init, theta_plus : voltage unit
+    b_adapt : relative conductance increment per spike
+    """
+
+    tau_mem: np.ndarray
+    e_leak: np.ndarray
+    e_exc: np.ndarray
+    e_inh: np.ndarray
+    tau_exc: np.ndarray
+    tau_inh: np.ndarray
+    v_threshold: np.ndarray
+    v_reset: np.ndarray
+    v_init: np.ndarray = np.nan
+    refractory: np.ndarray = 0.0
+    tau_theta: np.ndarray = 0.0
+    theta_plus: np.ndarray = 0.0
+    tau_adapt: np.ndarray = 0.0
+    b_adapt: np.ndarray = 0.0
+    e_adapt: np.ndarray = 0.0
+
+    def __post_init__(self):
+        _per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
+
+
+@extension
+@dataclass(eq=False)
+class Depression(ExtensionNode):
+    r"""Short-term depression (Tsodyks-Markram resources) on the spikes of a population.
+
+    Placed right after a population on an edge; each channel ``j`` keeps a
+    resource ``x_j`` in [0, 1]:
+
+    .. math::
+        \tau_{rec} \dot x = 1 - x, \qquad \text{on a spike: } y = U x, \; x \leftarrow x - U x
+
+    so the spike is transmitted with strength ``U x`` (``x = 1`` at rest).
+
+    Attributes (arrays of shape ``(n,)``)
+    -------------------------------------
+    tau_rec : s, recovery time constant
+    u_se : utilisation of synaptic efficacy, in (0, 1]
+    """
+
+    tau_rec: np.ndarray
+    u_se: np.ndarray
+
+    def __post_init__(self):
+        _per_neuron(self, ["tau_rec", "u_se"])
 
 
 _register_structure()

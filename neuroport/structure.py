@@ -77,6 +77,7 @@ class Transform:
     matrix: sp.spmatrix | None = None
     bias: np.ndarray | None = None
     delay: np.ndarray | None = None
+    depression: object = None  # a stateful per-channel node (neuroport.Depression)
 
 
 def _array(node_name: str, field_name: str, value) -> np.ndarray:
@@ -160,6 +161,7 @@ class Path:
     delay: object = 0.0
     delay_axis: str = "scalar"
     through: list = field(default_factory=list)
+    depression: object = None
 
 
 @dataclass
@@ -254,12 +256,12 @@ def analyse(graph) -> Structure:
     paths, outputs = [], {}
     for src in populations.values():
         _walk(src, src.name, None, np.zeros(0), [], 0.0, "scalar", succ, populations, transforms,
-              outputs_nodes, paths, outputs, depth=0)
+              outputs_nodes, paths, outputs, depth=0, depression=None)
     return Structure(populations, paths, outputs)
 
 
 def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, transforms,
-          outputs_nodes, paths, outputs, depth):
+          outputs_nodes, paths, outputs, depth, depression):
     if depth > 10_000:
         raise GraphError(f"a cycle of transforms without a neuron population passes through {at!r}")
     cur_size = src.size if matrix is None else matrix.shape[0]
@@ -276,7 +278,8 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
             name = through[0] if through else f"{src.name}->{nxt}"
             if any(p.name == name for p in paths):
                 name = "->".join([src.name, *through, nxt])
-            paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, delay, delay_axis, list(through)))
+            paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, delay, delay_axis, list(through),
+                              depression))
         elif nxt in outputs_nodes:
             if matrix is not None or through:
                 raise GraphError(
@@ -286,8 +289,17 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
             outputs[nxt] = src.name
         else:
             t = transforms[nxt]
-            m, b, d, axis = matrix, bias, delay, delay_axis
-            if t is not None:
+            m, b, d, axis, dep = matrix, bias, delay, delay_axis, depression
+            if t is not None and t.depression is not None:
+                if m is not None or dep is not None:
+                    raise UnsupportedNodeError(
+                        f"{nxt!r}: a Depression node must come right after the population whose spikes "
+                        f"it depresses (found after {' -> '.join([src.name, *through])})"
+                    )
+                if t.in_size != src.size:
+                    raise GraphError(f"shape mismatch at {nxt!r}: {t.in_size} channels for {src.size} neurons")
+                dep = (nxt, t.depression)
+            elif t is not None:
                 if t.in_size not in (-1, cur_size):
                     raise GraphError(
                         f"shape mismatch at {nxt!r}: expects {t.in_size} inputs, receives {cur_size} "
@@ -308,7 +320,7 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
                 if t.bias is not None:
                     b = b + t.bias if b.size else t.bias.copy()
             _walk(src, nxt, m, b, through if t is None else through + [nxt], d, axis, succ, populations, transforms,
-                  outputs_nodes, paths, outputs, depth + 1)
+                  outputs_nodes, paths, outputs, depth + 1, dep)
 
 
 def _uniform(d) -> bool:
