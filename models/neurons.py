@@ -327,13 +327,15 @@ class CondLIFModel(_SpikingBase):
             "refractory": _refractory_steps(pn, opts),
             "theta_decay": _optional_decay(pn, "tau_theta", opts), "theta_plus": _field(pn, "theta_plus"),
             "v_init": _v_init(pn, v_offset),
+            "g_exc_init": _field(pn, "g_exc_init"), "g_inh_init": _field(pn, "g_inh_init"),
         }
         ones = np.ones(pn.size)
         return params, ones, ones, v_offset, "spikes", {"ports": ("exc", "inh"), "bias_target": None}
 
     def init_state(self, pop) -> dict:
         n = pop.size
-        state = {"g_exc": np.zeros(n), "g_inh": np.zeros(n)}
+        state = {"g_exc": np.array(pop.param("g_exc_init", 0.0), dtype=np.float64),
+                 "g_inh": np.array(pop.param("g_inh_init", 0.0), dtype=np.float64)}
         if np.any(pop.params["da"] > 0) or np.any(pop.params["b_adapt"] != 0):
             state["g_adapt"] = np.zeros(n)
         return self._common_init(pop, state)

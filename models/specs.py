@@ -207,6 +207,9 @@ class CondLIF(Spec):
     refractory, tau_theta, theta_plus, tau_adapt, b_adapt, e_adapt, v_init
         As for :class:`LIF`; ``b_adapt`` is a relative conductance, ``e_adapt``
         its reversal potential.
+    g_exc_init, g_inh_init : float or array
+        Initial conductances (relative to g_L), default 0 (may be negative as a
+        perturbation, as in the COBA benchmark's published initial condition).
     """
 
     tau_mem: float = 0.02
@@ -224,6 +227,8 @@ class CondLIF(Spec):
     b_adapt: float = 0.0
     e_adapt: float = -80.0
     v_init: float = np.nan
+    g_exc_init: float = 0.0
+    g_inh_init: float = 0.0
 
     def to_nir(self, n: int):
         from neuroport.nodes import CondLIF as CondLIFNode

@@ -217,8 +217,8 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
     structure = analyse(graph)
     probes = tuple(tuple(p) for p in probes) + _recorded_probes(graph)
-    if not any(pn.model == "input" for pn in structure.populations.values()):
-        raise GraphError("the graph has no Input node; add nir.Input for the network's input")
+    if not any(pn.model != "input" for pn in structure.populations.values()):
+        raise GraphError("the graph has no neuron population; nothing to simulate")
 
     pops, gains, u_gains = {}, {}, {}
     for pn in structure.populations.values():

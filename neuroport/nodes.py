@@ -218,6 +218,7 @@ class CondLIF(ExtensionNode):
     tau_mem, tau_exc, tau_inh, tau_adapt, tau_theta, refractory : s (0 disables adaptation terms)
     e_leak, e_exc, e_inh, e_adapt, v_threshold, v_reset, v_init, theta_plus : voltage unit
     b_adapt : relative conductance increment per spike
+    g_exc_init, g_inh_init : initial conductances (relative), default 0
     """
 
     tau_mem: np.ndarray
@@ -235,6 +236,8 @@ class CondLIF(ExtensionNode):
     tau_adapt: np.ndarray = 0.0
     b_adapt: np.ndarray = 0.0
     e_adapt: np.ndarray = 0.0
+    g_exc_init: np.ndarray = 0.0
+    g_inh_init: np.ndarray = 0.0
 
     def __post_init__(self):
         _per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
