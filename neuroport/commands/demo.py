@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 def _agreement(reference, result, populations):
     """(identical spikes?, fraction of reference spikes matched within +-1 step) over ``populations``."""
-    from neuroport.compare import match_fraction
+    from neuroport.compare import matched_fraction
 
     identical = all(
         (reference.spikes[p].steps.tolist(), reference.spikes[p].neurons.tolist())
@@ -36,7 +36,7 @@ def _agreement(reference, result, populations):
     total = sum(reference.spikes[p].count for p in populations)
     if total == 0:
         return identical, 1.0
-    matched = sum(match_fraction(reference.spikes[p], result.spikes[p], tolerance=1) * reference.spikes[p].count
+    matched = sum(min(matched_fraction(reference.spikes[p], result.spikes[p], k=1)) * reference.spikes[p].count
                   for p in populations)
     return identical, matched / total
 

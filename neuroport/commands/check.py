@@ -1,0 +1,81 @@
+"""``neuroport check FILE.nir``: run a network on several backends and judge them against a reference."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "check", help="run a .nir network on several backends and check their equivalence",
+        description="Run the network with one seeded Poisson input on each backend, compare every backend "
+                    "with the reference (numpy by default) and print the criteria of DESIGN section 6 "
+                    "with PASS/FAIL per row. Exit status 1 when a criterion fails.",
+        epilog="example: neuroport check net.nir --dt 1e-3 --steps 2000 --backends numpy,brian2 --plot overlay.png",
+    )
+    p.add_argument("file", help="a .nir file")
+    p.add_argument("--dt", type=float, default=None, help="time step in seconds (e.g. 1e-3)")
+    p.add_argument("--steps", type=int, default=1000, help="number of steps (default 1000)")
+    p.add_argument("--backends", default=None,
+                   help="comma-separated modes, e.g. numpy,brian2,lava (default: every available one)")
+    p.add_argument("--reference", default=None, help="mode to compare against (default numpy)")
+    p.add_argument("--rate", type=float, default=20.0, help="Poisson input rate in Hz (default 20)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the input (default 0)")
+    p.add_argument("--timing", choices=("hardware", "ideal"), default="hardware",
+                   help="hardware: every projection takes >= 1 step (default); ideal: feed-forward is instantaneous")
+    p.add_argument("--scheme", choices=("euler", "exact"), default=None, help="discretisation (default euler)")
+    p.add_argument("--reset", choices=("zero", "subtract"), default=None, help="reset kind (default zero)")
+    p.add_argument("--profile", default=None, help="conventions of the exporting tool (snntorch, norse, ...)")
+    p.add_argument("--plot", default=None, metavar="PNG", help="write a spike raster overlay (reference vs other)")
+    p.add_argument("--json", default=None, metavar="OUT", help="write the report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no per-backend progress lines")
+    p.set_defaults(func=run)
+
+
+def read_graph(path):
+    try:
+        from neuroport.io import read
+    except ImportError:  # pragma: no cover (neuroport.io not present)
+        from nir import read
+    return read(path)
+
+
+def run(args) -> int:
+    from neuroport.check import check
+
+    graph = read_graph(args.file)
+    names = [n.strip() for n in args.backends.split(",") if n.strip()] if args.backends else None
+    report = check(graph, dt=args.dt, steps=args.steps, backends=names, input_rate_hz=args.rate, seed=args.seed,
+                   timing=args.timing, scheme=args.scheme, reset=args.reset, profile=args.profile,
+                   reference=args.reference, progress=not args.quiet)
+    print(report)
+    if args.plot:
+        _plot(report, args.plot)
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(report.to_dict(), fh, indent=2)
+        print(f"wrote {args.json}")
+    if not report.passed:
+        print(f"neuroport check: FAILED: {', '.join(report.failing_pairs)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _plot(report, path) -> None:
+    try:
+        from neuroport.plot import raster
+    except ImportError:
+        print("plot skipped: neuroport.plot is not available", file=sys.stderr)
+        return
+    ref = report.results.get(report.reference)
+    others = [n for n in report.results if n != report.reference]
+    if ref is None or not others:
+        print("plot skipped: needs the reference and at least one other backend that ran", file=sys.stderr)
+        return
+    stem, ext = os.path.splitext(path)
+    for name in others:
+        out = path if len(others) == 1 else f"{stem}-{name}{ext or '.png'}"
+        raster(ref, overlay=report.results[name], path=out, title=f"{report.reference} vs {name}")
+        print(f"wrote {out}")
