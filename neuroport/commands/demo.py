@@ -102,7 +102,8 @@ def run(args) -> int:
         from neuroport import plot
 
         png = os.path.join(args.out, "demo_raster.png")
-        others = [m for m in results if m != "numpy"]
+        # overlay the independent reference when it ran, else the first other backend
+        others = sorted((m for m in results if m != "numpy"), key=lambda m: m != "brian2")
         overlay = results[others[0]] if others else None
         plot.raster(reference, path=png, overlay=overlay,
                     title="demo network: numpy" + (f" vs {others[0]}" if others else ""))
