@@ -1,0 +1,163 @@
+"""Hardware descriptions: every bit width and size limit of a target in one object.
+
+Quantization (:mod:`neuroport.quantize`), the fixed-point engine
+(:mod:`neuroport.backends.numpy_fixed`) and resource mapping
+(:mod:`neuroport.mapping`) read these numbers only from a
+:class:`HardwareSpec`; nothing hardware-specific lives in module constants.
+
+``LOIHI2`` records, per field in ``sources``, where each figure comes from:
+``lava:<file>`` (read from lava-nc 0.10.0's bit-accurate models), ``paper:``
+/ ``intel:`` (a published figure) or ``estimate:`` (derived, not published).
+
+Examples
+--------
+>>> from neuroport.hardware import LOIHI2
+>>> LOIHI2.vth_range
+(0, 131071)
+>>> LOIHI2.with_chips(8).total_cores
+1024
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+#: Lava's names for the weight sign modes (``lava.utils.weightutils.SignMode``).
+SIGN_MODES = ("EXCITATORY", "INHIBITORY", "MIXED")
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    """Bit widths and resource limits of one neuromorphic target.
+
+    Neuron (LIF) state and parameters, after Lava's ``PyLifModelBitAcc``::
+
+        u = wrap24(trunc0(u * (2**decay_bits - (du + du_offset)) / 2**decay_bits) + (a_in << act_shift))
+        v = sat24(trunc0(v * (2**decay_bits - (dv + dv_offset)) / 2**decay_bits) + u + (bias_mant << bias_exp))
+        spike = v > (vth << vth_shift)
+
+    Attributes are plain ints (bits or counts) unless stated.
+    """
+
+    name: str
+    # --- neuron state and parameters (LIF) -------------------------------
+    state_bits: int = 24            #: u, v: signed two's complement width
+    decay_bits: int = 12            #: du, dv: unsigned, [0, 2**12 - 1]
+    du_offset: int = 1              #: added to du by the hardware (Loihi's ds_offset)
+    dv_offset: int = 0              #: added to dv (dm_offset)
+    vth_bits: int = 17              #: vth mantissa, unsigned
+    vth_shift: int = 6              #: vth is compared as vth << 6
+    act_shift: int = 6              #: synaptic input enters u as a_in << 6
+    bias_mant_bits: int = 13        #: signed bias mantissa
+    bias_exp_range: tuple = (0, 7)  #: bias = bias_mant << bias_exp
+    # --- synapses ----------------------------------------------------------
+    weight_bits: int = 8            #: weight mantissa magnitude bits
+    sign_modes: tuple = SIGN_MODES
+    weight_exp_range: tuple = (-8, 7)   #: shared exponent per projection
+    max_delay: int = 63             #: DelayDense extra delay in steps (6 bit)
+    hardware_latency: int = 1       #: steps a spike takes through a plain Dense
+    # --- learning ----------------------------------------------------------
+    trace_bits: int = 7
+    learning_weight_bits: int = 9   #: signed, after learning
+    learning_coeff_mant_range: tuple = (-8, 7)
+    learning_coeff_exp_range: tuple = (-7, 8)
+    # --- resources ---------------------------------------------------------
+    cores_per_chip: int = 128
+    neurons_per_core: int = 8192
+    synapses_per_core: int = 937_500
+    max_fan_in: int = 937_500       #: synapses of one neuron (must sit on its core)
+    chips: int = 1
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
+
+    # --- derived ranges (inclusive) -----------------------------------------
+    @property
+    def state_max(self) -> int:
+        """``2**23``: u wraps above it; v saturates at ``state_max - 1``."""
+        return 1 << (self.state_bits - 1)
+
+    @property
+    def v_range(self) -> tuple:
+        return (-(self.state_max - 1), self.state_max - 1)
+
+    @property
+    def decay_unity(self) -> int:
+        return 1 << self.decay_bits
+
+    @property
+    def decay_range(self) -> tuple:
+        return (0, self.decay_unity - 1)
+
+    @property
+    def vth_range(self) -> tuple:
+        return (0, (1 << self.vth_bits) - 1)
+
+    @property
+    def bias_mant_range(self) -> tuple:
+        half = 1 << (self.bias_mant_bits - 1)
+        return (-half, half - 1)
+
+    def weight_range(self, sign_mode: str) -> tuple:
+        """Mantissa range Lava's ``clip_weights`` keeps for ``sign_mode``."""
+        full = (1 << self.weight_bits) - 1
+        if sign_mode == "EXCITATORY":
+            return (0, full)
+        if sign_mode == "INHIBITORY":
+            return (-full, 0)
+        if sign_mode == "MIXED":
+            return (-(full + 1), full)
+        raise ValueError(f"sign_mode: expected one of {', '.join(self.sign_modes)}, got {sign_mode!r}")
+
+    def weight_step(self, sign_mode: str, num_weight_bits: int) -> int:
+        """Granularity Lava's ``truncate_weights`` leaves (MIXED drops one more bit)."""
+        return 1 << (self.weight_bits - num_weight_bits + int(sign_mode == "MIXED"))
+
+    @property
+    def total_cores(self) -> int:
+        return self.cores_per_chip * self.chips
+
+    def with_chips(self, chips: int) -> "HardwareSpec":
+        """The same target with ``chips`` chips (e.g. 8 for a Kapoho Point board)."""
+        return dataclasses.replace(self, chips=int(chips))
+
+    def replace(self, **changes) -> "HardwareSpec":
+        return dataclasses.replace(self, **changes)
+
+
+_LAVA_LIF = "lava: lava/proc/lif/models.py (AbstractPyLifModelFixed, PyLifModelBitAcc), lava-nc 0.10.0"
+_LAVA_DENSE = "lava: lava/proc/dense/models.py + lava/utils/weightutils.py, lava-nc 0.10.0"
+_LAVA_LEARN = "lava: lava/magma/core/learning/ (constants.py, learning_rule.py), lava-nc 0.10.0"
+
+LOIHI2 = HardwareSpec(
+    name="loihi2",
+    sources={
+        "state_bits": _LAVA_LIF + ": u, v precision=24; u wraps, v saturates at +-(2**23 - 1)",
+        "decay_bits": _LAVA_LIF + ": du, dv uint16 precision=12, decay_shift=12",
+        "du_offset": _LAVA_LIF + ": ds_offset = 1",
+        "dv_offset": _LAVA_LIF + ": dm_offset = 0",
+        "vth_bits": _LAVA_LIF + ": vth precision=17",
+        "vth_shift": _LAVA_LIF + ": vth_shift = 6",
+        "act_shift": _LAVA_LIF + ": act_shift = 6",
+        "bias_mant_bits": _LAVA_LIF + ": bias_mant int16 precision=13",
+        "bias_exp_range": _LAVA_LIF + ": bias_exp 'unsigned 3-bit integer (0 to 7)'",
+        "weight_bits": _LAVA_DENSE + ": clip_weights(num_bits=8), weights precision=8",
+        "sign_modes": _LAVA_DENSE + ": SignMode EXCITATORY / INHIBITORY / MIXED",
+        "weight_exp_range": "estimate: Loihi 1 NxSDK weightExponent range [-8, 7]; Lava does not check it",
+        "max_delay": "lava: lava/proc/dense/models.py PyDelayDenseModelBitAcc 'delays between 0 and 63'",
+        "hardware_latency": _LAVA_DENSE + ": a_out sends the buffer of step t-1",
+        "trace_bits": _LAVA_LEARN + ": traces 7 bit with stochastic rounding",
+        "learning_weight_bits": _LAVA_LEARN + ": weights 9 bit signed after learning",
+        "learning_coeff_mant_range": _LAVA_LEARN + ": rule coefficient mantissa [-8, 7]",
+        "learning_coeff_exp_range": _LAVA_LEARN + ": rule coefficient exponent [-7, 8]",
+        "cores_per_chip": "intel: Loihi 2 brief (2021): 128 neuro cores per chip",
+        "neurons_per_core": "estimate: 1M neurons per chip (Intel Loihi 2 brief) / 128 cores = 8192",
+        "synapses_per_core": "estimate: 120M synapses per chip (Intel Loihi 2 brief) / 128 cores",
+        "max_fan_in": "estimate: a neuron's synapses must fit its core's synapse memory",
+        "chips": "choice: one chip; use LOIHI2.with_chips(n) for boards (Kapoho Point: 8)",
+    },
+)
