@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
-from neuroport.errors import InputError
+from neuroport.errors import InputError, UnsupportedNodeError
 
 #: Runs longer than this many neuron-steps show a progress bar on a terminal.
 PROGRESS_THRESHOLD = 5_000_000
@@ -75,6 +75,8 @@ class Engine:
         self.deliveries = {name: [] for name in self.order}  # by pre, delay >= 1
         self.zero_delay = {name: [] for name in self.order}  # by post (ideal timing)
         self.outgoing = {name: [] for name in self.order}  # projections by pre
+        self.plastic_in = {name: [] for name in self.order}  # plastic projections by post
+        history = {}  # pre population -> steps of output history kept for plastic projections
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
             port = proj.extra.get("port", "input")
@@ -84,6 +86,10 @@ class Engine:
                 raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
                                    f"ports {self.ports[proj.post]}")
             self.outgoing[proj.pre].append(proj)
+            if proj.extra.get("plasticity") is not None:
+                self.plastic_in[proj.post].append(proj)
+                history[proj.pre] = max(history.get(proj.pre, 1), int(proj.delays.max(initial=0)) + 1)
+                continue
             for delay, matrix in proj.by_delay():
                 d = _Delivery(proj, delay, matrix, self.delivery_dtype(proj))
                 d.port = port
@@ -95,6 +101,8 @@ class Engine:
         self.ring_len = ring_len
         self.depression = {p.name: p.extra["depression"] for p in program.projections
                            if p.extra.get("depression") is not None}
+        self.history_len = history
+        self.t = None  # global step counter once started
 
     # -- hooks -------------------------------------------------------------
     def delivery_dtype(self, proj):
@@ -124,68 +132,105 @@ class Engine:
             return state["v"] + pop.v_offset
         return state[var]
 
+    def prepare_plastic(self, proj):
+        from neuroport.models import plasticity
+
+        return plasticity.prepare(proj)
+
+    def plastic_contribution(self, state, active, values):
+        from neuroport.models import plasticity
+
+        return plasticity.contribution(state, active, values)
+
+    def plastic_learn(self, state, s_pre, s_post):
+        from neuroport.models import plasticity
+
+        plasticity.learn(state, s_pre, s_post)
+
+    def plastic_weights(self, proj, state):
+        """Current weights of a plastic projection in graph units (dense ``(post, pre)``)."""
+        return state.weights.copy()
+
     # -- loop --------------------------------------------------------------
+    def start(self) -> None:
+        """Create the run-time state: neuron states, ring buffers, traces, weights; ``t = 0``."""
+        pops = self.program.populations
+        self.ring = {(n, port): np.zeros((self.ring_len[n], pops[n].size), dtype=self.dtype)
+                     for n in self.order for port in self.ports[n]}
+        self.runtime = {name: None if pops[name].is_input else self.prepare_population(pops[name])
+                        for name in self.order}
+        self.resources = {p.name: np.ones(pops[p.pre].size) for p in self.program.projections
+                          if p.name in self.depression}
+        self.history = {name: np.zeros((length, pops[name].size)) for name, length in self.history_len.items()}
+        self.plastic = {p.name: self.prepare_plastic(p) for post in self.order for p in self.plastic_in[post]}
+        self.sent = {}
+        self.t = 0
+
     def run(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
-        program = self.program
-        pops = program.populations
-        ring = {(n, port): np.zeros((self.ring_len[n], pops[n].size), dtype=self.dtype)
-                for n in self.order for port in self.ports[n]}
-        runtime = {}
-        for name in self.order:
-            pop = pops[name]
-            runtime[name] = None if pop.is_input else self.prepare_population(pop)
-        resources = {name: np.ones(program.population(dep_pre).size)
-                     for name, dep_pre in ((p.name, p.pre) for p in program.projections if p.name in self.depression)}
+        """Start from the initial state and run ``steps`` steps."""
+        self.start()
+        return self.advance(steps=steps, inputs=inputs, probes=probes, progress=progress)
+
+    def advance(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
+        """Run ``steps`` more steps from the current state.
+
+        Returns ``(spike trains, probed states, wall time)``; steps in the
+        trains count from the start of this call.
+        """
+        if self.t is None:
+            self.start()
+        pops = self.program.populations
         spike_steps = {n: [] for n in self.order}
         spike_neurons = {n: [] for n in self.order}
-        recorded = self._make_recorders(probes, runtime, steps)
-        sent = {}  # projection name -> what it carries this step
-        bar = _progress_bar(steps, program, progress, self.mode)
+        recorded = self._make_recorders(probes, self.runtime, steps)
+        bar = _progress_bar(steps, self.program, progress, self.mode)
         t0 = time.perf_counter()
-        for t in range(steps):
-            for name, x in resources.items():  # depression: resources recover
+        for local in range(steps):
+            t = self.t
+            for name, x in self.resources.items():  # depression: resources recover
                 x += (1.0 - x) * self.depression[name]["recover"]
+            step_spikes = {}
             for name in self.order:
                 pop = pops[name]
                 if pop.is_input:
-                    out = inputs[name][t]
+                    out = inputs[name][local]
                     spikes = None
                     if (name, "v") in recorded:
-                        recorded[(name, "v")][t] = out
+                        recorded[(name, "v")][local] = out
                     idx = np.flatnonzero(out)
                     if idx.size and np.all(out[idx] == 1):
-                        spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
+                        spike_steps[name].append(np.full(idx.size, local, dtype=np.int64))
                         spike_neurons[name].append(idx)
                 else:
-                    a_in = {}
-                    for port in self.ports[name]:
-                        slot = ring[(name, port)][t % self.ring_len[name]]
-                        a_in[port] = slot.copy()
-                        slot[:] = 0
-                    for d in self.zero_delay[name]:
-                        contribution = self._contribution(d, sent[d.proj.name])
-                        if contribution is not None:
-                            a_in[d.port] += self.finish_delivery(d, contribution)
-                    model, state, consts = runtime[name]
+                    a_in = self._gather_input(name, t)
+                    model, state, consts = self.runtime[name]
                     spikes = self.step_population(model, state, a_in.get("input", a_in) if len(a_in) == 1
                                                   else a_in, consts)
                     out = self.output_values(pop, state, spikes)
                     for (pname, var), arr in recorded.items():
                         if pname == name:
-                            arr[t] = self.report_state(pop, state, var)
+                            arr[local] = self.report_state(pop, state, var)
                     if spikes is not None:
                         idx = np.flatnonzero(spikes)
                         if idx.size:
-                            spike_steps[name].append(np.full(idx.size, t, dtype=np.int64))
+                            spike_steps[name].append(np.full(idx.size, local, dtype=np.int64))
                             spike_neurons[name].append(idx)
+                step_spikes[name] = out
+                if name in self.history:
+                    self.history[name][t % self.history[name].shape[0]] = out
                 for proj in self.outgoing[name]:
-                    sent[proj.name] = out if proj.name not in resources else \
-                        self._depress(out, resources[proj.name], self.depression[proj.name]["u_se"])
+                    self.sent[proj.name] = out if proj.name not in self.resources else \
+                        self._depress(out, self.resources[proj.name], self.depression[proj.name]["u_se"])
                 for d in self.deliveries[name]:
-                    contribution = self._contribution(d, sent[d.proj.name])
+                    contribution = self._contribution(d, self.sent[d.proj.name])
                     if contribution is not None:
-                        ring[(d.post, d.port)][(t + d.delay) % self.ring_len[d.post]] += \
+                        self.ring[(d.post, d.port)][(t + d.delay) % self.ring_len[d.post]] += \
                             self.finish_delivery(d, contribution)
+            for post in self.order:
+                for proj in self.plastic_in[post]:
+                    st = self.plastic[proj.name]
+                    self.plastic_learn(st, self._arrived(proj, st, t) != 0, np.asarray(step_spikes[post]) != 0)
+            self.t += 1
             if bar is not None:
                 bar.update(1)
         wall = time.perf_counter() - t0
@@ -200,6 +245,47 @@ class Engine:
         for (pop_name, var), arr in recorded.items():
             states.setdefault(pop_name, {})[var] = arr
         return trains, states, wall
+
+    def _gather_input(self, name: str, t: int) -> dict:
+        a_in = {}
+        for port in self.ports[name]:
+            slot = self.ring[(name, port)][t % self.ring_len[name]]
+            a_in[port] = slot.copy()
+            slot[:] = 0
+        for d in self.zero_delay[name]:
+            contribution = self._contribution(d, self.sent[d.proj.name])
+            if contribution is not None:
+                a_in[d.port] += self.finish_delivery(d, contribution)
+        for proj in self.plastic_in[name]:
+            st = self.plastic[proj.name]
+            arrived = self._arrived(proj, st, t)
+            active = np.flatnonzero(arrived)
+            if active.size:
+                values = None if arrived.dtype == bool or np.all(arrived[active] == 1) else arrived[active]
+                a_in[proj.extra.get("port", "input")] += self.plastic_contribution(st, active, values)
+        return a_in
+
+    def _arrived(self, proj, st, t: int) -> np.ndarray:
+        """What the pre population of a plastic projection emitted at ``t - delay`` (zeros before 0)."""
+        if proj.name in self.resources:
+            raise UnsupportedNodeError(f"{proj.name}: depression and plasticity on one projection are not supported")
+        if t - st.delay < 0:
+            return np.zeros(self.program.populations[proj.pre].size)
+        hist = self.history[proj.pre]
+        return hist[(t - st.delay) % hist.shape[0]]
+
+    def final_state(self) -> dict:
+        """Copies of every population's state variables: ``{population: {variable: array}}``."""
+        out = {}
+        for name, rt in (self.runtime or {}).items():
+            if rt is not None:
+                out[name] = {k: np.array(v, copy=True) for k, v in rt[1].items()}
+        return out
+
+    def learned_weights(self) -> dict:
+        """Current weights of every plastic projection (graph units, dense)."""
+        return {p.name: self.plastic_weights(p, self.plastic[p.name])
+                for post in self.order for p in self.plastic_in[post]}
 
     def _make_recorders(self, probes, runtime, steps) -> dict:
         pops = self.program.populations
@@ -261,6 +347,13 @@ class NumpyBackend(Backend):
     level = "discrete"
     engine_class = Engine
 
+    def make_engine(self, program) -> Engine:
+        """A fresh :class:`Engine` for ``program`` (used by :class:`neuroport.Simulator`)."""
+        return self.engine_class(program)
+
+    def check_inputs(self, program, inputs, steps: int) -> dict:
+        return normalize_inputs(program, inputs, steps)
+
     def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
         from neuroport.errors import CompileError
 
@@ -272,9 +365,9 @@ class NumpyBackend(Backend):
         steps = _check_steps(steps)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
-        engine = self.engine_class(program)
+        engine = self.make_engine(program)
         trains, states, wall = engine.run(steps=steps, inputs=ins, probes=prb, progress=progress)
-        return Result(self.name, program.dt, steps, trains, states, {}, wall,
+        return Result(self.name, program.dt, steps, trains, states, engine.learned_weights(), wall,
                       {"level": program.level, **dict(program.options)})
 
 

@@ -111,6 +111,13 @@ class NumpyFixedBackend(Backend):
     timings = ("hardware",)
     engine_class = FixedEngine
 
+    def make_engine(self, program) -> FixedEngine:
+        """A fresh :class:`FixedEngine` for ``program`` (used by :class:`neuroport.Simulator`)."""
+        return self.engine_class(program, hardware_of(program))
+
+    def check_inputs(self, program, inputs, steps: int) -> dict:
+        return check_spike_inputs(normalize_inputs(program, inputs, steps))
+
     def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
         if program.level != self.level:
             raise CompileError(
@@ -126,7 +133,7 @@ class NumpyFixedBackend(Backend):
         steps = _check_steps(steps)
         ins = check_spike_inputs(normalize_inputs(program, inputs, steps))
         prb = all_probes(program, probes)
-        engine = self.engine_class(program, hardware_of(program))
+        engine = self.make_engine(program)
         trains, states, wall = engine.run(steps=steps, inputs=ins, probes=prb, progress=progress)
         scale = {n: float(p.extra["scale"]) for n, p in program.populations.items() if "scale" in p.extra}
         wraps = {n: c["u_wraps"] for n, c in engine.counters.items()}

@@ -185,8 +185,9 @@ class _SpikingBase:
         p = pop.params
         if np.any(p["refractory"] > 0):
             state["refractory_left"] = np.zeros(pop.size, dtype=np.int64)
-        if np.any(p["theta_decay"] > 0) or np.any(p["theta_plus"] != 0):
-            state["theta"] = np.zeros(pop.size)
+        theta0 = pop.param("theta_init", 0.0)
+        if np.any(p["theta_decay"] > 0) or np.any(p["theta_plus"] != 0) or np.any(theta0 != 0):
+            state["theta"] = np.array(theta0, dtype=np.float64)
         state["v"] = np.array(p["v_init"], dtype=np.float64)
         return state
 
@@ -248,7 +249,7 @@ class AdaptiveLIFModel(_SpikingBase):
             "refractory": _refractory_steps(pn, opts),
             "theta_decay": _optional_decay(pn, "tau_theta", opts), "theta_plus": _field(pn, "theta_plus"),
             "w_decay": _optional_decay(pn, "tau_adapt", opts), "w_plus": dv * r * _field(pn, "b_adapt"),
-            "v_init": _v_init(pn, v_offset),
+            "v_init": _v_init(pn, v_offset), "theta_init": _field(pn, "theta_init"),
         }
         extra = {"ports": ("exc", "inh") if split else ("input",),
                  "bias_target": "u_bias" if np.any(filtered) else "bias"}

@@ -31,7 +31,7 @@ def _vector(name: str, value, n: int) -> np.ndarray:
 
 #: Options that NIR primitives cannot express; setting any makes the spec emit
 #: the neuroport extension node ``neuroport.AdaptiveLIF``.
-EXTENDED = ("refractory", "tau_theta", "theta_plus", "tau_adapt", "b_adapt", "v_init", "tau_syn_inh")
+EXTENDED = ("refractory", "tau_theta", "theta_plus", "theta_init", "tau_adapt", "b_adapt", "v_init", "tau_syn_inh")
 
 
 class Spec:
@@ -75,7 +75,9 @@ _EXTENDED_DOC = """
     refractory : float or array, s
         Absolute refractory period (v held at v_reset), default 0.
     tau_theta : float or array, s; theta_plus : voltage unit
-        Adaptive threshold: jumps by ``theta_plus`` per spike, decays with ``tau_theta`` (0: off).
+        Adaptive threshold: jumps by ``theta_plus`` per spike, decays with ``tau_theta`` (0: never decays).
+    theta_init : float or array, voltage unit
+        Initial threshold adaptation (e.g. the thresholds a trained network learned).
     tau_adapt : float or array, s; b_adapt : current unit
         Adaptation current ``w`` (``r * w`` is subtracted from the drive): jumps by
         ``b_adapt`` per spike, decays with ``tau_adapt`` (0: off).
@@ -111,6 +113,7 @@ class LIF(_Extensible):
     refractory: float = 0.0
     tau_theta: float = 0.0
     theta_plus: float = 0.0
+    theta_init: float = 0.0
     tau_adapt: float = 0.0
     b_adapt: float = 0.0
     v_init: float = np.nan
@@ -146,6 +149,7 @@ class CubaLIF(_Extensible):
     refractory: float = 0.0
     tau_theta: float = 0.0
     theta_plus: float = 0.0
+    theta_init: float = 0.0
     tau_adapt: float = 0.0
     b_adapt: float = 0.0
     v_init: float = np.nan

@@ -249,6 +249,8 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
                 "recover": decay_fraction(node_name, "tau_rec", node.tau_rec, opts["dt"], opts["scheme"]),
                 "u_se": np.asarray(node.u_se, dtype=np.float64),
             }
+        if path.plasticity is not None:
+            extra["plasticity"] = _plasticity(path, gains[path.post], opts)
         projections.extend(_split_ports(path.name, path.pre, path.post, w, delays, extra,
                                         post.extra.get("ports", ("input",))))
         if np.any(path.bias):
@@ -276,11 +278,36 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     )
 
 
+def _plasticity(path, gain: np.ndarray, opts) -> dict:
+    """Discretised learning-rule parameters of a plastic projection.
+
+    Rule parameters stay in graph weight units; ``gain`` (shape ``(post,)``)
+    converts graph weights to the Program's (``W_program = gain * W_graph``).
+    """
+    node_name, node = path.plasticity
+    if np.any(gain == 0):
+        raise ParameterError(f"{node_name}: plastic weights into {path.post!r} have zero input gain")
+    params = node.rule_params()
+    params.update({
+        "node": node_name,
+        "gain": np.asarray(gain, dtype=np.float64),
+        # graph-unit weights, exactly as stored (dividing the Program's weights by gain
+        # would not give them back to the last bit)
+        "weight": np.where(node.connectivity, node.weight, 0.0),
+        "connectivity": node.connectivity.copy(),
+        "pre_decay": float(decay_fraction(node_name, "tau_pre", node.tau_pre, opts["dt"], opts["scheme"])[0]),
+        "post_decay": float(decay_fraction(node_name, "tau_post", node.tau_post, opts["dt"], opts["scheme"])[0]),
+    })
+    return params
+
+
 def _split_ports(name, pre, post, w, delays, extra, ports) -> list:
     """One Projection, or for two-port models (``exc``/``inh``) the positive weights
     to ``exc`` and the magnitudes of the negative ones to ``inh``."""
     if tuple(ports) == ("input",):
         return [Projection(name, pre, post, w, delays, extra)]
+    if "plasticity" in extra:
+        raise UnsupportedNodeError(f"{name}: plastic projections into two-port neurons ({post}) are not supported")
     out = []
     rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
     for port, mask, sign in (("exc", w.data >= 0, 1.0), ("inh", w.data < 0, -1.0)):

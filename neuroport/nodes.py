@@ -124,6 +124,13 @@ def _register_structure():
             raise ParameterError(f"{name}.u_se: must be in (0, 1], got range [{node.u_se.min()}, {node.u_se.max()}]")
         return Transform(n, n, None, None, None, depression=node)
 
+    @register_transform(PlasticLinear)
+    def _plastic(node, name):
+        # every existing synapse is stored, even at weight 0 (learning may grow it)
+        rows, cols = np.nonzero(node.connectivity)
+        m = sp.csr_matrix((node.weight[rows, cols], (rows, cols)), shape=node.weight.shape)
+        return Transform(node.weight.shape[1], node.weight.shape[0], m, None, None, plasticity=(name, node))
+
     register_population(AdaptiveLIF, "alif")
     register_population(CondLIF, "condlif")
 
@@ -173,7 +180,8 @@ class AdaptiveLIF(ExtensionNode):
     r, w_in : dimensionless gains
     v_leak, v_threshold, v_reset, v_init : voltage unit (``v_init``: initial ``v``)
     refractory : s (absolute refractory period, whole steps at compile)
-    tau_theta : s (0: no threshold adaptation); theta_plus : voltage unit
+    tau_theta : s (0: theta never decays); theta_plus : voltage unit (0 and theta_init 0: no adaptive threshold)
+    theta_init : voltage unit, initial threshold adaptation (a trained network's thresholds)
     tau_adapt : s (0: no adaptation current); b_adapt : current unit
     """
 
@@ -191,6 +199,7 @@ class AdaptiveLIF(ExtensionNode):
     theta_plus: np.ndarray = 0.0
     tau_adapt: np.ndarray = 0.0
     b_adapt: np.ndarray = 0.0
+    theta_init: np.ndarray = 0.0
 
     def __post_init__(self):
         _per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
@@ -269,4 +278,100 @@ class Depression(ExtensionNode):
         _per_neuron(self, ["tau_rec", "u_se"])
 
 
+
+RULES = ("pair", "diehl_cook")
+BOUNDS = ("hard", "soft")
+
+
+@extension
+@dataclass(eq=False)
+class PlasticLinear(ExtensionNode):
+    r"""A weight matrix that learns with spike-timing-dependent plasticity.
+
+    ``y = W x`` like ``nir.Linear``; ``W`` (shape ``(post, pre)``) changes
+    with pre-synaptic traces ``x`` and post-synaptic traces ``y``:
+
+    .. math::
+        \tau_{pre} \dot x_j = -x_j + \sum_k \delta(t - t_j^k), \qquad
+        \tau_{post} \dot y_i = -y_i + \sum_k \delta(t - t_i^k)
+
+    ``rule="pair"`` (pair-based STDP):
+        on a post spike ``dW_ij = +a_plus * x_j``; on a pre spike
+        ``dW_ij = -a_minus * y_i`` (soft bounds multiply by ``w_max - W`` and
+        ``W - w_min``; hard bounds clip to ``[w_min, w_max]``).
+    ``rule="diehl_cook"`` (Diehl & Cook 2015):
+        on a post spike ``dW_ij = eta * (x_j - x_tar) * (w_max - W_ij) ** mu``;
+        on a pre spike ``dW_ij = -a_minus * y_i`` (``a_minus = 0`` for the
+        post-only rule); clipped to ``[w_min, w_max]``.
+
+    Attributes
+    ----------
+    weight : numpy.ndarray, shape (post, pre)
+        Initial (or learned) weights, graph units as ``nir.Linear``.
+    connectivity : numpy.ndarray of bool, shape (post, pre)
+        Which synapses exist (learning never creates synapses).
+    rule : str
+        ``"pair"`` or ``"diehl_cook"``.
+    tau_pre, tau_post : float, s
+        Trace time constants.
+    a_plus, a_minus : float
+        Potentiation and depression amplitudes (weight units per unit trace).
+    eta, x_tar, mu : float
+        Diehl & Cook learning rate, pre-trace target (offset) and weight-dependence exponent.
+    w_min, w_max : float
+        Weight bounds.
+    bounds : str
+        ``"hard"`` or ``"soft"`` (pair rule).
+    """
+
+    weight: np.ndarray
+    connectivity: np.ndarray = None
+    rule: str = "pair"
+    tau_pre: float = 0.02
+    tau_post: float = 0.02
+    a_plus: float = 0.01
+    a_minus: float = 0.0105
+    eta: float = 0.01
+    x_tar: float = 0.0
+    mu: float = 1.0
+    w_min: float = 0.0
+    w_max: float = 1.0
+    bounds: str = "hard"
+
+    def __post_init__(self):
+        self.weight = np.asarray(self.weight, dtype=np.float64)
+        if self.weight.ndim != 2:
+            raise GraphError(f"PlasticLinear.weight: expected a (post, pre) matrix, got shape {self.weight.shape}")
+        if self.connectivity is None:
+            self.connectivity = np.ones(self.weight.shape, dtype=bool)
+        self.connectivity = np.asarray(self.connectivity).astype(bool)
+        if self.connectivity.shape != self.weight.shape:
+            raise GraphError(f"PlasticLinear.connectivity: shape {self.connectivity.shape} != weight "
+                             f"shape {self.weight.shape}")
+        self.rule = self.rule.decode() if isinstance(self.rule, bytes) else str(self.rule)
+        self.bounds = self.bounds.decode() if isinstance(self.bounds, bytes) else str(self.bounds)
+        if self.rule not in RULES:
+            raise GraphError(f"PlasticLinear.rule: expected one of {RULES}, got {self.rule!r}")
+        if self.bounds not in BOUNDS:
+            raise GraphError(f"PlasticLinear.bounds: expected one of {BOUNDS}, got {self.bounds!r}")
+        for name in ("tau_pre", "tau_post", "a_plus", "a_minus", "eta", "x_tar", "mu", "w_min", "w_max"):
+            value = float(np.asarray(getattr(self, name)))
+            if not np.isfinite(value):
+                raise ParameterError(f"PlasticLinear.{name}: must be finite, got {value}")
+            setattr(self, name, value)
+        if not (self.tau_pre > 0 and self.tau_post > 0):
+            raise ParameterError(f"PlasticLinear: trace time constants must be > 0 s, got "
+                                 f"tau_pre={self.tau_pre}, tau_post={self.tau_post}")
+        if not self.w_min < self.w_max:
+            raise ParameterError(f"PlasticLinear: needs w_min < w_max, got {self.w_min} >= {self.w_max}")
+        self.input_type = {"input": np.array([self.weight.shape[1]])}
+        self.output_type = {"output": np.array([self.weight.shape[0]])}
+
+    def rule_params(self) -> dict:
+        """The learning rule's parameters as a plain dict."""
+        return {k: getattr(self, k) for k in ("rule", "tau_pre", "tau_post", "a_plus", "a_minus", "eta",
+                                              "x_tar", "mu", "w_min", "w_max", "bounds")}
+
+
+# keep last: registers the node types above with the graph walker
 _register_structure()

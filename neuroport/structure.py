@@ -78,6 +78,7 @@ class Transform:
     bias: np.ndarray | None = None
     delay: np.ndarray | None = None
     depression: object = None  # a stateful per-channel node (neuroport.Depression)
+    plasticity: object = None  # (node name, neuroport.PlasticLinear)
 
 
 def _array(node_name: str, field_name: str, value) -> np.ndarray:
@@ -162,6 +163,7 @@ class Path:
     delay_axis: str = "scalar"
     through: list = field(default_factory=list)
     depression: object = None
+    plasticity: object = None
 
 
 @dataclass
@@ -256,12 +258,12 @@ def analyse(graph) -> Structure:
     paths, outputs = [], {}
     for src in populations.values():
         _walk(src, src.name, None, np.zeros(0), [], 0.0, "scalar", succ, populations, transforms,
-              outputs_nodes, paths, outputs, depth=0, depression=None)
+              outputs_nodes, paths, outputs, depth=0, depression=None, plasticity=None)
     return Structure(populations, paths, outputs)
 
 
 def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, transforms,
-          outputs_nodes, paths, outputs, depth, depression):
+          outputs_nodes, paths, outputs, depth, depression, plasticity):
     if depth > 10_000:
         raise GraphError(f"a cycle of transforms without a neuron population passes through {at!r}")
     cur_size = src.size if matrix is None else matrix.shape[0]
@@ -279,7 +281,7 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
             if any(p.name == name for p in paths):
                 name = "->".join([src.name, *through, nxt])
             paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, delay, delay_axis, list(through),
-                              depression))
+                              depression, plasticity))
         elif nxt in outputs_nodes:
             if matrix is not None or through:
                 raise GraphError(
@@ -289,7 +291,15 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
             outputs[nxt] = src.name
         else:
             t = transforms[nxt]
-            m, b, d, axis, dep = matrix, bias, delay, delay_axis, depression
+            m, b, d, axis, dep, plastic = matrix, bias, delay, delay_axis, depression, plasticity
+            if t is not None and t.plasticity is not None:
+                if m is not None or plastic is not None:
+                    raise UnsupportedNodeError(
+                        f"{nxt!r}: a PlasticLinear node must be the only weight node on its path "
+                        f"(found after {' -> '.join([src.name, *through])}); fold the other linear layers "
+                        "into its initial weights"
+                    )
+                plastic = t.plasticity
             if t is not None and t.depression is not None:
                 if m is not None or dep is not None:
                     raise UnsupportedNodeError(
@@ -307,6 +317,11 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
                     )
                 if t.delay is not None:
                     d, axis = _add_delay(nxt, t.delay, d, axis, m is None)
+                if t.matrix is not None and m is not None and plastic is not None:
+                    raise UnsupportedNodeError(
+                        f"{nxt!r}: a linear layer after a PlasticLinear node cannot be lowered; "
+                        "a PlasticLinear must connect directly to its target population (a Delay may follow)"
+                    )
                 if t.matrix is not None:
                     if axis == "post" and not _uniform(d):
                         raise UnsupportedNodeError(
@@ -320,7 +335,7 @@ def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, 
                 if t.bias is not None:
                     b = b + t.bias if b.size else t.bias.copy()
             _walk(src, nxt, m, b, through if t is None else through + [nxt], d, axis, succ, populations, transforms,
-                  outputs_nodes, paths, outputs, depth + 1, dep)
+                  outputs_nodes, paths, outputs, depth + 1, dep, plastic)
 
 
 def _uniform(d) -> bool:

@@ -1,0 +1,169 @@
+"""``neuroport.Simulator``: a network kept alive across runs (training loops, continued training).
+
+Unlike :func:`neuroport.run`, which starts from the initial state every time,
+a Simulator keeps neuron states, traces and learned weights between calls to
+:meth:`Simulator.run`, can reset chosen state variables between samples, and
+writes the trained network back to a NIR graph. It runs on the numpy engines
+(``numpy`` and ``numpy-fixed``).
+
+Example
+-------
+>>> import numpy as np, neuroport
+>>> net = neuroport.Network()
+>>> x = net.input(2, name="x")
+>>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=0.5), name="y")
+>>> _ = net.connect(x, y, weight=np.array([[20.0, 20.0]]))
+>>> sim = neuroport.Simulator(net, dt=1e-3)
+>>> first = sim.run(10, inputs=np.ones((10, 2)))
+>>> second = sim.run(10, inputs=np.ones((10, 2)))   # continues at step 10
+>>> sim.t
+20
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroport.errors import InputError, UnsupportedNodeError
+
+
+class Simulator:
+    """A stateful run of one network on a numpy engine.
+
+    Parameters
+    ----------
+    network : Network, nir.NIRGraph or Program
+    backend : {"numpy", "numpy-fixed"}
+    dt, scheme, reset, timing, profile
+        Compile options (graphs only); see :func:`neuroport.compile`.
+    probes : iterable of (population, variable)
+        Recorded on every :meth:`run`.
+    hardware, strict
+        Quantization options for ``numpy-fixed``.
+    """
+
+    def __init__(self, network, *, backend: str = "numpy", dt=None, scheme=None, reset=None, timing=None,
+                 profile=None, probes=(), hardware=None, strict: bool = False):
+        from neuroport import backends
+        from neuroport.api import prepare
+
+        self.backend = backends.get(backend)
+        if not hasattr(self.backend, "make_engine"):
+            raise UnsupportedNodeError(
+                f"Simulator: backend {backend!r} cannot keep state between runs; use 'numpy' or 'numpy-fixed' "
+                "(or neuroport.run for one-shot runs)"
+            )
+        self.backend.require_available()
+        self.graph = network.to_nir() if hasattr(network, "to_nir") else getattr(network, "graph", network)
+        self.program = prepare(network, self.backend, dt=dt, scheme=scheme, reset=reset, timing=timing,
+                               profile=profile, probes=probes, hardware=hardware, strict=strict)
+        self.probes = list(probes)
+        self.engine = self.backend.make_engine(self.program)
+        self.engine.start()
+
+    @property
+    def t(self) -> int:
+        """Steps simulated so far."""
+        return int(self.engine.t)
+
+    @property
+    def dt(self) -> float:
+        return self.program.dt
+
+    def run(self, steps: int, inputs=None, *, probes=(), progress=None):
+        """Advance ``steps`` steps from the current state; returns a Result for these steps."""
+        from neuroport.backends.base import Result, all_probes
+        from neuroport.backends.numpy import _check_steps
+
+        steps = _check_steps(steps)
+        ins = self.backend.check_inputs(self.program, inputs, steps)
+        prb = all_probes(self.program, list(self.probes) + list(probes))
+        trains, states, wall = self.engine.advance(steps=steps, inputs=ins, probes=prb, progress=progress)
+        return Result(self.backend.name, self.program.dt, steps, trains, states, self.engine.learned_weights(),
+                      wall, {"level": self.program.level, "t_start": self.t - steps})
+
+    def reset(self, *, keep=("theta",)) -> None:
+        """Reset neuron states, synaptic buffers and learning traces; keep learned weights and ``keep`` variables.
+
+        Parameters
+        ----------
+        keep : iterable of str
+            State variables carried over (default: adaptive thresholds ``theta``).
+        """
+        saved = {name: {var: rt[1][var].copy() for var in keep if var in rt[1]}
+                 for name, rt in self.engine.runtime.items() if rt is not None}
+        weights = {name: st for name, st in self.engine.plastic.items()}
+        t = self.engine.t
+        self.engine.start()
+        for name, variables in saved.items():
+            for var, value in variables.items():
+                self.engine.runtime[name][1][var][:] = value
+        for name, st in weights.items():
+            fresh = self.engine.plastic[name]
+            fresh.weights[:] = st.weights
+        self.engine.t = t
+
+    def state(self, population: str) -> dict:
+        """Copies of the state variables of ``population`` (internal units, ``v`` shifted to reset 0)."""
+        rt = self.engine.runtime.get(population)
+        if rt is None:
+            raise InputError(f"state: {population!r} is not a neuron population; populations: "
+                             f"{[n for n, r in self.engine.runtime.items() if r is not None]}")
+        return {k: np.array(v, copy=True) for k, v in rt[1].items()}
+
+    def set_state(self, population: str, variable: str, values) -> None:
+        """Overwrite one state variable of ``population`` (broadcast to its size)."""
+        state = self.engine.runtime.get(population)
+        if state is None or variable not in state[1]:
+            raise InputError(f"set_state: {population}.{variable} does not exist")
+        state[1][variable][:] = values
+
+    @property
+    def weights(self) -> dict:
+        """Learned weights of the plastic projections, graph units, by weight-node name."""
+        return {self._node_of(name): w for name, w in self.engine.learned_weights().items()}
+
+    def set_weights(self, node: str, weights) -> None:
+        """Overwrite the weights (graph units) of plastic weight node ``node``."""
+        for name, st in self.engine.plastic.items():
+            if self._node_of(name) == node:
+                w = np.asarray(weights, dtype=np.float64)
+                if w.shape != st.weights.shape:
+                    raise InputError(f"set_weights {node}: expected shape {st.weights.shape}, got {w.shape}")
+                st.weights[:] = np.where(st.mask, w, 0.0)
+                return
+        raise InputError(f"set_weights: no plastic weight node {node!r}; plastic: {list(self.weights)}")
+
+    def _node_of(self, projection_name: str) -> str:
+        proj = next(p for p in self.program.projections if p.name == projection_name)
+        return proj.extra["plasticity"]["node"]
+
+    def to_nir(self, *, metadata: dict | None = None):
+        """The source graph with learned weights and adaptive thresholds written back.
+
+        Plastic weight nodes get their current weights; ``AdaptiveLIF``
+        populations get ``theta_init`` = their current ``theta``.
+        """
+        import dataclasses
+
+        import nir
+
+        from neuroport.nodes import AdaptiveLIF, PlasticLinear
+
+        if self.program.level != "discrete":
+            raise UnsupportedNodeError("to_nir: write back from a float (numpy) Simulator; fixed-point weights "
+                                       "are integers of the quantized Program")
+        nodes = dict(self.graph.nodes)
+        for node_name, w in self.weights.items():
+            old = nodes[node_name]
+            if not isinstance(old, PlasticLinear):
+                raise UnsupportedNodeError(f"to_nir: {node_name} is not a PlasticLinear node")
+            nodes[node_name] = dataclasses.replace(old, weight=w)
+        for name, rt in self.engine.runtime.items():
+            if rt is None or name not in nodes or not isinstance(nodes[name], AdaptiveLIF):
+                continue
+            if "theta" in rt[1]:
+                nodes[name] = dataclasses.replace(nodes[name], theta_init=rt[1]["theta"].copy())
+        meta = dict(self.graph.metadata or {})
+        meta.update(metadata or {})
+        return nir.NIRGraph(nodes=nodes, edges=list(self.graph.edges), metadata=meta, type_check=False)
