@@ -51,11 +51,13 @@ def run(args) -> int:
     if args.dry_run:
         if not hasattr(be, "dry_run"):
             raise InputError(f"--dry-run: backend {args.backend!r} has no dry run (loihi2 has)")
+        from neuroport.commands.run_dry import format_dry_run
+
         program = prepare(graph, be, **compile_kwargs(args))
         summary = be.dry_run(program)
-        for key, value in summary.items():
-            print(f"{key}: {value}")
-        return 0
+        print(format_dry_run(summary))
+        mapping = summary.get("mapping")
+        return 0 if mapping is None or getattr(mapping, "fits", True) else 1
     be.require_available()
     program = prepare(graph, be, probes=tuple(probes), **compile_kwargs(args))
     inputs = parse_input_spec(args.input, program, args.steps, args.seed)
