@@ -213,6 +213,17 @@ def check(graph, *, dt: float | None = None, steps: int, backends=None, input_ra
         rep: EquivalenceReport = compare(ref, report.results[name], k=k, tau=tau, inputs=tuple(base.inputs))
         report.reports[name] = rep
         report.rows.extend(criteria(rep, program=base))
+    # fixed-point backends are also held to the bit-exact criterion against numpy-fixed
+    fixed_ref = report.results.get("numpy-fixed")
+    if fixed_ref is not None and ref_name != "numpy-fixed":
+        for name in names:
+            if name in ("numpy-fixed", ref_name) or name not in report.results:
+                continue
+            if registry.get(name).level != "fixed":
+                continue
+            rep = compare(fixed_ref, report.results[name], k=k, tau=tau, inputs=tuple(base.inputs))
+            report.reports[f"numpy-fixed vs {name}"] = rep
+            report.rows.extend(criteria(rep, program=base))
     if ref is None and len(names) == 1:
         report.rows.append({"pair": ref_name, "criterion": "run", "value": errors.get(ref_name, "did not run"),
                             "threshold": "-", "status": "FAIL"})
