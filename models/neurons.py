@@ -78,6 +78,8 @@ class LIFFamily:
         if not c["spiking"]:
             return None
         spikes = v > c["vth"]
+        if ref is not None:
+            spikes &= active
         if spikes.any():
             if c["subtract"]:
                 v[spikes] -= c["vth"][spikes]
@@ -162,10 +164,13 @@ def _v_init(pn, v_offset) -> np.ndarray:
 class _SpikingBase:
     """Shared spike / reset / refractory / adaptive-threshold handling of the extension models."""
 
-    def _spike(self, state, c):
+    def _spike(self, state, c, active=None):
+        """Threshold, reset and spike-triggered increments; ``active`` masks out refractory neurons."""
         v = state["v"]
         threshold = c["vth"] + state["theta"] if "theta" in state else c["vth"]
         spikes = v > threshold
+        if active is not None:  # a refractory neuron does not spike (matters with reset="subtract")
+            spikes &= active
         if spikes.any():
             if c["subtract"]:
                 v[spikes] -= threshold[spikes]
@@ -253,6 +258,8 @@ class AdaptiveLIFModel(_SpikingBase):
         }
         extra = {"ports": ("exc", "inh") if split else ("input",),
                  "bias_target": "u_bias" if np.any(filtered) else "bias"}
+        if split:  # the inhibitory current has its own Euler factor dt / tau_syn_inh
+            extra["port_gain"] = {"inh": dv * r * w_in * du_inh}
         return params, gain, gain, v_offset, "spikes", extra
 
     def init_state(self, pop) -> dict:
@@ -292,7 +299,7 @@ class AdaptiveLIFModel(_SpikingBase):
             v[:] = new_v
         else:
             v[active] = new_v[active]
-        return self._spike(state, c)
+        return self._spike(state, c, active)
 
 
 class CondLIFModel(_SpikingBase):
@@ -365,7 +372,7 @@ class CondLIFModel(_SpikingBase):
             v[:] = new_v
         else:
             v[active] = new_v[active]
-        return self._spike(state, c)
+        return self._spike(state, c, active)
 
 
 register(AdaptiveLIFModel())

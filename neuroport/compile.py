@@ -252,7 +252,8 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         if path.plasticity is not None:
             extra["plasticity"] = _plasticity(path, gains[path.post], opts)
         projections.extend(_split_ports(path.name, path.pre, path.post, w, delays, extra,
-                                        post.extra.get("ports", ("input",))))
+                                        post.extra.get("ports", ("input",)),
+                                        _port_scales(gains[path.post], post.extra.get("port_gain", {}))))
         if np.any(path.bias):
             params = dict(post.params)
             target = post.extra.get("bias_target", "u_bias" if post.model in ("cubalif", "cubali") else "bias")
@@ -301,7 +302,15 @@ def _plasticity(path, gain: np.ndarray, opts) -> dict:
     return params
 
 
-def _split_ports(name, pre, post, w, delays, extra, ports) -> list:
+def _port_scales(gain: np.ndarray, port_gain: dict) -> dict:
+    """Per-port row multipliers turning the default gain into the port's own gain."""
+    out = {}
+    for port, g in port_gain.items():
+        out[port] = np.divide(g, gain, out=np.zeros_like(gain, dtype=np.float64), where=gain != 0)
+    return out
+
+
+def _split_ports(name, pre, post, w, delays, extra, ports, scales=None) -> list:
     """One Projection, or for two-port models (``exc``/``inh``) the positive weights
     to ``exc`` and the magnitudes of the negative ones to ``inh``."""
     if tuple(ports) == ("input",):
@@ -313,7 +322,10 @@ def _split_ports(name, pre, post, w, delays, extra, ports) -> list:
     for port, mask, sign in (("exc", w.data >= 0, 1.0), ("inh", w.data < 0, -1.0)):
         if not mask.any():
             continue
-        sub = sp.csr_matrix((sign * w.data[mask], (rows[mask], w.indices[mask])), shape=w.shape)
+        data = sign * w.data[mask]
+        if scales and port in scales:
+            data = data * scales[port][rows[mask]]
+        sub = sp.csr_matrix((data, (rows[mask], w.indices[mask])), shape=w.shape)
         sub.sort_indices()
         # delays follow their synapses: rebuild in the sorted CSR order
         order = sp.csr_matrix((np.arange(1, mask.sum() + 1, dtype=np.float64),

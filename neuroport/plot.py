@@ -194,7 +194,8 @@ def raster(result_or_trains, *, populations=None, dt: float | None = None, path=
         second = overlay.backend if overlay.backend != first else f"{overlay.backend} (overlay)"
         handles = [Line2D([], [], linestyle="none", label=first, **_PRIMARY),
                    Line2D([], [], linestyle="none", label=second, **_OVERLAY)]
-        ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.8)
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
+                  title="backend", title_fontsize="small")
     return _finish(fig, path)
 
 

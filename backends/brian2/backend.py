@@ -88,9 +88,10 @@ class Brian2Backend(Backend):
             t0 = time.perf_counter()
             report = "stderr" if (progress or (progress is None and sys.stderr.isatty()
                                                 and steps * max(1, program.n_neurons) > 5_000_000)) else None
-            lowered.network.run(steps * dt * b2.second, report=report)
+            lowered.network.run(steps * dt * b2.second, report=report, namespace={})
             wall = time.perf_counter() - t0
             trains, states = self._collect(b2, program, lowered, steps, dt, prb)
+            weights = lowered.weights()
         except NeuroportError:
             raise
         except Exception as exc:  # Brian2's own errors, wrapped with the backend's name
@@ -105,7 +106,7 @@ class Brian2Backend(Backend):
         meta = {"level": "nir", **dict(program.options), "codegen": self.codegen, "device": self.device,
                 "brian2_method": lowered.meta["method"], "build_time": t0 - t_build,
                 "brian2_version": b2.__version__}
-        return Result(self.name, dt, steps, trains, states, {}, wall, meta)
+        return Result(self.name, dt, steps, trains, states, weights, wall, meta)
 
     @staticmethod
     def _collect(b2, program, lowered, steps, dt, probes):

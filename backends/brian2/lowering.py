@@ -9,17 +9,20 @@ Program's discrete coefficients. From the Program it takes only the options
 path for ``timing="hardware"``, 1 step on the zero-delay edges that close a
 cycle for ``timing="ideal"``), which are topology, not discretisation.
 
-Every population integrates its NIR ODE with Brian2's own integrator
-(``euler`` for ``scheme="euler"``, ``exact`` for ``scheme="exact"``); its
-summed input ``J`` (``sum_j W_ij x_j``, an input spike being the value 1.0
-in its step) is held constant over the step, i.e. a piecewise-constant
-current of height ``w`` for one ``dt``. All per-step work happens in the
-``groups`` slot, ordered per population in the Program's update order::
+Every population integrates its ODEs (:mod:`.lowering_models`) with Brian2's
+own integrator (``euler`` for ``scheme="euler"``, ``exact`` for
+``scheme="exact"``); its summed input ``J`` (``sum_j W_ij x_j``, an input
+spike being the value 1.0 in its step) is held constant over the step, i.e. a
+piecewise-constant current of height ``w`` for one ``dt``; conductances jump
+by ``|w|`` instead. All per-step work happens in the ``groups`` slot, ordered
+per population in the Program's update order::
 
     pathways into P (J += w) -> graded input (J += TimedArray) ->
-    [CubaLIF: integrate I, then] integrate v -> J = 0 -> v > v_threshold -> reset
+    [integrate the first group (I, g, adaptation), conductance jumps] ->
+    integrate v -> J = 0 -> threshold -> reset
 
-See ``docs/brian2.md``.
+and after every population, the learning of plastic projections
+(:mod:`.lowering_synapses`). See ``docs/brian2.md``.
 """
 
 from __future__ import annotations
@@ -29,131 +32,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from neuroport.errors import GraphError, InputError, ParameterError, UnsupportedNodeError
+from neuroport.backends.brian2 import lowering_synapses as synapses
+from neuroport.backends.brian2.lowering_models import (  # noqa: F401  (re-exported)
+    _MODELS, ModelSpec, _cuba, _leaky, build_spec, register_model, reset_code, supported_models)
+from neuroport.errors import GraphError, InputError, UnsupportedNodeError
 from neuroport.structure import analyse
 
 #: Models that emit spikes (the rest send their ``v`` on, as graded values).
-SPIKING = {"lif", "cubalif", "if", "threshold"}
+SPIKING = {"lif", "cubalif", "if", "threshold", "alif", "condlif"}
 
 # Per-population ordering slots inside the ``groups`` slot.
-_SLOT_IN, _SLOT_EXT, _SLOT_SYN, _SLOT_SYN_CLEAR, _SLOT_V, _SLOT_CLEAR, _SLOT_TH, _SLOT_RESET = range(8)
+(_SLOT_IN, _SLOT_EXT, _SLOT_SYN, _SLOT_SYN_CLEAR, _SLOT_JUMP, _SLOT_V, _SLOT_CLEAR, _SLOT_TH,
+ _SLOT_RESET) = range(9)
 _BLOCK = 10
 
-# ---------------------------------------------------------------- model table
-_MODELS: dict = {}
 
-
-def register_model(key: str):
-    """Decorator: ``fn(pn, ctx) -> ModelSpec`` lowering a population of model ``key``."""
-
-    def deco(fn):
-        _MODELS[key] = fn
-        return fn
-
-    return deco
-
-
-@dataclass
-class ModelSpec:
-    """Brian2 equations of one population (time in s, voltages in graph units)."""
-
-    equations: str
-    params: dict  # name -> array (size,) ; names ending in "_s" carry seconds
-    threshold: str | None = None
-    v_init: np.ndarray | None = None
-    v_reset: np.ndarray | None = None
-    v_threshold: np.ndarray | None = None
-    syn: "ModelSpec | None" = None  # CubaLIF / CubaLI current, integrated first
-    no_ode: str | None = None  # code run instead of an ODE (Threshold: v = Jin)
-    #: Brian2 method regardless of the scheme (IF: dv/dt does not depend on v, so Euler is exact)
-    method: str | None = None
-
-
-def _param(pn, field_name: str, default=None) -> np.ndarray:
-    value = getattr(pn.node, field_name, None)
-    if value is None:
-        if default is None:
-            raise ParameterError(f"{pn.name}.{field_name}: missing")
-        value = default
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    if arr.size == 1 and pn.size != 1:
-        arr = np.full(pn.size, arr[0])
-    if arr.size != pn.size:
-        raise GraphError(f"{pn.name}.{field_name}: expected {pn.size} values, got shape {np.shape(value)}")
-    if not np.all(np.isfinite(arr)):
-        raise ParameterError(f"{pn.name}.{field_name}: must be finite")
-    return arr
-
-
-def _tau(pn, field_name: str) -> np.ndarray:
-    tau = _param(pn, field_name)
-    if np.any(tau <= 0):
-        raise ParameterError(f"{pn.name}.{field_name}: time constants must be > 0 s, got {tau.min()}")
-    return tau
-
-
-_LEAKY_V = "dv/dt = (v_leak - v + r * {inp}) / tau_s : 1\n"
-_PARAMS_LEAKY = "tau_s : second (constant)\nv_leak : 1 (constant)\nr : 1 (constant)\n"
-_INPUT_VARS = "J : 1\nJb : 1 (constant)\n"  # + "Jin = J + Jb [+ Jg<k>...] : 1", added by lower()
-_SPIKE_VARS = "v_threshold : 1 (constant)\nv_reset : 1 (constant)\n"
-
-
-def _syn_spec(pn) -> ModelSpec:
-    eqs = "dI/dt = (w_in * Jin - I) / tau_syn_s : 1\ntau_syn_s : second (constant)\nw_in : 1 (constant)\n"
-    return ModelSpec(eqs + _INPUT_VARS, {"tau_syn_s": _tau(pn, "tau_syn"), "w_in": _param(pn, "w_in", 1.0)})
-
-
-@register_model("lif")
-@register_model("li")
-def _leaky(pn) -> ModelSpec:
-    spiking = pn.model == "lif"
-    params = {"tau_s": _tau(pn, "tau"), "v_leak": _param(pn, "v_leak"), "r": _param(pn, "r")}
-    eqs = _LEAKY_V.format(inp="Jin") + _PARAMS_LEAKY + _INPUT_VARS
-    return _finish(pn, eqs, params, spiking)
-
-
-@register_model("cubalif")
-@register_model("cubali")
-def _cuba(pn) -> ModelSpec:
-    spiking = pn.model == "cubalif"
-    params = {"tau_s": _tau(pn, "tau_mem"), "v_leak": _param(pn, "v_leak"), "r": _param(pn, "r")}
-    eqs = _LEAKY_V.format(inp="I") + _PARAMS_LEAKY + "I : 1 (linked)\n"
-    spec = _finish(pn, eqs, params, spiking)
-    spec.syn = _syn_spec(pn)
-    return spec
-
-
-@register_model("if")
-@register_model("integrator")
-def _integrate(pn) -> ModelSpec:
-    spiking = pn.model == "if"
-    eqs = "dv/dt = r * Jin / second : 1\nr : 1 (constant)\n" + _INPUT_VARS
-    spec = _finish(pn, eqs, {"r": _param(pn, "r")}, spiking)
-    spec.method = "euler"  # the right-hand side is constant over a step: Euler is exact here
-    return spec
-
-
-@register_model("threshold")
-def _threshold(pn) -> ModelSpec:
-    spec = ModelSpec("v : 1\n" + _INPUT_VARS + _SPIKE_VARS, {}, "v > v_threshold",
-                     np.zeros(pn.size), np.zeros(pn.size), _param(pn, "threshold"))
-    spec.no_ode = "v = Jin"
-    return spec
-
-
-def _finish(pn, eqs, params, spiking) -> ModelSpec:
-    if not spiking:
-        return ModelSpec(eqs, params, None, np.zeros(pn.size))
-    v_reset = _param(pn, "v_reset", 0.0)
-    return ModelSpec(eqs + _SPIKE_VARS, params, "v > v_threshold", v_reset.copy(), v_reset,
-                     _param(pn, "v_threshold"))
-
-
-def supported_models() -> list:
-    return sorted(_MODELS)
-
-
-# ---------------------------------------------------------------- lowering
 @dataclass
 class Lowered:
     """Brian2 objects of one run, plus what is needed to read the results back."""
@@ -162,7 +55,17 @@ class Lowered:
     spike_monitors: dict = field(default_factory=dict)  # population -> SpikeMonitor
     state_monitors: dict = field(default_factory=dict)  # (population, var) -> (StateMonitor, attr)
     input_values: dict = field(default_factory=dict)  # input population -> (steps, size)
+    plastic: dict = field(default_factory=dict)  # projection name -> (Synapses, (post, pre))
     meta: dict = field(default_factory=dict)
+
+    def weights(self) -> dict:
+        """Final weights of the plastic projections: dense ``(post, pre)`` arrays in graph units."""
+        out = {}
+        for name, (syn, shape) in self.plastic.items():
+            w = np.zeros(shape)
+            w[np.asarray(syn.j[:]), np.asarray(syn.i[:])] = np.asarray(syn.w[:])
+            out[name] = w
+        return out
 
 
 def _path_delays(path, proj, matrix, dt, timing) -> np.ndarray:
@@ -185,6 +88,32 @@ def _path_delays(path, proj, matrix, dt, timing) -> np.ndarray:
     return steps + (1 if timing == "hardware" else 0)
 
 
+def _port_matrices(path, spec):
+    """``[(port, brian2 var, kind, csr matrix >= 0)]``: two-port models split weights by sign."""
+    if path.plasticity is not None:
+        node = path.plasticity[1]
+        rows, cols = np.nonzero(node.connectivity)
+        matrix = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=node.weight.shape)
+        matrix.data = np.asarray(node.weight[rows, cols], dtype=np.float64)  # explicit zeros kept
+    else:
+        matrix = sp.csr_matrix(path.matrix)
+    matrix.sort_indices()
+    if tuple(spec.ports) == ("input",):
+        var, kind = spec.ports["input"]
+        return [("input", var, kind, matrix)]
+    if path.plasticity is not None:
+        raise UnsupportedNodeError(f"{path.name}: plastic projections into two-port neurons ({path.post}) "
+                                   "are not supported")
+    coo = matrix.tocoo()
+    out = []
+    for port, mask, sign in (("exc", coo.data >= 0, 1.0), ("inh", coo.data < 0, -1.0)):
+        if mask.any():
+            sub = sp.csr_matrix((sign * coo.data[mask], (coo.row[mask], coo.col[mask])), shape=matrix.shape)
+            sub.sort_indices()
+            out.append((port, *spec.ports[port], sub))
+    return out
+
+
 def lower(b2, program, *, steps: int, inputs: dict, probes: list):
     """Build the Brian2 ``Network`` for ``program.graph`` (call after ``start_scope()``)."""
     if program.graph is None:
@@ -200,9 +129,11 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         raise GraphError(f"Program and graph disagree: populations {sorted(missing)} missing from the Program")
     pos = {name: (-1 if structure.populations[name].model == "input" else i) for i, name in enumerate(order)}
     projections = {p.name: p for p in program.projections}
-    _check_probes(structure, probes)
+    specs = {name: build_spec(structure.populations[name], reset=reset, dt=dt)
+             for name in order if structure.populations[name].model != "input"}
+    _check_probes(structure, specs, probes)
 
-    objects, groups, syn_groups, specs = [], {}, {}, {}
+    objects, groups, syn_groups = [], {}, {}
     lowered = Lowered(network=None)
     Jb = {name: np.zeros(pn.size) for name, pn in structure.populations.items()}
     for path in structure.paths:
@@ -235,121 +166,165 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         pn = structure.populations[name]
         if pn.model == "input":
             continue
-        fn = _MODELS.get(pn.model)
-        if fn is None:
-            raise UnsupportedNodeError(
-                f"node {name!r}: model {pn.model!r} has no Brian2 lowering; supported: {', '.join(supported_models())}")
-        spec = fn(pn)
-        specs[name] = spec
+        spec = specs[name]
         base = _BLOCK * (pos[name] + 1)
         extra = graded_in.get(name, [])
-        jin = "Jin = J + Jb" + "".join(f" + Jg{k}" for k in extra) + " : 1\n" + "".join(f"Jg{k} : 1\n" for k in extra)
-        eqs = spec.equations + (jin if spec.syn is None else "")
-        group = b2.NeuronGroup(pn.size, eqs, method=spec.method or method, threshold=spec.threshold,
-                               reset=None if spec.threshold is None else _reset_code(reset),
+        in_syn = spec.syn is not None and spec.input_group == "syn"
+        holds_j = "J" in [var for var, _ in spec.ports.values()]
+        if extra and not holds_j:
+            raise UnsupportedNodeError(f"node {name!r} ({pn.model}): graded input from a non-spiking population "
+                                       "is not supported by backend 'brian2'")
+        jin = ("Jin = J + Jb" + "".join(f" + Jg{k}" for k in extra) + " : 1\n"
+               + "".join(f"Jg{k} : 1\n" for k in extra)) if holds_j else ""
+        ref = spec.refractory_s
+        ref_eq = "ref_s : second (constant)\n" if ref is not None else ""
+        group = b2.NeuronGroup(pn.size, spec.equations + ref_eq + ("" if in_syn else jin),
+                               method=spec.method or method,
+                               threshold=spec.threshold,
+                               reset=None if spec.threshold is None else reset_code(spec, reset),
+                               refractory="ref_s" if ref is not None else False,
                                namespace={}, name=f"np_pop_{idx}")
+        if ref is not None:
+            group.ref_s = ref * b2.second
         _set_params(b2, group, spec.params)
         if spec.threshold is not None:
             group.v_threshold = spec.v_threshold
             group.v_reset = spec.v_reset
         group.v = spec.v_init
-        target = group
+        target, syn = group, None
         if spec.syn is not None:
-            syn = b2.NeuronGroup(pn.size, spec.syn.equations + jin, method=method, namespace={},
-                                 name=f"np_syn_{idx}")
+            syn = b2.NeuronGroup(pn.size, spec.syn.equations + (jin if in_syn else ""), method=method,
+                                 namespace={}, name=f"np_syn_{idx}")
             _set_params(b2, syn, spec.syn.params)
-            group.I = b2.linked_var(syn, "I")
+            for var in spec.linked:
+                setattr(group, var, b2.linked_var(syn, var))
             _place(syn.state_updater, base + _SLOT_SYN)
             objects.append(syn)
-            objects.append(syn.run_regularly("J = 0", when="groups", order=base + _SLOT_SYN_CLEAR,
-                                             name=f"np_syn_clear_{idx}"))
-            target = syn
-        target.Jb = Jb[name]
+            if in_syn and spec.clear_vars:
+                objects.append(syn.run_regularly("\n".join(f"{v} = 0" for v in spec.clear_vars), when="groups",
+                                                 order=base + _SLOT_SYN_CLEAR, name=f"np_syn_clear_{idx}"))
+            if in_syn:
+                target = syn
+        for (where, var), values in spec.init.items():
+            setattr(syn if where == "syn" else group, var, values)
+        if holds_j:
+            target.Jb = Jb[name]
+        elif np.any(Jb[name]):
+            raise UnsupportedNodeError(f"node {name!r} ({pn.model}): a constant (Affine bias) input has no meaning")
         if spec.no_ode is not None:
             objects.append(group.run_regularly(spec.no_ode, when="groups", order=base + _SLOT_V,
                                                name=f"np_set_{idx}"))
         else:
             _place(group.state_updater, base + _SLOT_V)
-        if spec.syn is None:
-            objects.append(group.run_regularly("J = 0", when="groups", order=base + _SLOT_CLEAR,
-                                               name=f"np_clear_{idx}"))
+        if not in_syn and spec.clear_vars:
+            objects.append(group.run_regularly("\n".join(f"{v} = 0" for v in spec.clear_vars), when="groups",
+                                               order=base + _SLOT_CLEAR, name=f"np_clear_{idx}"))
         if spec.threshold is not None:
             _place(group.thresholder["spike"], base + _SLOT_TH)
             _place(group.resetter["spike"], base + _SLOT_RESET)
         groups[name] = group
-        syn_groups[name] = target if target is not group else None
+        syn_groups[name] = syn if spec.syn is not None else None
         objects.append(group)
 
+    def input_target(name):
+        spec = specs[name]
+        return syn_groups[name] if spec.syn is not None and spec.input_group == "syn" else groups[name]
+
     # ---- projections
-    graded = {}  # post -> (steps, size) contribution of graded inputs
+    graded = {}  # (post, var, kind) -> (steps, size) contribution of graded inputs
     n_syn = 0
+    learn_base = _BLOCK * (len(order) + 1)
     for k, path in enumerate(structure.paths):
         pre_pn, post_pn = structure.populations[path.pre], structure.populations[path.post]
         if post_pn.model == "input":
             raise GraphError(f"edge into input node {path.post!r} (from {path.pre!r}); inputs take no edges")
-        matrix = sp.csr_matrix(path.matrix)
-        matrix.sort_indices()
-        if matrix.nnz == 0:
-            continue
-        delays = _path_delays(path, projections.get(path.name), matrix, dt, timing)
-        target = syn_groups[path.post] or groups[path.post]
+        if path.depression is not None and path.plasticity is not None:
+            raise UnsupportedNodeError(f"{path.name}: depression and plasticity on one projection are not supported")
+        spec = specs[path.post]
+        target = input_target(path.post)
         base = _BLOCK * (pos[path.post] + 1)
-        rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
-        cols = matrix.indices.astype(np.int64)
-        if pre_pn.model == "input" and path.pre not in spike_inputs:
-            # graded input: precompute sum_d W_d @ x[t - d] per step (a TimedArray)
-            x = inputs[path.pre]
-            contrib = graded.setdefault(path.post, np.zeros((steps, post_pn.size)))
-            for d in np.unique(delays):
-                m = delays == d
-                w_d = sp.csr_matrix((matrix.data[m], (rows[m], cols[m])), shape=matrix.shape)
-                if d < steps:
-                    contrib[d:] += np.asarray(w_d @ x[:steps - d].T).T
-            continue
-        # zero-delay sources updated later this step are seen one step late by construction
-        late = 1 if pos[path.pre] >= pos[path.post] else 0
-        eff = delays - late
-        if np.any(eff < 0):
-            raise GraphError(f"{path.name}: a zero-delay edge closes a cycle; compile with a timing mode "
-                             "that gives it a delay")
-        if pre_pn.model in SPIKING or pre_pn.model == "input":
-            syn = b2.Synapses(groups[path.pre], target, "w : 1 (constant)", on_pre="J_post += w",
-                              name=f"np_proj_{k}")
-            syn.connect(i=cols, j=rows)
-            syn.w = matrix.data
-            syn.delay = eff * dt * b2.second
-            _place(syn.pre, base + _SLOT_IN)
-        else:
-            syn = _graded_synapses(b2, groups[path.pre], target, path, cols, rows, matrix.data, eff, base, k,
-                                   structure.populations[path.post])
-        objects.append(syn)
-        n_syn += matrix.nnz
-    for idx, name in enumerate(order):
-        if name in graded:
-            ta = b2.TimedArray(graded[name], dt=dt * b2.second, name=f"np_ext_{idx}")
-            target = syn_groups[name] or groups[name]
-            objects.append(_ext_runner(b2, target, ta, _BLOCK * (pos[name] + 1) + _SLOT_EXT, idx))
+        ports = _port_matrices(path, spec)
+        for port, var, kind, matrix in ports:
+            if matrix.nnz == 0:
+                continue
+            pname = path.name if port == "input" else f"{path.name}:{port}"
+            delays = _path_delays(path, projections.get(pname), matrix, dt, timing)
+            rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+            cols = matrix.indices.astype(np.int64)
+            slot = base + (_SLOT_JUMP if kind == "jump" else _SLOT_IN)
+            tag = f"np_proj_{k}" + ("" if port == "input" else f"_{port}")
+            if pre_pn.model == "input" and path.pre not in spike_inputs:
+                if path.depression is not None or path.plasticity is not None:
+                    raise UnsupportedNodeError(f"{path.name}: backend 'brian2' supports depression and plasticity "
+                                               "on spike inputs only (0/1 values), not on graded input")
+                # graded input: precompute sum_d W_d @ x[t - d] per step (a TimedArray)
+                x = inputs[path.pre]
+                contrib = graded.setdefault((path.post, var, kind), np.zeros((steps, post_pn.size)))
+                for d in np.unique(delays):
+                    m = delays == d
+                    w_d = sp.csr_matrix((matrix.data[m], (rows[m], cols[m])), shape=matrix.shape)
+                    if d < steps:
+                        contrib[d:] += np.asarray(w_d @ x[:steps - d].T).T
+                continue
+            # zero-delay sources updated later this step are seen one step late by construction
+            late = 1 if pos[path.pre] >= pos[path.post] else 0
+            eff = delays - late
+            if np.any(eff < 0):
+                raise GraphError(f"{path.name}: a zero-delay edge closes a cycle; compile with a timing mode "
+                                 "that gives it a delay")
+            if pre_pn.model in SPIKING or pre_pn.model == "input":
+                if path.plasticity is not None:
+                    uniq = np.unique(delays)
+                    if uniq.size != 1:
+                        raise UnsupportedNodeError(f"{pname}: a plastic projection needs one delay for all "
+                                                   f"synapses, got {uniq.tolist()}")
+                    syn, apply = synapses.plastic(b2, groups[path.pre], target, var, cols, rows, path.plasticity[1],
+                                                  eff, int(uniq[0]), dt, slot, learn_base, tag, method)
+                    learn_base += _BLOCK
+                    lowered.plastic[pname] = (syn, matrix.shape)
+                    objects.append(apply)
+                elif path.depression is not None:
+                    syn = synapses.depressed(b2, groups[path.pre], target, var, cols, rows, matrix.data, eff, dt,
+                                             slot, tag, path.depression[1], method)
+                else:
+                    syn = synapses.static(b2, groups[path.pre], target, var, cols, rows, matrix.data, eff, dt,
+                                          slot, tag)
+            else:
+                if path.depression is not None or path.plasticity is not None:
+                    raise UnsupportedNodeError(f"{path.name}: depression/plasticity of graded (non-spike) output "
+                                               "is not supported by backend 'brian2'")
+                syn = synapses.graded(b2, groups[path.pre], target, path, cols, rows, matrix.data, eff,
+                                      base + _SLOT_IN, k)
+            objects.append(syn)
+            n_syn += matrix.nnz
+    for n, ((name, var, kind), values) in enumerate(graded.items()):
+        ta = b2.TimedArray(values, dt=dt * b2.second, name=f"np_ext_{n}")
+        target = input_target(name)
+        slot = _BLOCK * (pos[name] + 1) + (_SLOT_JUMP if kind == "jump" else _SLOT_EXT)
+        target.namespace[f"ext_{n}"] = ta
+        objects.append(target.run_regularly(f"{var} += ext_{n}(t, i)", when="groups", order=slot,
+                                            name=f"np_ext_run_{n}"))
 
     # ---- monitors
     for name in order:
-        pn = structure.populations[name]
-        if pn.model != "input" and specs[name].threshold is not None:
+        if name in specs and specs[name].threshold is not None:
             mon = b2.SpikeMonitor(groups[name], name=f"np_spikes_{len(lowered.spike_monitors)}")
             lowered.spike_monitors[name] = mon
             objects.append(mon)
     for pop, var in probes:
         if structure.populations[pop].model == "input":
             continue
-        source = syn_groups[pop] if var == "I" else groups[pop]
-        mon = b2.StateMonitor(source, var, record=True, when="end", name=f"np_state_{len(lowered.state_monitors)}")
-        lowered.state_monitors[(pop, var)] = (mon, var)
+        where, attr = specs[pop].probes[var]
+        source = syn_groups[pop] if where == "syn" else groups[pop]
+        mon = b2.StateMonitor(source, attr, record=True, when="end", name=f"np_state_{len(lowered.state_monitors)}")
+        lowered.state_monitors[(pop, var)] = (mon, attr)
         objects.append(mon)
     lowered.network = b2.Network(*objects)
     lowered.meta = {"method": method, "n_synapses": n_syn, "order": order}
     return lowered
 
 
-def _check_probes(structure, probes) -> None:
+def _check_probes(structure, specs, probes) -> None:
     """Refuse unknown probes before any Brian2 object exists."""
     for pop, var in probes:
         pn = structure.populations.get(pop)
@@ -359,37 +334,10 @@ def _check_probes(structure, probes) -> None:
             if var not in ("v", "x", "value"):
                 raise InputError(f"probe {pop}.{var}: an input population has only its value")
             continue
-        states = ("v", "I") if pn.model in ("cubalif", "cubali") else ("v",)
+        states = tuple(specs[pop].probes)
         if var not in states:
             raise InputError(f"probe {pop}.{var}: backend 'brian2' records {', '.join(states)} for {pn.model} "
                              "(continuous-time states; the discrete 'u' has no Brian2 counterpart)")
-
-
-def _ext_runner(b2, target, ta, order, idx):
-    target.namespace[f"ext_{idx}"] = ta
-    return target.run_regularly(f"J += ext_{idx}(t, i)", when="groups", order=order, name=f"np_ext_run_{idx}")
-
-
-def _graded_synapses(b2, pre_group, target, path, cols, rows, data, eff, base, k, post_pn):
-    """Graded (``v``) output of a non-spiking population: a summed variable, delay 0 or 1 only."""
-    uniq = np.unique(eff)
-    if uniq.size != 1 or int(uniq[0]) not in (0, 1):
-        raise UnsupportedNodeError(
-            f"{path.name}: backend 'brian2' sends the graded output of {path.pre!r} with a delay of 0 or 1 "
-            f"step only, got {sorted(set(int(d) for d in uniq))} (after the timing rule)")
-    var = f"Jg{k}"
-    syn = b2.Synapses(pre_group, target, f"w : 1 (constant)\n{var}_post = w * v_pre : 1 (summed)",
-                      name=f"np_proj_{k}")
-    syn.connect(i=cols, j=rows)
-    syn.w = data
-    updater = syn.summed_updaters[f"{var}_post"]
-    # delay 0: read v_pre after its update this step; delay 1: read it before (start of the step)
-    _place(updater, base + _SLOT_IN if int(uniq[0]) == 0 else 2)
-    return syn
-
-
-def _reset_code(reset: str) -> str:
-    return "v = v_reset" if reset == "zero" else "v -= (v_threshold - v_reset)"
 
 
 def _place(obj, order: int) -> None:
@@ -399,4 +347,8 @@ def _place(obj, order: int) -> None:
 
 def _set_params(b2, group, params: dict) -> None:
     for key, value in params.items():
-        setattr(group, key, value * b2.second if key.endswith("_s") else value)
+        if key.endswith("_s"):
+            value = value * b2.second
+        elif key.endswith("_hz"):
+            value = value * b2.Hz
+        setattr(group, key, value)
