@@ -4,7 +4,11 @@ The network: 1,000 Poisson inputs, 8,000 excitatory + 2,000 inhibitory LIF
 neurons, about 1.0 M synapses (recurrent E/I with 1-3 step delays), built as a
 Program directly and quantized with ``neuroport.quantize``.
 
-    python benchmarks/bench_fixed.py [--steps 300]
+    python benchmarks/bench_fixed.py [--steps 300] [--coba]
+
+``--coba`` also runs the COBA benchmark network (4,000 CondLIF, dt = 0.1 ms,
+10,000 steps = 1 s, no input) on both engines and prints the mean rates
+(the quantized network should stay within 15 % of the float one).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ def network(seed: int = 0, n_in: int = 1000, n_e: int = 8000, n_i: int = 2000) -
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--coba", action="store_true", help="also run the COBA benchmark network (1 s)")
+    ap.add_argument("--coba-steps", type=int, default=10_000)
     args = ap.parse_args(argv)
     program = network()
     with warnings.catch_warnings(record=True) as caught:
@@ -74,6 +80,26 @@ def main(argv=None) -> None:
         print(f"{name:12s} {rates[name]:8.1f} steps/s  ({r.wall_time:.2f} s, {spikes} spikes, "
               f"{spikes / (program.n_neurons * args.steps * 1e-3):.1f} Hz mean)")
     print(f"ratio numpy-fixed / numpy: {rates['numpy-fixed'] / rates['numpy']:.2f} (speed)")
+    if args.coba:
+        coba(args.coba_steps)
+
+
+def coba(steps: int = 10_000) -> None:
+    """COBA benchmark: float vs quantized mean rates over ``steps`` steps of 0.1 ms."""
+    import neuroport
+    from neuroport.models.networks.benchmarks import coba_network
+
+    program = neuroport.compile(coba_network().to_nir(), dt=1e-4)
+    fixed, report = quantize(program, strict=True)
+    out = {}
+    for name, backend, prog in (("numpy", NumpyBackend(), program), ("numpy-fixed", NumpyFixedBackend(), fixed)):
+        r = backend.run(prog, steps=steps, progress=False)
+        out[name] = {n: r.spikes[n].rate_hz(program.dt) for n in ("exc", "inh")}
+        print(f"COBA {name:12s} exc {out[name]['exc']:6.2f} Hz  inh {out[name]['inh']:6.2f} Hz  "
+              f"({steps / r.wall_time:.0f} steps/s)")
+    for n in ("exc", "inh"):
+        a, b = out["numpy"][n], out["numpy-fixed"][n]
+        print(f"COBA {n}: fixed vs float rate error {abs(b - a) / a:.3f} (limit 0.15)")
 
 
 if __name__ == "__main__":

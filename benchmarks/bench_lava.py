@@ -1,14 +1,17 @@
 """lava-fixed vs numpy-fixed: speed and bit-identity on the same networks, in one run.
 
 Runs the canonical cases (``neuroport.testing.cases``, quantized) and the
-seeded random integer networks of ``tests/test_lava.py`` (50 by default) on
-both engines, checks that ``u``, ``v`` and spikes are identical at every step,
-and prints ms/step of each and the ratio. ms/step is the simulation loop only
-(``Result.wall_time``); Lava's compile and process start-up is printed apart.
+seeded random integer networks of :mod:`neuroport.testing.random_networks`
+(50 LIF networks by default, plus ``--custom`` networks with neuroport's own
+processes: ALIF, CondLIF, LIF with refractoriness / subtractive reset / u bias,
+short-term depression) on both engines, checks that every probed state and
+every spike is identical at every step, and prints ms/step of each and the
+ratio. ms/step is the simulation loop only (``Result.wall_time``); Lava's
+compile and process start-up is printed apart.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_lava.py [--networks 50] [--steps 100]
+    .venv/bin/python benchmarks/bench_lava.py [--networks 50] [--custom 20] [--steps 100]
 
 Exits with status 1 when any network differs (the first difference is printed).
 """
@@ -16,22 +19,20 @@ Exits with status 1 when any network differs (the first difference is printed).
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import pathlib
 import sys
 import time
 import warnings
 
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
+def _quantized(program):
+    from neuroport.errors import QuantizationWarning
+    from neuroport.quantize import quantize
 
-def _load_test_helpers():
-    spec = importlib.util.spec_from_file_location("neuroport_test_lava", ROOT / "tests" / "test_lava.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        return quantize(program)[0]
 
 
 def _first_difference(a, b, program) -> str | None:
@@ -62,6 +63,8 @@ def _run(backends, program, steps, inputs):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--networks", type=int, default=50, help="random networks (default 50)")
+    parser.add_argument("--custom", type=int, default=20,
+                        help="random networks with neuroport's own processes (default 20)")
     parser.add_argument("--steps", type=int, default=100, help="steps per random network (default 100)")
     args = parser.parse_args(argv)
 
@@ -71,19 +74,22 @@ def main(argv=None) -> int:
     if not ok:
         print(f"lava-fixed unavailable: {reason}")
         return 0
-    helpers = _load_test_helpers()
     import neuroport
     from neuroport.testing import cases
+    from neuroport.testing.random_networks import KINDS, random_fixed_program, random_inputs
 
     rows = []
     for case in cases.canonical_cases(0) + [cases.nir_paper()]:
-        program = helpers.quantized(neuroport.compile(case.graph, dt=case.dt, timing="hardware"))
+        program = _quantized(neuroport.compile(case.graph, dt=case.dt, timing="hardware"))
         names = [n for n, p in program.populations.items() if not p.is_input]
         program = program.replace(probes=tuple((n, v) for n in names for v in ("u", "v")))
         rows.append((case.name, program, case.steps, case.inputs))
     for seed in range(args.networks):
-        program = helpers.random_fixed_program(seed)
-        rows.append((f"random-{seed}", program, args.steps, helpers.random_inputs(program, args.steps, seed)))
+        program = random_fixed_program(seed)
+        rows.append((f"random-{seed}", program, args.steps, random_inputs(program, args.steps, seed)))
+    for seed in range(args.custom):
+        program = random_fixed_program(seed, models=KINDS, depression=0.3)
+        rows.append((f"custom-{seed}", program, args.steps, random_inputs(program, args.steps, seed)))
 
     print(f"{'network':<16}{'neurons':>8}{'synapses':>10}{'procs':>6}{'steps':>6}"
           f"{'lava ms/step':>14}{'numpy ms/step':>15}{'ratio':>8}{'lava start s':>14}  identical")
@@ -103,7 +109,7 @@ def main(argv=None) -> int:
               f"{lava_ms:>14.3f}{numpy_ms:>15.4f}{lava_ms / max(numpy_ms, 1e-9):>8.0f}"
               f"{lava_total - lava.wall_time:>14.2f}  {'yes' if diff is None else 'NO: ' + diff}")
     ratio = lava_steps_s / max(numpy_steps_s, 1e-12)
-    print(f"\n{len(rows)} networks ({args.networks} random), {total_steps} steps: "
+    print(f"\n{len(rows)} networks ({args.networks} random LIF, {args.custom} random custom), {total_steps} steps: "
           f"lava-fixed {1e3 * lava_steps_s / total_steps:.3f} ms/step, "
           f"numpy-fixed {1e3 * numpy_steps_s / total_steps:.4f} ms/step, "
           f"numpy-fixed is {ratio:.0f}x faster (target >= 50x); "

@@ -281,15 +281,14 @@ class AdaptiveLIFModel(_SpikingBase):
     def step_float(self, state, a_in, c):
         u, v = state["u"], state["v"]
         u *= c["u_keep"]
+        u += a_in["exc"] if isinstance(a_in, dict) else a_in
+        u += c["u_bias"]
         if isinstance(a_in, dict):
-            u += a_in["exc"]
             state["u_inh"] *= c["u_inh_keep"]
             state["u_inh"] += a_in["inh"]
             drive = u - state["u_inh"]
         else:
-            u += a_in
             drive = u
-        u += c["u_bias"]
         if "w" in state:
             state["w"] *= c["w_keep"]
             drive = drive - state["w"]

@@ -53,6 +53,10 @@ class HardwareSpec:
     act_shift: int = 6              #: synaptic input enters u as a_in << 6
     bias_mant_bits: int = 13        #: signed bias mantissa
     bias_exp_range: tuple = (0, 7)  #: bias = bias_mant << bias_exp
+    # --- neuroport's own neuron programs (AdaptiveLIF, CondLIF, refractory) ---
+    refractory_bits: int = 12       #: refractory period in steps, unsigned
+    cond_frac_bits_max: int = 23    #: CondLIF g_shift (fractional bits of G) in [0, 23]
+    depression_bits: int = 16       #: short-term depression: x, u_se, recover as fractions of 2**16
     # --- synapses ----------------------------------------------------------
     weight_bits: int = 8            #: weight mantissa magnitude bits
     sign_modes: tuple = SIGN_MODES
@@ -96,6 +100,15 @@ class HardwareSpec:
     @property
     def vth_range(self) -> tuple:
         return (0, (1 << self.vth_bits) - 1)
+
+    @property
+    def refractory_range(self) -> tuple:
+        return (0, (1 << self.refractory_bits) - 1)
+
+    @property
+    def state_range(self) -> tuple:
+        """Signed 24-bit fields (theta_plus, w_plus, e_exc, v_init, ...): ``(-(2**23 - 1), 2**23 - 1)``."""
+        return self.v_range
 
     @property
     def bias_mant_range(self) -> tuple:
@@ -145,6 +158,9 @@ LOIHI2 = HardwareSpec(
         "act_shift": _LAVA_LIF + ": act_shift = 6",
         "bias_mant_bits": _LAVA_LIF + ": bias_mant int16 precision=13",
         "bias_exp_range": _LAVA_LIF + ": bias_exp 'unsigned 3-bit integer (0 to 7)'",
+        "refractory_bits": "choice: neuroport's refractory counter (Lava's fixed LIF has none), 0..4095 steps",
+        "cond_frac_bits_max": "choice: CondLIF conductances are signed 24-bit fractions, up to 23 fractional bits",
+        "depression_bits": "choice: neuroport's fixed-point depression (numpy-fixed; Lava custom process)",
         "weight_bits": _LAVA_DENSE + ": clip_weights(num_bits=8), weights precision=8",
         "sign_modes": _LAVA_DENSE + ": SignMode EXCITATORY / INHIBITORY / MIXED",
         "weight_exp_range": "estimate: Loihi 1 NxSDK weightExponent range [-8, 7]; Lava does not check it",

@@ -7,7 +7,14 @@ whose incoming projections hold ``k`` synapses needs
     cores = max(ceil(n / neurons_per_core), ceil(k / synapses_per_core))
 
 neurons spread evenly over them. Input populations are fed from the host
-and take no neuro cores. Then each rule in :data:`RULES` (small functions
+and take no neuro cores.
+
+Populations that Lava can only run with one of neuroport's own processes
+(adaptive and conductance-based neurons, refractoriness, subtractive reset,
+``u_bias``) and projections with short-term depression have no Loihi 2
+neuro-core model: they are still placed (the count is what they would need),
+flagged ``cpu_only`` and listed in :attr:`MappingReport.warnings` as
+:data:`CPU_ONLY` (a warning, not an error: ``loihi2`` runs refuse them). Then each rule in :data:`RULES` (small functions
 ``rule(program, hardware, report) -> [messages]``) runs; the checker prefixes
 every message with the rule's name and raises one :class:`ResourceError`
 listing them all, with needed vs available numbers.
@@ -27,6 +34,48 @@ import numpy as np
 from neuroport.errors import ResourceError
 from neuroport.hardware import LOIHI2, HardwareSpec
 
+#: How the resource map flags what Lava runs only in its CPU simulator.
+CPU_ONLY = "CPU-only (custom neuroport process, no Loihi 2 neuro-core model)"
+#: Models that Lava's LIF process, and so Loihi 2's neuro cores, run.
+NEURO_CORE_MODELS = ("lif", "cubalif", "if", "threshold", "li", "cubali", "integrator")
+_MODEL_NAMES = {"alif": "adaptive LIF (neuroport.AdaptiveLIF)", "condlif": "conductance-based LIF (neuroport.CondLIF)"}
+#: The spiking ones among them.
+SPIKING_CORE_MODELS = ("lif", "cubalif", "if", "threshold")
+
+
+def custom_features(pop) -> list:
+    """Why population ``pop`` needs a custom neuroport process (empty: Lava's LIF runs it).
+
+    Works on float and fixed Programs; input populations need none.
+    """
+    if pop.is_input:
+        return []
+    if pop.model not in NEURO_CORE_MODELS:
+        return [_MODEL_NAMES.get(pop.model, f"model {pop.model!r}")]
+    out = []
+    spiking = pop.model in SPIKING_CORE_MODELS and pop.emits == "spikes"
+    if spiking and np.any(pop.param("refractory", 0) > 0):
+        out.append(f"refractory period ({int(np.max(pop.param('refractory', 0)))} steps)")
+    if spiking and pop.extra.get("reset", "zero") == "subtract":
+        out.append("reset='subtract'")
+    if np.any(pop.param("u_bias", 0) != 0) or np.any(pop.param("u_bias_mant", 0) != 0):
+        out.append("u_bias (a bias on the synaptic current)")
+    return out
+
+
+def cpu_only(program) -> dict:
+    """``{"population 'name'" or "projection 'name'": reason}`` for everything that has no
+    Loihi 2 neuro-core model (see :data:`CPU_ONLY`)."""
+    out = {}
+    for pop in program.populations.values():
+        feats = custom_features(pop)
+        if feats:
+            out[f"population {pop.name!r} ({pop.model})"] = ", ".join(feats)
+    for proj in program.projections:
+        if proj.extra.get("depression") is not None:
+            out[f"projection {proj.name!r}"] = "short-term depression (neuroport Depression process)"
+    return out
+
 
 @dataclass(frozen=True)
 class PopulationPlacement:
@@ -41,6 +90,7 @@ class PopulationPlacement:
     synapses_per_core: int      #: largest count on one of its cores
     max_fan_in: int             #: largest number of synapses of one neuron
     max_fan_out: int            #: largest number of synapses of one source neuron (all projections)
+    cpu_only: str = ""          #: why no Loihi 2 neuro core runs it (empty: one does), see CPU_ONLY
 
 
 @dataclass
@@ -57,6 +107,9 @@ class MappingReport:
         Largest projection delay in steps (hardware latency included).
     errors : list of str
         Design-rule violations (``"rule_name: message"``); empty when it fits.
+    warnings : list of str
+        What runs only in Lava's CPU simulator (:data:`CPU_ONLY`), one line per
+        population or projection; does not make the network "not fit".
     """
 
     hardware: HardwareSpec
@@ -67,6 +120,7 @@ class MappingReport:
     neurons: int = 0
     synapses: int = 0
     errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
     @property
     def fits(self) -> bool:
@@ -87,6 +141,7 @@ class MappingReport:
             lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
             if k == 0:
                 lines.append("  ".join("-" * w for w in widths))
+        lines += [f"warning: {w}" for w in self.warnings]
         lines.append("fits" if self.fits else "DOES NOT FIT:\n  " + "\n  ".join(self.errors))
         return "\n".join(lines)
 
@@ -95,7 +150,7 @@ class MappingReport:
     def to_dict(self) -> dict:
         return {"hardware": self.hardware.name, "cores": self.cores, "chips": self.chips,
                 "neurons": self.neurons, "synapses": self.synapses, "max_delay": self.max_delay,
-                "fits": self.fits, "errors": list(self.errors),
+                "fits": self.fits, "errors": list(self.errors), "warnings": list(self.warnings),
                 "placements": {n: p.__dict__.copy() for n, p in self.placements.items()}}
 
 
@@ -126,15 +181,17 @@ def _place(program, hw: HardwareSpec) -> MappingReport:
             syn_core = int(blocks.max())
         else:
             syn_core = 0
+        feats = custom_features(pop)
         report.placements[name] = PopulationPlacement(
             name, pop.size, cores, core, per_core, syn, syn_core, int(fan_in.max(initial=0)),
-            int(fan_out[name].max(initial=0)))
+            int(fan_out[name].max(initial=0)), CPU_ONLY if feats else "")
         core += cores
     report.cores = core
     report.chips = math.ceil(core / hw.cores_per_chip)
     report.neurons = program.n_neurons
     report.synapses = program.n_synapses
     report.max_delay = max((p.max_delay for p in program.projections), default=0)
+    report.warnings = [f"{what}: {CPU_ONLY}: {why}" for what, why in cpu_only(program).items()]
     return report
 
 
@@ -190,6 +247,10 @@ def weight_bits(program, hw, report):
             out.append(f"projection {proj.name!r}: weights [{data.min()}, {data.max()}] outside {mode} "
                        f"range [{lo}, {hi}] ({hw.weight_bits}-bit mantissa)")
         exp = int(proj.extra.get("weight_exp", 0))
+        dep = proj.extra.get("depression")
+        if dep is not None and "bits" in dep:
+            # the quantizer lowers a depressing projection's exponent by the payload's fraction bits
+            exp += int(dep["bits"])
         if not e_lo <= exp <= e_hi:
             out.append(f"projection {proj.name!r}: weight_exp {exp} outside [{e_lo}, {e_hi}]")
     return out

@@ -8,7 +8,9 @@ Equivalence criteria (DESIGN.md section 6):
 * ``lava-fixed`` vs ``numpy-fixed``: identical ``u``, ``v`` and spikes at every step.
 
 The random fixed-point networks are built directly as integer Programs
-(:func:`random_fixed_program`), so they reach corners a quantizer avoids:
+(:func:`neuroport.testing.random_networks.random_fixed_program`, shared with
+``benchmarks/bench_lava.py`` and ``tests/test_lava_models.py``, which covers
+neuroport's own processes), so they reach corners a quantizer avoids:
 ``u`` wrapping, ``v`` saturating, every sign mode, ``num_weight_bits`` 1..8,
 ``weight_exp`` -8..7, biases with exponents, delays 1..10, populations split
 by threshold. Ten run here (batched into few Lava runs); all 50 run in
@@ -23,10 +25,9 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from neuroport import backends
-from neuroport.program import Population, Program, Projection
+from neuroport.program import Population, Projection
 
 _LAVA = backends.get("lava")
 _OK, _REASON = _LAVA.available()
@@ -43,114 +44,12 @@ from neuroport.errors import (  # noqa: E402
     UnsupportedNodeError,
 )
 from neuroport.testing import cases  # noqa: E402
-
-FIXED_OPTIONS = {"dt": 1e-3, "scheme": "euler", "reset": "zero", "timing": "hardware", "hardware": "loihi2"}
-SIGN_MODES = ("EXCITATORY", "INHIBITORY", "MIXED")
-
-
-# --------------------------------------------------------------------------- helpers
-def random_fixed_program(seed: int, *, max_neurons: int = 200, aligned: bool = True):
-    """A seeded random integer Program and its spike inputs ``(program, inputs)``.
-
-    1-4 LIF populations (5-80 neurons, at most ``max_neurons``), random
-    ``du``/``dv``/``vth``/biases (a third of the populations get two thresholds,
-    so Lava needs two LIF processes), E, I and mixed projections with random
-    ``weight_exp``/``num_weight_bits``, recurrent edges and per-synapse delays
-    1..10. ``aligned=True`` gives weight mantissas that Lava's ``clip_weights``
-    / ``truncate_weights`` keep unchanged (what ``neuroport.quantize`` makes);
-    ``aligned=False`` gives raw 9-bit values that Lava clips and truncates.
-    """
-    rng = np.random.default_rng(seed)
-    n_in = int(rng.integers(5, 31))
-    sizes = []
-    for _ in range(int(rng.integers(1, 5))):
-        n = int(rng.integers(5, 81))
-        if sum(sizes) + n > max_neurons:
-            break
-        sizes.append(n)
-    sizes = sizes or [int(rng.integers(5, 41))]
-    pops = {"x": Population("x", n_in, "input", {}, "state", np.zeros(n_in), (n_in,))}
-    names = []
-    for k, n in enumerate(sizes):
-        name = f"p{k}"
-        vth = np.full(n, int(np.exp(rng.uniform(np.log(20), np.log(30000)))))
-        if rng.random() < 0.33:
-            vth[rng.random(n) < 0.5] = int(rng.integers(20, 3000))
-        bias = (rng.integers(-300, 600, n) if rng.random() < 0.4 else np.zeros(n, np.int64))
-        params = {
-            "du": np.full(n, int(rng.choice([0, rng.integers(0, 4096), 4095]))),
-            "dv": np.full(n, int(rng.choice([0, rng.integers(0, 600), rng.integers(0, 4096)]))),
-            "vth": vth.astype(np.int64),
-            "bias_mant": bias.astype(np.int64),
-            "bias_exp": rng.integers(0, 8, n).astype(np.int64),
-            "refractory": np.zeros(n, np.int64),
-        }
-        pops[name] = Population(name, n, "lif", params, "spikes", np.zeros(n), (n,),
-                                {"reset": "zero", "scale": 1.0})
-        names.append(name)
-    projections = []
-    for post in names:
-        sources = ["x"] + [p for p in names if rng.random() < 0.5]
-        for pre in sources:
-            n_post, n_pre = pops[post].size, pops[pre].size
-            mask = rng.random((n_post, n_pre)) < rng.uniform(0.05, 0.6)
-            if pre == post:
-                np.fill_diagonal(mask, False)
-            if not mask.any():
-                continue
-            mode = SIGN_MODES[0] if pre == "x" else str(rng.choice(SIGN_MODES))
-            nwb = int(rng.integers(1, 9))
-            if aligned:
-                drop = 8 - nwb + (mode == "MIXED")
-                lo, hi = {"EXCITATORY": (0, 255), "INHIBITORY": (-255, 0), "MIXED": (-256, 255)}[mode]
-                w = rng.integers(lo, hi + 1, mask.sum())
-                w = np.where(w < 0, -((-w >> drop) << drop), (w >> drop) << drop) if mode != "MIXED" \
-                    else (w >> drop) << drop
-            else:
-                w = rng.integers(-400, 400, mask.sum())
-                if mode == "EXCITATORY":
-                    w = np.abs(w)
-                elif mode == "INHIBITORY":
-                    w = -np.abs(w)
-            rows, cols = np.nonzero(mask)
-            weights = sp.csr_matrix((w.astype(np.int64), (rows, cols)), shape=(n_post, n_pre))
-            weights.sort_indices()
-            delays = rng.integers(1, 11, weights.nnz) if rng.random() < 0.6 else np.ones(weights.nnz, np.int64)
-            extra = {"weight_exp": int(rng.integers(-8, 8)) if pre != "x" else int(rng.integers(0, 8)),
-                     "num_weight_bits": nwb, "sign_mode": mode}
-            projections.append(Projection(f"{pre}->{post}", pre, post, weights, delays.astype(np.int64), extra))
-    order = {n: pops[n] for n in names + ["x"]}
-    program = Program(order, tuple(projections), ("x",), {names[-1]: names[-1]},
-                      tuple((n, v) for n in names for v in ("u", "v")), dict(FIXED_OPTIONS), "fixed")
-    return program
-
-
-def random_inputs(program, steps: int, seed: int) -> dict:
-    rng = np.random.default_rng(seed + 10_000)
-    rate = rng.uniform(0.05, 0.5)
-    return {name: (rng.random((steps, program.populations[name].size)) < rate).astype(float)
-            for name in program.inputs}
-
-
-def union(programs) -> Program:
-    """Run several Programs as one (names prefixed ``n<k>/``): one Lava start-up for all."""
-    pops, projs, inputs, probes = {}, [], [], []
-    for k, p in enumerate(programs):
-        pre = f"n{k}/"
-        for pop in p.populations.values():
-            pops[pre + pop.name] = Population(pre + pop.name, pop.size, pop.model, pop.params, pop.emits,
-                                              pop.v_offset, pop.shape, pop.extra)
-        projs += [Projection(pre + q.name, pre + q.pre, pre + q.post, q.weights, q.delays, q.extra)
-                  for q in p.projections]
-        inputs += [pre + n for n in p.inputs]
-        probes += [(pre + n, v) for n, v in p.probes]
-    first = programs[0]
-    return Program(pops, tuple(projs), tuple(inputs), {}, tuple(probes), dict(first.options), first.level)
-
-
-def union_inputs(programs, inputs_list) -> dict:
-    return {f"n{k}/{name}": arr for k, ins in enumerate(inputs_list) for name, arr in ins.items()}
-
+from neuroport.testing.random_networks import (  # noqa: E402
+    random_fixed_program,
+    random_inputs,
+    union,
+    union_inputs,
+)
 
 def assert_fixed_identical(a, b, program):
     for name, pop in program.populations.items():
@@ -292,11 +191,16 @@ def test_refusals(canonical):
     lif = next(p for p in program.populations.values() if not p.is_input)
     for change, match in (({"refractory": np.full(lif.size, 2)}, "refractory"),
                           ({"u_bias": np.full(lif.size, 0.1)}, "u_bias")):
+        # the lava modes run these on neuroport's ALIF process (tests/test_lava_models.py); loihi2 refuses
         pop = Population(lif.name, lif.size, lif.model, {**lif.params, **change}, lif.emits, lif.v_offset,
                          lif.shape, lif.extra)
         bad = program.replace(populations={**program.populations, lif.name: pop})
-        with pytest.raises(UnsupportedNodeError, match=f"{lif.name}.*{match}"):
-            backends.get("lava").run(bad, steps=5, inputs=case.inputs)
+        with pytest.raises(UnsupportedNodeError, match=f"{lif.name}.*CPU-only.*{match}"):
+            backends.get("loihi2").run(bad, steps=5, inputs=case.inputs)
+    unknown = Population(lif.name, lif.size, "izhikevich", lif.params, lif.emits, lif.v_offset, lif.shape, lif.extra)
+    with pytest.raises(UnsupportedNodeError, match="izhikevich"):
+        backends.get("lava").run(program.replace(populations={**program.populations, lif.name: unknown}),
+                                 steps=5, inputs=case.inputs)
     proj = program.projections[0]
     far = program.replace(projections=(Projection(proj.name, proj.pre, proj.post, proj.weights,
                                                   np.full(proj.nnz, 65), proj.extra),))

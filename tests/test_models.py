@@ -180,3 +180,28 @@ def test_bias_into_conductance_neuron_is_refused():
         edges=[("x", "fc"), ("fc", "y")], type_check=False)
     with pytest.raises(UnsupportedNodeError, match="Affine bias"):
         neuroport.compile(graph, dt=1e-3)
+
+
+@pytest.mark.parametrize("tau_syn_inh", [0.0, 0.01])
+def test_affine_bias_reaches_v_in_its_step_with_one_or_two_ports(tau_syn_inh):
+    # Input -> Affine(w=1, b=1) -> AdaptiveLIF with a synaptic filter; no input spikes, so the
+    # second (inhibitory) current is 0 and both variants must give the hand-computed trace:
+    # u[t] = u[t-1](1 - du) + du*dv*r*b ; v[t] = v[t-1](1 - dv) + u[t]
+    import nir
+
+    from neuroport.nodes import AdaptiveLIF
+
+    node = AdaptiveLIF(tau_mem=0.02, v_threshold=10.0, tau_syn=0.005, tau_syn_inh=tau_syn_inh)
+    graph = nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array([1])}),
+                                "fc": nir.Affine(weight=np.array([[1.0]]), bias=np.array([1.0])),
+                                "y": node},
+                         edges=[("x", "fc"), ("fc", "y")], type_check=False)
+    res = neuroport.run(graph, dt=1e-3, steps=3, inputs=np.zeros((3, 1)), probes=[("y", "v")])
+    du, dv = 0.2, 0.05
+    u = v = 0.0
+    expected = []
+    for _ in range(3):
+        u = u * (1 - du) + du * dv * 1.0
+        v = v * (1 - dv) + u
+        expected.append(v)
+    np.testing.assert_allclose(res.state("y")[:, 0], expected, rtol=1e-12)

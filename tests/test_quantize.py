@@ -181,16 +181,19 @@ def test_threshold_needing_more_than_17_bits():
 
 
 def test_refusals_name_the_field():
-    with pytest.raises(QuantizationError, match=r"p\.refractory"):
-        quantize(_single(refractory=2))
-    with pytest.raises(QuantizationError, match=r"p\.u_bias"):
-        quantize(_single(u_bias=0.1))
+    # refractory, u_bias and reset="subtract" have fixed-point formats now; out-of-range values are named
+    with pytest.raises(QuantizationError, match=r"p\.refractory.*\[0, 4095\].*5000"):
+        quantize(_single(refractory=5000), strict=True)
+    fixed, rep = quantize(_single(refractory=2, u_bias=0.1), strict=True)
+    params = fixed.populations["p"].params
+    assert params["refractory"].tolist() == [2, 2, 2]
+    assert np.all(params["u_bias_mant"] << params["u_bias_exp"] != 0)
     prog = _single()
     pop = prog.populations["p"]
     sub = Population(pop.name, pop.size, pop.model, pop.params, pop.emits, pop.v_offset, pop.shape,
                      {"reset": "subtract"})
-    with pytest.raises(UnsupportedNodeError, match=r"p\.reset"):
-        quantize(prog.replace(populations={"x": prog.populations["x"], "p": sub}))
+    fixed, _ = quantize(prog.replace(populations={"x": prog.populations["x"], "p": sub}))
+    assert fixed.populations["p"].extra["reset"] == "subtract"
     odd = Population(pop.name, pop.size, "coba", pop.params, pop.emits, pop.v_offset, pop.shape, pop.extra)
     with pytest.raises(UnsupportedNodeError, match="coba"):
         quantize(prog.replace(populations={"x": prog.populations["x"], "p": odd}))

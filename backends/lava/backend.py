@@ -17,13 +17,12 @@ import numpy as np
 from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
 from neuroport.backends.lava import _compat
 from neuroport.backends.lava import lowering
-from neuroport.errors import BackendError, BackendUnavailableError, InputError
+from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
 
 #: Seconds to wait for Lava's child processes to exit after ``stop`` before they are killed.
 SHUTDOWN_TIMEOUT = 10.0
 #: Seconds a run may go on after one of Lava's child processes died, before the rest are killed.
 DEATH_GRACE = 1.0
-LIF_STATES = ("u", "v")
 INPUT_STATES = ("v", "x", "value")
 
 
@@ -45,6 +44,9 @@ class _LavaBackend(Backend):
     def run_config(self):  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def refuse(self, program) -> None:
+        """Raise for what this mode cannot run even where it is available (the CPU modes run all)."""
+
     # -- run ---------------------------------------------------------------
     def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
         """Run ``program`` on Lava (see :meth:`neuroport.backends.base.Backend.run`).
@@ -61,6 +63,7 @@ class _LavaBackend(Backend):
         """
         from neuroport.backends.numpy import _check_steps
 
+        self.refuse(program)
         self.require_available()
         steps = _check_steps(steps)
         plan = lowering.plan(program, fixed=self.fixed, mode=self.name)
@@ -68,7 +71,7 @@ class _LavaBackend(Backend):
         prb = all_probes(program, probes)
         for pop_name, var in prb:
             pop = program.populations[pop_name]
-            valid = INPUT_STATES if pop.is_input else LIF_STATES
+            valid = INPUT_STATES if pop.is_input else lowering.state_names(pop, fixed=self.fixed)
             if var not in valid:
                 raise InputError(f"probe {pop_name}.{var}: {pop.model} has states {', '.join(valid)}")
         t_build = time.perf_counter()
@@ -307,6 +310,24 @@ class Loihi2Backend(_LavaBackend):
 
         return Loihi2HwCfg(select_tag="fixed_pt")
 
+    def refuse(self, program) -> None:
+        """neuroport's own processes (ALIF, CondLIF, Depression) have no Loihi 2 microcode.
+
+        Checked before availability, so the answer is the same with or without a chip.
+
+        Raises
+        ------
+        UnsupportedNodeError
+            Naming every population and projection that needs one of them.
+        """
+        from neuroport.mapping import CPU_ONLY, cpu_only
+
+        found = cpu_only(program)
+        if found:
+            raise UnsupportedNodeError(
+                f"backend {self.name!r}: " + "; ".join(f"{what} is {CPU_ONLY}: {why}" for what, why in found.items())
+                + "; run it on 'lava-fixed' (Lava's CPU simulator, bit-accurate) or 'numpy-fixed'")
+
     def dry_run(self, program, *, hardware=None) -> dict:
         """Lower ``program`` to Lava processes without running it, and map it onto the chip.
 
@@ -317,8 +338,10 @@ class Loihi2Backend(_LavaBackend):
         -------
         dict
             ``backend``, ``available``, ``reason``, ``processes`` (count),
-            ``process_counts`` (by Lava class), ``groups`` (LIF processes per
-            population), ``built`` (whether the Lava processes were created),
+            ``process_counts`` (by Lava class), ``cpu_only`` (``{what: why}`` for
+            what needs neuroport's own CPU-only processes, which ``run`` refuses),
+            ``groups`` (neuron processes per population), ``built`` (whether the
+            Lava processes were created),
             ``mapping`` (the :class:`MappingReport` or ``None``).
 
         Raises
@@ -352,6 +375,7 @@ class Loihi2Backend(_LavaBackend):
             mapping = map_program(program, hardware)
         return {"backend": self.name, "available": ok, "reason": reason,
                 "processes": plan.n_processes, "process_counts": plan.process_counts,
+                "cpu_only": plan.custom_processes,
                 "groups": {name: len(g) for name, g in plan.groups.items()
                            if not program.populations[name].is_input},
                 "built": built, "mapping": mapping}

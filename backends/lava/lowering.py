@@ -4,16 +4,21 @@ Two stages, so that the plan can be inspected (and counted, for
 ``loihi2 --dry-run``) without Lava:
 
 :func:`plan`  (pure Python)
-    checks that Lava's ``LIF`` can express every population, splits each
-    population into groups of neurons that share the per-process parameters
-    (``du``, ``dv``, ``vth`` are one value per Lava ``LIF``), and cuts each
-    projection into blocks, one per post group (the pre side is not cut, see :func:`plan`).
+    checks that Lava can express every population, picks its process
+    (:func:`process_kind`: Lava's ``LIF``, or neuroport's ``ALIF`` / ``CondLIF``
+    for what the LIF cannot run), splits each ``LIF`` population into groups of
+    neurons that share the per-process parameters (``du``, ``dv``, ``vth`` are
+    one value per Lava ``LIF``; the custom processes take every parameter per
+    neuron and are never split), and cuts each projection into blocks, one per
+    post group (the pre side is not cut, see :func:`plan`). A projection with
+    short-term depression is fed through a ``Depression`` process.
 :func:`build` (needs lava-nc)
     creates the processes: one ``RingBuffer`` per input that feeds something,
-    one ``LIF`` per group (spanning its population), one ``Dense`` (all delays 1) or ``DelayDense``
-    (delays 1..64, given to Lava as ``delay - 1``) per block, and one
-    ``Recorder`` (``processes/recorder.py``) that records every group's spikes and
-    the probed ``u``/``v``.
+    one ``LIF`` per group (spanning its population) or one ``ALIF`` / ``CondLIF``
+    per population, one ``Depression`` per (source, depression node), one
+    ``Dense`` (all delays 1) or ``DelayDense`` (delays 1..64, given to Lava as
+    ``delay - 1``) per block, and one ``Recorder`` (``processes/recorder.py``)
+    that records every group's spikes and the probed states.
 
 Timing: Lava's ``Dense`` is pipelined (a spike sent at ``t`` is received at
 ``t + 1``), which is the Program's ``delay = 1`` of ``timing="hardware"``.
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from neuroport.errors import CompileError, InputError, ParameterError, UnsupportedNodeError
+from neuroport.mapping import cpu_only, custom_features
 
 #: Largest Program delay Lava can express: DelayDense takes 0..63 (6 bit), plus Dense's 1.
 MAX_DELAY = 64
@@ -44,8 +50,28 @@ def fixed_ranges(hardware=None) -> dict:
     return {"du": hardware.decay_range, "dv": hardware.decay_range, "vth": hardware.vth_range,
             "bias_mant": hardware.bias_mant_range, "bias_exp": tuple(hardware.bias_exp_range)}
 
-#: Graded messages (non-binary inputs) use this many bits.
+#: Graded messages (non-binary inputs, depressed spikes) use this many bits.
 GRADED_MESSAGE_BITS = 24
+#: neuroport's own Lava processes (``processes/<name>/``), CPU only.
+CUSTOM_KINDS = ("ALIF", "CondLIF")
+#: Model keys neuroport's own processes run (the LIF family goes to ALIF when Lava's LIF cannot run it).
+CUSTOM_MODELS = {"alif": "ALIF", "condlif": "CondLIF"}
+#: InPort of the neuron process that each Program input port feeds.
+PORTS = {"input": "a_in", "exc": "a_in", "inh": "a_inh"}
+
+
+def process_kind(pop) -> str:
+    """``"LIF"`` (Lava's), ``"ALIF"`` or ``"CondLIF"`` (neuroport's) for a non-input population.
+
+    LIF-family populations with features Lava's LIF lacks
+    (:func:`neuroport.mapping.custom_features`: refractoriness, subtractive
+    reset, ``u_bias``) run on ``ALIF``, whose step reduces to theirs.
+    """
+    if pop.model in CUSTOM_MODELS:
+        return CUSTOM_MODELS[pop.model]
+    if pop.model in LIF_MODELS + NON_SPIKING_MODELS and custom_features(pop):
+        return "ALIF"
+    return "LIF"
 
 
 # --------------------------------------------------------------------------- plan
@@ -55,8 +81,9 @@ class Group:
 
     population: str
     index: np.ndarray
-    params: dict  # du, dv, vth (scalars), bias_mant, bias_exp (population-size arrays, 0 outside)
+    params: dict  # LIF: du, dv, vth (scalars), bias_mant, bias_exp (population-size arrays, 0 outside)
     name: str = ""
+    kind: str = "LIF"  # or a CUSTOM_KINDS process (one group, all neurons, params built in build())
 
 
 @dataclass
@@ -69,6 +96,8 @@ class Block:
     weights: np.ndarray  # (post.size, pre.size); rows outside the post group are 0
     delays: np.ndarray  # same shape: Program delays (>= 1; 1 where no synapse)
     kwargs: dict = field(default_factory=dict)  # fixed point: weight_exp, num_weight_bits, sign_mode
+    port: str = "a_in"  # InPort of the post process (PORTS)
+    source: str = ""  # Depression key when the spikes pass through short-term depression
 
     @property
     def kind(self) -> str:
@@ -84,14 +113,24 @@ class Plan:
     inputs: list  # input populations that feed at least one block
     blocks: list
     neurons: list = field(default_factory=list)  # non-input populations, in Program order
+    depressions: dict = field(default_factory=dict)  # key -> (pre population, Program depression dict)
+    cpu_only: dict = field(default_factory=dict)  # neuroport.mapping.cpu_only(program)
 
     @property
     def process_counts(self) -> dict:
-        counts = {"RingBuffer": len(self.inputs), "LIF": sum(len(self.groups[n]) for n in self.neurons),
-                  "Dense": 0, "DelayDense": 0, "Recorder": 1}
+        counts = {"RingBuffer": len(self.inputs), "LIF": 0, "ALIF": 0, "CondLIF": 0,
+                  "Depression": len(self.depressions), "Dense": 0, "DelayDense": 0, "Recorder": 1}
+        for n in self.neurons:
+            for g in self.groups[n]:
+                counts[g.kind] += 1
         for b in self.blocks:
             counts[b.kind] += 1
         return counts
+
+    @property
+    def custom_processes(self) -> dict:
+        """What runs on neuroport's own (CPU-only) processes: ``{what: why}``."""
+        return dict(self.cpu_only)
 
     @property
     def n_processes(self) -> int:
@@ -99,7 +138,7 @@ class Plan:
 
 
 def check_program(program, *, fixed: bool, mode: str) -> None:
-    """Refuse what Lava's LIF / Dense / DelayDense cannot run, naming the object and why."""
+    """Refuse what Lava (LIF, neuroport's processes, Dense, DelayDense) cannot run, naming the object and why."""
     level = "fixed" if fixed else "discrete"
     if program.level != level:
         raise CompileError(f"backend {mode!r} runs {level!r} Programs, got a {program.level!r} one; "
@@ -109,27 +148,24 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
             f"backend {mode!r} supports only timing='hardware' (Lava's Dense delivers a spike one step "
             f"after it is sent); the Program was compiled with timing={program.timing!r}: "
             "recompile with neuroport.compile(graph, dt=..., timing='hardware')")
+    known = LIF_MODELS + NON_SPIKING_MODELS + tuple(CUSTOM_MODELS)
     for pop in program.populations.values():
         if pop.is_input:
             continue
         where = f"backend {mode!r}: population {pop.name!r} ({pop.model})"
-        if pop.model not in LIF_MODELS + NON_SPIKING_MODELS:
-            raise UnsupportedNodeError(f"{where}: Lava's LIF runs only "
-                                       f"{', '.join(LIF_MODELS + NON_SPIKING_MODELS)} neurons")
+        if pop.model not in known:
+            raise UnsupportedNodeError(f"{where}: the Lava backends run only {', '.join(known)} neurons")
         if pop.emits != "spikes":
             feeds = [p.name for p in program.outgoing(pop.name) if p.nnz]
             if feeds:
                 raise UnsupportedNodeError(
                     f"{where}: non-spiking (emits {pop.emits!r}) and feeds {', '.join(feeds)}; Lava's LIF "
                     "sends only spikes (graded outputs need a custom process)")
-        if np.any(pop.param("refractory", 0) > 0):
-            raise UnsupportedNodeError(f"{where}: refractory period {int(np.max(pop.param('refractory', 0)))} "
-                                       "steps; Lava's LIFRefractory has no fixed-point model")
-        if np.any(pop.param("u_bias", 0) != 0):
-            raise UnsupportedNodeError(f"{where}: u_bias (a bias on the synaptic current) has no "
-                                       "equivalent in Lava's LIF, whose bias adds to v")
-        if pop.extra.get("reset", "zero") != "zero":
-            raise UnsupportedNodeError(f"{where}: reset={pop.extra.get('reset')!r}; Lava's LIF resets v to 0")
+        kind = process_kind(pop)
+        if kind != "LIF":
+            if fixed:
+                _check_fixed_custom(pop, kind, where, program.options.get("hardware_spec"))
+            continue
         if fixed:
             for key, (lo, hi) in fixed_ranges(program.options.get("hardware_spec")).items():
                 if key not in pop.params:
@@ -148,12 +184,14 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
         if proj.extra.get("plasticity") is not None or proj.extra.get("learning_rule") is not None:
             raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r} is plastic; "
                                        "the Lava backends do not lower learning rules yet")
-        if proj.extra.get("depression") is not None:
-            raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r} has short-term "
-                                       "depression, which Lava's Dense cannot express")
-        if proj.extra.get("port", "input") != "input":
+        if proj.extra.get("depression") is not None and fixed:
+            _check_fixed_depression(proj, mode)
+        port = proj.extra.get("port", "input")
+        post = program.populations[proj.post]
+        ports = tuple(post.extra.get("ports", ("input",)))
+        if port not in ports or port not in PORTS:
             raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r} targets input port "
-                                       f"{proj.extra.get('port')!r}; Lava's LIF has one input (a_in)")
+                                       f"{port!r} of {proj.post!r}, whose ports are {ports}")
         if proj.nnz == 0:
             continue
         lo, hi = int(proj.delays.min()), int(proj.delays.max())
@@ -166,6 +204,52 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
             if w.size and (np.any(w != np.round(w)) or np.abs(w).max() >= 2**31):
                 raise ParameterError(f"backend {mode!r}: projection {proj.name!r}.weights: needs integer "
                                      f"mantissas, got values in [{w.min()}, {w.max()}]")
+
+
+def _check_fixed_custom(pop, kind, where, hardware=None) -> None:
+    """Fixed Programs: the population's integer model and fields must be there and in range."""
+    from neuroport.models import fixed as fixed_models
+
+    if not fixed_models.supported(pop.model):
+        raise UnsupportedNodeError(f"{where}: needs neuroport's {kind} process, and the model has no "
+                                   "fixed-point step")
+    for key in ("dv", "vth"):
+        if key not in pop.params:
+            raise CompileError(f"{where}: the fixed Program has no {key!r}; params: {sorted(pop.params)}")
+    for key, val in pop.params.items():
+        val = np.asarray(val)
+        if val.size and val.dtype.kind == "f" and np.any(val != np.round(val)):
+            raise ParameterError(f"{where}.{key}: needs integers, got values in [{val.min()}, {val.max()}]")
+    for key, (lo, hi) in custom_fixed_ranges(hardware).items():
+        if key in pop.params:
+            val = np.asarray(pop.params[key])
+            if val.size and (val.min() < lo or val.max() > hi):
+                raise ParameterError(f"{where}.{key}: needs integers in [{lo}, {hi}], got [{val.min()}, {val.max()}]")
+    if kind == "CondLIF":
+        g = np.asarray(pop.param("g_shift", 0))
+        if g.size and np.any(g != g[0]):
+            raise ParameterError(f"{where}.g_shift: one value per population, got {sorted(set(g.tolist()))}")
+
+
+def custom_fixed_ranges(hardware=None) -> dict:
+    """``{field: (low, high)}`` of the fixed-point fields of ALIF and CondLIF (from the HardwareSpec)."""
+    hw = _hardware(hardware)
+    out = {k: hw.decay_range for k in ("du", "du_inh", "dv", "theta_decay", "w_decay", "de", "di", "da")}
+    out.update({"vth": hw.vth_range, "bias_mant": hw.bias_mant_range, "u_bias_mant": hw.bias_mant_range,
+                "bias_exp": tuple(hw.bias_exp_range), "u_bias_exp": tuple(hw.bias_exp_range),
+                "refractory": hw.refractory_range, "g_shift": (0, hw.cond_frac_bits_max)})
+    out.update({k: hw.state_range for k in ("theta_plus", "w_plus", "v_init", "theta_init", "e_exc", "e_inh",
+                                             "e_adapt", "b_adapt", "g_exc_init", "g_inh_init")})
+    return out
+
+
+def _check_fixed_depression(proj, mode) -> None:
+    dep = proj.extra["depression"]
+    for key in ("recover", "u_se"):
+        val = np.asarray(dep.get(key, np.nan))
+        if val.dtype.kind == "f" and not np.all(val == np.round(val)):
+            raise ParameterError(f"backend {mode!r}: projection {proj.name!r}: depression.{key} must be the "
+                                 "fixed Program's integers (quantize the Program first)")
 
 
 def _split_population(pop, fixed: bool) -> list:
@@ -222,15 +306,18 @@ def plan(program, *, fixed: bool, mode: str) -> Plan:
     check_program(program, fixed=fixed, mode=mode)
     groups = {}
     for pop in program.populations.values():
-        if pop.is_input:
-            groups[pop.name] = [Group(pop.name, np.arange(pop.size), {}, pop.name)]
-        else:
+        kind = "input" if pop.is_input else process_kind(pop)
+        if kind == "LIF":
             groups[pop.name] = _split_population(pop, fixed)
+        else:
+            groups[pop.name] = [Group(pop.name, np.arange(pop.size), {}, pop.name, kind)]
     blocks = []
     feeding = set()
+    depressions = {}
     for proj in program.projections:
         if proj.nnz == 0:
             continue
+        source = _depression_key(depressions, proj)
         w = proj.weights
         n_post, n_pre = w.shape
         rows = np.repeat(np.arange(n_post), np.diff(w.indptr))
@@ -263,12 +350,36 @@ def plan(program, *, fixed: bool, mode: str) -> Plan:
             dm = np.ones((n_post, n_pre), dtype=np.int64)
             wm[rows[m], cols[m]] = data[m]
             dm[rows[m], cols[m]] = delays[m]
-            blocks.append(Block(proj.name, proj.pre, groups[proj.post][go].name, wm, dm, dict(kwargs)))
+            blocks.append(Block(proj.name, proj.pre, groups[proj.post][go].name, wm, dm, dict(kwargs),
+                                PORTS[proj.extra.get("port", "input")], source))
         if program.populations[proj.pre].is_input:
             feeding.add(proj.pre)
     inputs = [n for n in program.inputs if n in feeding]
     neurons = [n for n, p in program.populations.items() if not p.is_input]
-    return Plan(fixed, groups, inputs, blocks, neurons)
+    return Plan(fixed, groups, inputs, blocks, neurons, depressions, cpu_only(program))
+
+
+def _depression_key(depressions: dict, proj) -> str:
+    """Key of the Depression process ``proj``'s spikes pass through ("" if none).
+
+    The two halves of a projection into a two-port neuron (``name:exc``,
+    ``name:inh``) carry the same depression node and the same spikes, so their
+    resources evolve identically: they share one process.
+    """
+    dep = proj.extra.get("depression")
+    if dep is None:
+        return ""
+    base = f"{proj.pre}~{dep.get('node', proj.name)}"
+    key, k = base, 1
+    while key in depressions:
+        pre, other = depressions[key]
+        if pre == proj.pre and all(np.array_equal(np.asarray(other.get(f)), np.asarray(dep.get(f)))
+                                   for f in set(other) | set(dep) if f != "node"):
+            return key
+        k += 1
+        key = f"{base}#{k}"
+    depressions[key] = (proj.pre, dep)
+    return key
 
 
 # --------------------------------------------------------------------------- build
@@ -278,7 +389,7 @@ class LavaNetwork:
 
     plan: Plan
     processes: list
-    lifs: dict  # group name -> LIF
+    lifs: dict  # group name -> neuron process (LIF, ALIF or CondLIF)
     recorder: object
     spike_vars: dict  # group name -> Recorder Var name
     state_vars: dict  # (group name, var) -> Recorder Var name
@@ -286,6 +397,97 @@ class LavaNetwork:
     @property
     def root(self):
         return self.recorder
+
+
+def state_names(pop, *, fixed: bool) -> tuple:
+    """States a probe may name for ``pop`` on the Lava backends (those the numpy engines hold)."""
+    kind = process_kind(pop)
+    if kind == "LIF":
+        return ("u", "v")
+    return tuple(_model(pop, fixed).init_state(pop))
+
+
+def _model(pop, fixed: bool):
+    if fixed:
+        from neuroport.models import fixed as models
+    else:
+        from neuroport.models import neurons as models
+    return models.get(pop.model)
+
+
+def custom_arguments(pop, kind: str, *, fixed: bool, hardware=None) -> dict:
+    """Keyword arguments of the ``ALIF`` / ``CondLIF`` process for ``pop`` (pure numpy).
+
+    The initial states and the switches come from the numpy engine's own model
+    (``init_state``), so both hold the same optional states.
+    """
+    if fixed:
+        return _fixed_arguments(pop, kind, hardware)
+    init = {k: np.array(v, dtype=np.float64) for k, v in _model(pop, False).init_state(pop).items()}
+    p = pop.params
+    vth = pop.param("v_threshold", np.inf)
+    if kind == "ALIF":
+        du = pop.param("du", 1.0)
+        params = {"du": du, "du_inh": p.get("du_inh", du), "dv": pop.param("dv", 1.0), "bias": pop.param("bias"),
+                  "u_bias": pop.param("u_bias"), "vth": vth, "refractory": pop.param("refractory", 0),
+                  "theta_decay": pop.param("theta_decay"), "theta_plus": pop.param("theta_plus"),
+                  "w_decay": pop.param("w_decay"), "w_plus": pop.param("w_plus")}
+        flags = {"two_port": "u_inh" in init, "has_w": "w" in init}
+    else:
+        params = {k: pop.param(k) for k in ("de", "di", "da", "dv", "e_exc", "e_inh", "e_adapt", "bias",
+                                            "refractory", "theta_decay", "theta_plus", "b_adapt")}
+        params["vth"] = vth
+        flags = {"has_adapt": "g_adapt" in init}
+    flags.update({"subtract": pop.extra.get("reset", "zero") == "subtract", "has_theta": "theta" in init,
+                  "has_ref": "refractory_left" in init, "spiking": pop.emits == "spikes"})
+    params = {k: np.array(np.broadcast_to(v, (pop.size,)), dtype=np.float64) for k, v in params.items()}
+    return {"params": params, "init": init, "flags": flags}
+
+
+def _fixed_arguments(pop, kind, hardware) -> dict:
+    """Fixed Programs: the integer fields of :data:`neuroport.models.fixed.FIXED_PARAMS` and the
+    initial states of the fixed model (``init_state``), plus the HardwareSpec's shifts."""
+    from neuroport.models import fixed as fixed_models
+
+    hw = _hardware(hardware)
+    init = {k: np.array(v, dtype=np.int64) for k, v in fixed_models.get(pop.model).init_state(pop).items()}
+
+    def ints(key, default=0):
+        return np.array(np.broadcast_to(np.asarray(pop.params.get(key, default), dtype=np.int64), (pop.size,)))
+
+    if kind == "ALIF":
+        from neuroport.backends.lava.processes.alif.process import FIXED_PARAMS
+    else:
+        from neuroport.backends.lava.processes.condlif.process import FIXED_PARAMS
+    params = {k: ints(k) for k in FIXED_PARAMS}
+    if kind == "ALIF" and "du_inh" not in pop.params:
+        params["du_inh"] = params["du"]
+    flags = {"two_port": tuple(pop.extra.get("ports", ("input",))) == ("exc", "inh"),
+             "subtract": pop.extra.get("reset", "zero") == "subtract",
+             "has_ref": bool(np.any(params["refractory"] > 0)),
+             "spiking": pop.emits == "spikes" or kind == "CondLIF"}
+    consts = {"decay_bits": int(hw.decay_bits), "du_offset": int(hw.du_offset), "dv_offset": int(hw.dv_offset),
+              "vth_shift": int(hw.vth_shift), "act_shift": int(hw.act_shift), "state_max": int(hw.state_max)}
+    return {"params": params, "init": init, "flags": flags, "consts": consts}
+
+
+def _hardware(hardware):
+    if hardware is None:
+        from neuroport.hardware import LOIHI2 as hardware
+    return hardware
+
+
+def depression_arguments(dep: dict, size: int, *, fixed: bool, hardware=None) -> dict:
+    """Keyword arguments of the ``Depression`` process for one Program depression dict."""
+    if fixed:
+        bits = int(dep.get("bits", _hardware(hardware).depression_bits))
+        params = {k: np.array(np.broadcast_to(np.asarray(dep[k], dtype=np.int64), (size,)))
+                  for k in ("recover", "u_se")}
+        return {"params": params, "init": {"x": np.full(size, 1 << bits, dtype=np.int64)},
+                "consts": {"bits": bits}}
+    params = {k: np.array(np.broadcast_to(np.asarray(dep[k], dtype=np.float64), (size,)))
+              for k in ("recover", "u_se")}
+    return {"params": params, "init": {"x": np.ones(size)}}
 
 
 def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> LavaNetwork:
@@ -297,6 +499,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     from neuroport.backends.lava.processes.recorder import Recorder
 
     fixed = plan_.fixed
+    hardware = program.options.get("hardware_spec")
     processes = []
     senders = {}  # population name -> [OutPort]
     graded = {}
@@ -315,30 +518,46 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
         senders[name] = [src.s_out]
     lifs = {}
     for pop_name in plan_.neurons:
-        size = program.populations[pop_name].size
+        pop = program.populations[pop_name]
+        size = pop.size
         senders[pop_name] = []
         for g in plan_.groups[pop_name]:
             p = g.params
-            if fixed:
-                lif = LIF(shape=(size,), du=int(p["du"]), dv=int(p["dv"]), vth=int(p["vth"]),
-                          bias_mant=p["bias_mant"].astype(np.int32), bias_exp=p["bias_exp"].astype(np.int32))
+            if g.kind != "LIF":
+                proc = _custom_process(g.kind)(shape=(size,), fixed=fixed,
+                                               **custom_arguments(pop, g.kind, fixed=fixed, hardware=hardware))
+            elif fixed:
+                proc = LIF(shape=(size,), du=int(p["du"]), dv=int(p["dv"]), vth=int(p["vth"]),
+                           bias_mant=p["bias_mant"].astype(np.int32), bias_exp=p["bias_exp"].astype(np.int32))
             else:
-                lif = LIF(shape=(size,), du=float(p["du"]), dv=float(p["dv"]), vth=float(p["vth"]),
-                          bias_mant=p["bias_mant"].astype(np.float64))
-            processes.append(lif)
-            lifs[g.name] = lif
-            senders[pop_name].append(lif.s_out)
+                proc = LIF(shape=(size,), du=float(p["du"]), dv=float(p["dv"]), vth=float(p["vth"]),
+                           bias_mant=p["bias_mant"].astype(np.float64))
+            processes.append(proc)
+            lifs[g.name] = proc
+            senders[pop_name].append(proc.s_out)
+    depressed = {}  # Depression key -> OutPort
+    if plan_.depressions:
+        from neuroport.backends.lava.processes.depression.process import Depression
+
+        for key, (pre, dep) in plan_.depressions.items():
+            size = program.populations[pre].size
+            proc = Depression(shape=(size,), fixed=fixed,
+                              **depression_arguments(dep, size, fixed=fixed, hardware=hardware))
+            for port in senders[pre]:
+                port.connect(proc.s_in)
+            processes.append(proc)
+            depressed[key] = proc.a_out
     for b in plan_.blocks:
-        bits = GRADED_MESSAGE_BITS if graded.get(b.pre, False) else 0
+        bits = GRADED_MESSAGE_BITS if (b.source or graded.get(b.pre, False)) else 0
         weights = b.weights.astype(np.int32) if fixed else b.weights
         if b.kind == "Dense":
             conn = Dense(weights=weights, num_message_bits=bits, **b.kwargs)
         else:
             conn = DelayDense(weights=weights, delays=(b.delays - 1).astype(int), num_message_bits=bits,
                               **b.kwargs)
-        for port in senders[b.pre]:
+        for port in ([depressed[b.source]] if b.source else senders[b.pre]):
             port.connect(conn.s_in)
-        conn.a_out.connect(lifs[b.post].a_in)
+        conn.a_out.connect(getattr(lifs[b.post], b.port))
         processes.append(conn)
     ports, variables = [], []
     spike_vars, state_vars = {}, {}
@@ -358,3 +577,13 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     recorder.connect_targets(ports, variables)
     processes.append(recorder)
     return LavaNetwork(plan_, processes, lifs, recorder, spike_vars, state_vars)
+
+
+def _custom_process(kind: str):
+    if kind == "ALIF":
+        from neuroport.backends.lava.processes.alif.process import ALIF
+
+        return ALIF
+    from neuroport.backends.lava.processes.condlif.process import CondLIF
+
+    return CondLIF

@@ -1,0 +1,1 @@
+"""``ALIF``: neuroport's adaptive LIF as a Lava process (``process.py``) with float and fixed models (``models.py``)."""
