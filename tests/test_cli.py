@@ -77,3 +77,12 @@ def test_every_subcommand_has_help_text():
     sub = next(a for a in parser._actions if a.dest == "command")
     for name, p in sub.choices.items():
         assert p.description, f"{name} has no description"
+
+
+def test_demo_writes_nir_png_and_table(tmp_path, capsys):
+    code = main(["demo", "--out", str(tmp_path), "--steps", "200", "--backends", "numpy,numpy-fixed,loihi2"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "numpy-fixed" in out and "(reference)" in out and "unavailable" in out
+    assert (tmp_path / "demo.nir").stat().st_size > 0
+    assert (tmp_path / "demo_raster.png").stat().st_size > 1000

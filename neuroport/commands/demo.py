@@ -80,8 +80,9 @@ def run(args) -> int:
     reference = results.get("numpy")
     print()
     header = f"{'backend':<12} " + " ".join(f"{p:>9}" for p in populations) + \
-        f" {'identical':>10} {'match+-1':>9} {'time (s)':>9}"
-    print(f"spike counts over {args.steps} steps of {DT * 1e3:g} ms (reference: numpy)")
+        f"  {'compared with':<13} {'identical':>9} {'match+-1':>9} {'time (s)':>9}"
+    print(f"spike counts over {args.steps} steps of {DT * 1e3:g} ms; fixed-point backends are compared with "
+          "numpy-fixed (bit-exact), the others and numpy-fixed with numpy")
     print(header)
     print("-" * len(header))
     failed = False
@@ -92,12 +93,14 @@ def run(args) -> int:
             continue
         res = results[mode]
         counts = " ".join(f"{res.spikes[p].count:>9}" for p in populations)
-        if reference is not None:
-            identical, frac = _agreement(reference, res, populations)
-            agree = f"{'yes' if identical else 'no':>10} {frac * 100:>8.1f}%"
+        ref_name = "numpy-fixed" if backends.get(mode).level == "fixed" and mode != "numpy-fixed" else "numpy"
+        ref = results.get(ref_name)
+        if ref is not None and mode != ref_name:
+            identical, frac = _agreement(ref, res, populations)
+            agree = f"{ref_name:<13} {'yes' if identical else 'no':>9} {frac * 100:>8.1f}%"
         else:
-            agree = f"{'-':>10} {'-':>9}"
-        print(f"{mode:<12} {counts} {agree} {info:>9.2f}")
+            agree = f"{'(reference)':<13} {'-':>9} {'-':>9}"
+        print(f"{mode:<12} {counts}  {agree} {info:>9.2f}")
     if reference is not None:
         from neuroport import plot
 
