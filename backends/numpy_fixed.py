@@ -14,7 +14,13 @@ It computes exactly what Lava's bit-accurate CPU models compute
   on Lava;
 * a population's ``a_in`` is the sum of those projection outputs; the neuron
   steps are those of :mod:`neuroport.models.fixed` (Lava's LIF; neuroport's
-  AdaptiveLIF and CondLIF; depression as graded payloads).
+  AdaptiveLIF and CondLIF; depression as graded payloads);
+* plastic projections learn as Lava's ``LearningDense`` with a
+  ``Loihi2FLearningRule`` (:mod:`neuroport.models.fixed_plasticity`): they
+  deliver through their current integer weights, and after every population
+  stepped, traces and weights are updated from the pre spikes *sent* and the
+  post spikes of the step. ``learned_weights()`` are graph units
+  (mantissa / ``extra["plasticity"]["weight_scale"]``).
 
 Only ``timing="hardware"`` exists (Lava's Dense is pipelined); the Program's
 delays already hold the one step of latency. Inputs must be spikes (0/1):
@@ -254,6 +260,9 @@ class _FloorFanOut:
         np.add.at(flat_ring, flat, acc[nz] >> self.seg_shift[nz])
 
 
+_PLASTIC = object()  # marks a plastic projection among a population's outgoing deliveries
+
+
 class FixedEngine(Engine):
     """:class:`~neuroport.backends.numpy.Engine` with Lava's integer arithmetic.
 
@@ -280,9 +289,6 @@ class FixedEngine(Engine):
             if port not in self.ports[proj.post]:
                 raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
                                    f"ports {self.ports[proj.post]}")
-            if proj.extra.get("plasticity") is not None:
-                raise UnsupportedNodeError(f"projection {proj.name!r} is plastic; numpy-fixed has no learning "
-                                           "rule (run it on 'numpy')")
             if proj.nnz and int(proj.delays.min()) < 1:
                 raise CompileError(f"projection {proj.name!r}: delay 0 cannot run in fixed point (min 1 step)")
             if proj.nnz:
@@ -300,7 +306,16 @@ class FixedEngine(Engine):
         self.outgoing_fixed = {name: [] for name in self.order}
         merged = {name: [] for name in self.order}
         floored = {name: [] for name in self.order}
+        self.plastic_in = {name: [] for name in self.order}
+        self.plastic_projs = []
         for proj in program.projections:
+            if proj.extra.get("plasticity") is not None:
+                if proj.extra.get("depression") is not None:
+                    raise UnsupportedNodeError(f"{proj.name}: depression and plasticity on one projection are "
+                                               "not supported")
+                self.plastic_in[proj.post].append(proj)
+                self.plastic_projs.append(proj)
+                continue
             if not proj.nnz:
                 continue
             fp = _FixedProjection(proj, pops[proj.pre].size, L, hardware)
@@ -331,7 +346,6 @@ class FixedEngine(Engine):
                                           _FloorFanOut(floored[name], pops[name].size, L, width)
                                           if floored[name] else None) if f is not None]
                        for name in self.order}
-        self.plastic_in = {name: [] for name in self.order}
         self.plastic = {}
         self.counters = {}
         self.runtime = None
@@ -364,11 +378,15 @@ class FixedEngine(Engine):
                         for name in self.order}
         self.resources = {fp.name: DepressionFixed.init_state(fp.depression)
                           for fps in self.outgoing_fixed.values() for fp in fps if fp.depression is not None}
+        from neuroport.models import fixed_plasticity
+
+        self.plastic = {p.name: fixed_plasticity.prepare(p, self.hardware) for p in self.plastic_projs}
         self.t = 0
 
     def advance(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
         """Run ``steps`` more steps; ``(spike trains, probed states, wall time)`` as the float engine."""
         from neuroport.backends.numpy import _progress_bar
+        from neuroport.models import fixed_plasticity as fpl
         from neuroport.models.fixed import DepressionFixed
 
         if self.t is None:
@@ -388,13 +406,21 @@ class FixedEngine(Engine):
                      self.resources.get(fp.name) if fp.depression is not None else None)
                     for fp in self.outgoing_fixed[name]]
             rt = self.runtime[name]
+            for p in self.plastic_projs:
+                if p.pre == name:
+                    outs.append((self.plastic[p.name], self.ring[(p.post, p.extra.get("port", "input"))], _PLASTIC))
             plan.append((name, pop.is_input, rings, len(rings) == 1, self.L, rt, outs, self.fanout[name],
                          rec_by_pop[name], spike_steps[name], spike_neurons[name]))
+        learning = [(self.plastic[p.name], p.pre, p.post, pops[p.pre].size, pops[p.post].size)
+                    for p in self.plastic_projs]
+        watch = {n for _, a, b, _, _ in learning for n in (a, b)}
+        no_spikes = np.zeros(0, dtype=np.int64)
         ring_flat = self.ring_flat
         bar = _progress_bar(steps, self.program, progress, self.mode)
         t0 = time.perf_counter()
         for local in range(steps):
             t = self.t
+            fired = dict.fromkeys(watch, no_spikes)
             for c, x in depressing:
                 DepressionFixed.recover(x, c)
             for name, is_input, rings, one_port, L, rt, outs, fan, recs, sst, sne in plan:
@@ -423,15 +449,25 @@ class FixedEngine(Engine):
                     idx = np.flatnonzero(spikes)
                 if idx.size == 0:
                     continue
+                if name in fired:
+                    fired[name] = idx
                 sst.append(np.full(idx.size, local, dtype=np.int64))
                 sne.append(idx)
                 for f in fan:
                     f.deliver(ring_flat, t, idx)
                 for fp, ring, x in outs:
-                    if x is None:
+                    if x is _PLASTIC:
+                        ring[(t + 1) % L] += fpl.deliver(fp, idx)
+                    elif x is None:
                         fp.deliver(ring, t, idx, None)
                     else:
                         fp.deliver(ring, t, idx, DepressionFixed.release(x, idx, fp.depression))
+            for st, pre, post, n_pre, n_post in learning:
+                s_pre = np.zeros(n_pre, dtype=bool)
+                s_pre[fired[pre]] = True
+                s_post = np.zeros(n_post, dtype=bool)
+                s_post[fired[post]] = True
+                fpl.learn(st, s_pre, s_post)
             self.t += 1
             if bar is not None:
                 bar.update(1)
@@ -449,7 +485,14 @@ class FixedEngine(Engine):
         return trains, states, wall
 
     def learned_weights(self) -> dict:
-        return {}
+        """Current weights of every plastic projection, graph units (mantissa / weight_scale), dense."""
+        from neuroport.models.fixed_plasticity import weights_graph_units
+
+        return {name: weights_graph_units(st) for name, st in self.plastic.items()}
+
+    def learned_mantissas(self) -> dict:
+        """Current integer weight mantissas (Lava's ``weights``) of every plastic projection."""
+        return {name: st.weights.copy() for name, st in self.plastic.items()}
 
 
 def hardware_of(program):
@@ -525,6 +568,6 @@ class NumpyFixedBackend(Backend):
                     for n, (w, s) in over.items())
                 + " (24-bit state; quantize with more headroom_bits)", QuantizationWarning, stacklevel=2)
         options = {k: v for k, v in program.options.items() if k != "hardware_spec"}
-        return Result(self.name, program.dt, steps, trains, states, {}, wall,
+        return Result(self.name, program.dt, steps, trains, states, engine.learned_weights(), wall,
                       {"level": program.level, **options, "scale": scale, "u_wraps": wraps,
                        "v_saturations": sats, "saturations": other})

@@ -27,6 +27,10 @@ Extension models (``alif``, ``condlif``), refractory periods, ``u_bias``,
 formats (``docs/fixed_point.md``, ``neuroport.models.fixed``): CondLIF
 conductances become ``G = round(dv * g * 2**g_shift)``, reversal potentials
 ``v`` units, depression fractions of ``2**16``.
+Plastic projections become a Loihi 2 learning rule
+(:func:`neuroport.models.fixed_plasticity.quantize_plastic`: coefficients as
+mantissa x 2**exponent, 7-bit trace impulses and decays, 9-bit weights whose
+bound lands on the engine's clip).
 
 Examples
 --------
@@ -60,7 +64,7 @@ __all__ = ["quantize", "QuantizationReport", "ParamEntry", "PopulationBound", "f
 
 def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = False, *,
              headroom_bits: int = 1, min_threshold_bits: int = 12, num_weight_bits: int | None = None,
-             scales: Mapping[str, float] | None = None):
+             scales: Mapping[str, float] | None = None, trace_impulse: int = 16, rng_seed: int = 0):
     """Map a float Program to the hardware's integers.
 
     Parameters
@@ -84,6 +88,12 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
         Weight mantissa bits Lava keeps (default: ``hardware.weight_bits``).
     scales : dict[str, float], optional
         Per-population scale overrides (integer ``v`` units per float unit).
+    trace_impulse : int
+        Plastic projections: 7-bit trace units per spike (``x1_impulse``,
+        ``y1_impulse``), 1..127 (Lava's ``STDPLoihi`` default 16).
+    rng_seed : int
+        Plastic projections: ``Loihi2FLearningRule(rng_seed=...)`` of the
+        stochastic trace rounding.
 
     Returns
     -------
@@ -96,12 +106,14 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
         In strict mode on any loss (the message names the object, the field,
         the range and the first offending value).
     UnsupportedNodeError
-        For models without a fixed-point step, plastic projections and
-        non-spiking populations that drive projections.
+        For models without a fixed-point step, non-spiking populations that
+        drive projections, and learning rules Loihi cannot express
+        (Diehl & Cook with ``mu`` other than 0 or 1, per-neuron input gains).
     CompileError
         For a Program that is not ``level="discrete"`` with delays >= 1.
     """
     from neuroport.models import fixed as fixed_models
+    from neuroport.models import fixed_plasticity
 
     hw = hardware
     nwb = hw.weight_bits if num_weight_bits is None else int(num_weight_bits)
@@ -115,9 +127,6 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
                 f"projection {proj.name!r}: delay 0 (timing={program.timing!r}); fixed point runs "
                 "timing='hardware' only (every projection >= 1 step), compile with timing='hardware'"
             )
-        if proj.extra.get("plasticity") is not None:
-            raise UnsupportedNodeError(f"projection {proj.name!r} is plastic; fixed point has no learning "
-                                       "rule yet (run it on 'numpy')")
     scales = dict(scales or {})
     unknown = set(scales) - set(program.populations)
     if unknown:
@@ -132,12 +141,22 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
             continue
         _refuse_unsupported(program, pop, fixed_models)
         s = scales.get(name) or _choose_scale(pop, incoming[name], hw, headroom_bits, nwb, min_threshold_bits)
+        plastic = [p for p in incoming[name] if p.extra.get("plasticity") is not None]
+        if plastic and name not in scales and pop.model != "condlif":
+            s = fixed_plasticity.pin_scale(s, plastic[0], hw)  # the first rule's weight bound lands on 255
         pop_scale[name] = float(s)
         params, syn_scale[name] = _quantize_population(pop, s, hw, report, incoming[name])
         new_pops[name] = Population(pop.name, pop.size, pop.model, params, pop.emits, pop.v_offset,
                                     pop.shape, {**dict(pop.extra), "scale": float(s)})
     new_projs = []
     for proj in program.projections:
+        if proj.extra.get("plasticity") is not None:
+            weights, extra = fixed_plasticity.quantize_weights(proj, syn_scale[proj.post], hw, nwb, report,
+                                                               trace_impulse=trace_impulse, rng_seed=rng_seed)
+            new_projs.append(Projection(proj.name, proj.pre, proj.post, weights, proj.delays.copy(),
+                                        {**dict(proj.extra), **extra}))
+            _check_delays(proj, hw, report)
+            continue
         weights, extra = _quantize_weights(proj, syn_scale[proj.post], hw, nwb, report)
         if proj.extra.get("depression") is not None:
             extra["depression"] = _quantize_depression(proj, hw, report)
