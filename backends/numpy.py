@@ -76,7 +76,7 @@ class Engine:
         self.zero_delay = {name: [] for name in self.order}  # by post (ideal timing)
         self.outgoing = {name: [] for name in self.order}  # projections by pre
         self.plastic_in = {name: [] for name in self.order}  # plastic projections by post
-        history = {}  # pre population -> steps of output history kept for plastic projections
+        self.plastic_out = {name: [] for name in self.order}  # ... and by pre
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
             port = proj.extra.get("port", "input")
@@ -87,8 +87,12 @@ class Engine:
                                    f"ports {self.ports[proj.post]}")
             self.outgoing[proj.pre].append(proj)
             if proj.extra.get("plasticity") is not None:
+                if proj.extra.get("depression") is not None:
+                    raise UnsupportedNodeError(f"{proj.name}: depression and plasticity on one projection "
+                                               "are not supported")
                 self.plastic_in[proj.post].append(proj)
-                history[proj.pre] = max(history.get(proj.pre, 1), int(proj.delays.max(initial=0)) + 1)
+                self.plastic_out[proj.pre].append(proj)
+                ring_len[proj.post] = max(ring_len[proj.post], int(proj.delays.max(initial=0)) + 1)
                 continue
             for delay, matrix in proj.by_delay():
                 d = _Delivery(proj, delay, matrix, self.delivery_dtype(proj))
@@ -101,7 +105,6 @@ class Engine:
         self.ring_len = ring_len
         self.depression = {p.name: p.extra["depression"] for p in program.projections
                            if p.extra.get("depression") is not None}
-        self.history_len = history
         self.t = None  # global step counter once started
 
     # -- hooks -------------------------------------------------------------
@@ -161,7 +164,6 @@ class Engine:
                         for name in self.order}
         self.resources = {p.name: np.ones(pops[p.pre].size) for p in self.program.projections
                           if p.name in self.depression}
-        self.history = {name: np.zeros((length, pops[name].size)) for name, length in self.history_len.items()}
         self.plastic = {p.name: self.prepare_plastic(p) for post in self.order for p in self.plastic_in[post]}
         self.sent = {}
         self.t = 0
@@ -216,8 +218,6 @@ class Engine:
                             spike_steps[name].append(np.full(idx.size, local, dtype=np.int64))
                             spike_neurons[name].append(idx)
                 step_spikes[name] = out
-                if name in self.history:
-                    self.history[name][t % self.history[name].shape[0]] = out
                 for proj in self.outgoing[name]:
                     self.sent[proj.name] = out if proj.name not in self.resources else \
                         self._depress(out, self.resources[proj.name], self.depression[proj.name]["u_se"])
@@ -226,10 +226,17 @@ class Engine:
                     if contribution is not None:
                         self.ring[(d.post, d.port)][(t + d.delay) % self.ring_len[d.post]] += \
                             self.finish_delivery(d, contribution)
-            for post in self.order:
-                for proj in self.plastic_in[post]:
+                for proj in self.plastic_out[name]:  # sent now, with the weights before this step's learning
                     st = self.plastic[proj.name]
-                    self.plastic_learn(st, self._arrived(proj, st, t) != 0, np.asarray(step_spikes[post]) != 0)
+                    active = np.flatnonzero(out)
+                    if active.size:
+                        values = None if out.dtype == bool or np.all(out[active] == 1) else out[active]
+                        self.ring[(proj.post, proj.extra.get("port", "input"))][(t + st.delay) % self.ring_len[proj.post]] += \
+                            self.plastic_contribution(st, active, values)
+            for post in self.order:
+                for proj in self.plastic_in[post]:  # pre spikes count in the step they are emitted (as Lava)
+                    self.plastic_learn(self.plastic[proj.name], np.asarray(step_spikes[proj.pre]) != 0,
+                                       np.asarray(step_spikes[post]) != 0)
             self.t += 1
             if bar is not None:
                 bar.update(1)
@@ -256,23 +263,7 @@ class Engine:
             contribution = self._contribution(d, self.sent[d.proj.name])
             if contribution is not None:
                 a_in[d.port] += self.finish_delivery(d, contribution)
-        for proj in self.plastic_in[name]:
-            st = self.plastic[proj.name]
-            arrived = self._arrived(proj, st, t)
-            active = np.flatnonzero(arrived)
-            if active.size:
-                values = None if arrived.dtype == bool or np.all(arrived[active] == 1) else arrived[active]
-                a_in[proj.extra.get("port", "input")] += self.plastic_contribution(st, active, values)
         return a_in
-
-    def _arrived(self, proj, st, t: int) -> np.ndarray:
-        """What the pre population of a plastic projection emitted at ``t - delay`` (zeros before 0)."""
-        if proj.name in self.resources:
-            raise UnsupportedNodeError(f"{proj.name}: depression and plasticity on one projection are not supported")
-        if t - st.delay < 0:
-            return np.zeros(self.program.populations[proj.pre].size)
-        hist = self.history[proj.pre]
-        return hist[(t - st.delay) % hist.shape[0]]
 
     def final_state(self) -> dict:
         """Copies of every population's state variables: ``{population: {variable: array}}``."""

@@ -5,22 +5,26 @@ units; the Program's weights are ``gain[:, None] * W`` (``gain`` from
 :func:`neuroport.compile`). Per step ``t``, after every population updated:
 
 1. traces decay, then add this step's spikes (impulse 1, all-to-all):
-   ``x_pre = x_pre * (1 - pre_decay) + s_pre`` with ``s_pre`` the pre spikes
-   that *arrive* at the synapses at ``t`` (emitted at ``t - d``), and
-   ``y_post = y_post * (1 - post_decay) + s_post``;
+   ``x_pre = x_pre * (1 - pre_decay) + s_pre`` with ``s_pre`` the spikes the
+   pre population *emitted* at ``t`` (as Lava's learning engine, which sees a
+   spike in the step it is sent, one step before the post neuron receives
+   it), and ``y_post = y_post * (1 - post_decay) + s_post``;
 2. both weight changes are computed from the weights at the start of the
    learning phase and added together:
 
    * pair rule: rows of spiking post neurons get ``+a_plus * x_pre``
-     (soft bounds: times ``w_max - W``); columns of arriving pre spikes get
+     (soft bounds: times ``w_max - W``); columns of spiking pre neurons get
      ``-a_minus * y_post`` (soft bounds: times ``W - w_min``);
    * Diehl & Cook: rows of spiking post neurons get
-     ``eta * (x_pre - x_tar) * max(w_max - W, 0) ** mu``; columns of arriving
-     pre spikes get ``-a_minus * y_post``;
+     ``eta * (x_pre - x_tar) * max(w_max - W, 0) ** mu``; columns of spiking
+     pre neurons get ``-a_minus * y_post``;
 3. weights are clipped to ``[w_min, w_max]``; absent synapses stay absent.
 
-Spikes are delivered with the weights current at arrival (before that
-step's learning), as Lava's ``LearningDense`` does.
+A spike is delivered (at ``t + d``) with the weights it left with, i.e.
+before step ``t``'s learning, as Lava's ``LearningDense`` computes its
+output before its learning phase. With ``timing="hardware"`` (d = 1) a pre
+spike that makes the post neuron fire counts as "post one step after pre"
+(potentiation).
 """
 
 from __future__ import annotations

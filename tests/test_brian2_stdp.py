@@ -84,17 +84,20 @@ def test_stdp_window(scheme):
     a, b = run_both(pairing_graph(shifts.size, PAIR), steps, inputs, timing="hardware", scheme=scheme)
     dw_a, dw_b = np.diag(a.weights["w"]) - W0, np.diag(b.weights["w"]) - W0
     assert np.max(np.abs(dw_a - dw_b)) <= TOL
-    s = shifts * DT
+    # timing="hardware": the forcing drive takes one step, so the post neuron fires at T0 + shift + 1
+    # while learning sees the pre spike at its emission T0 (as Lava): the pairing interval is shift + 1
+    delta = shifts + 1
+    s = delta * DT
     if scheme == "exact":
         expected = np.where(s > 0, 0.01 * np.exp(-s / 0.02), -0.012 * np.exp(s / 0.02))
-        expected[shifts == 0] = 0.01 - 0.012
+        expected[delta == 0] = 0.01 - 0.012
         np.testing.assert_allclose(dw_b, expected, rtol=1e-9, atol=1e-15)
     else:
-        k = (1 - DT / 0.02) ** np.abs(shifts)
-        expected = np.where(shifts > 0, 0.01 * k, np.where(shifts < 0, -0.012 * k, -0.002))
+        k = (1 - DT / 0.02) ** np.abs(delta)
+        expected = np.where(delta > 0, 0.01 * k, np.where(delta < 0, -0.012 * k, -0.002))
         np.testing.assert_allclose(dw_b, expected, rtol=1e-9)
-        assert np.all(np.abs(dw_b - np.where(shifts > 0, 0.01, -0.012) * np.exp(-np.abs(s) / 0.02))[shifts != 0]
-                      <= 0.07 * np.abs(dw_b[shifts != 0]))
+        assert np.all(np.abs(dw_b - np.where(delta > 0, 0.01, -0.012) * np.exp(-np.abs(s) / 0.02))[delta != 0]
+                      <= 0.07 * np.abs(dw_b[delta != 0]))
     assert dw_b[shifts == 10][0] > 0 > dw_b[shifts == -10][0]
 
 

@@ -74,33 +74,42 @@ def _rule_code(p: dict) -> tuple[str, str]:
 def plastic(b2, source, target, var, cols, rows, node, eff, delay, dt, order, learn_order, name, method):
     """STDP synapses (``neuroport.PlasticLinear``), weights in graph units.
 
-    Delivery (``var_post += w``) runs at the target's input slot with the weights before this step's
-    learning. Learning runs after every population (from ``learn_order``): traces decay
-    (``tau dx/dt = -x``, clock-driven with ``method``), the pre trace adds the spikes that *arrive* now
-    (Brian2 delay ``delay * dt``), the post trace this step's post spikes; then both weight changes are
-    computed from the weights at the start of learning, added and clipped to ``[w_min, w_max]``
-    (the synapses touched this step only), as ``neuroport.models.plasticity``.
+    As Lava's learning engine (and ``neuroport.models.plasticity``), a pre spike is seen by learning in
+    the step it is *emitted* and is delivered with the weight it had then (before that step's learning):
+    with a Program delay ``d >= 1`` the weight is copied into slot ``t mod d`` of a ring of ``d``
+    per-synapse copies (``w_sent_k``) when the spike leaves, and the delivery pathway (Brian2 delay
+    ``eff * dt``) adds the copy of its emission step; with delay 0 it adds ``w``. Learning runs after every population (from ``learn_order``): traces decay
+    (``tau dx/dt = -x``, clock-driven with ``method``), the pre trace adds this step's pre spikes, the
+    post trace this step's post spikes; both weight changes are computed from the weights at the start
+    of learning, added and clipped to ``[w_min, w_max]`` (the synapses touched this step only).
     """
     p = node.rule_params()
     if p["rule"] not in ("pair", "diehl_cook"):
         raise UnsupportedNodeError(f"{name}: STDP rule {p['rule']!r} has no Brian2 lowering")
     pot, dep = _rule_code(p)
-    model = ("w : 1\ndw : 1\ntouched : 1\n"
+    # a spike carries the weight it left with: one stored copy per step in flight (ring of `delay` slots)
+    slots = max(int(delay), 1)
+    late = int(np.unique(np.asarray(eff) - delay)[0]) if np.size(eff) else 0
+    sent_vars = "".join(f"w_sent_{k} : 1\n" for k in range(slots))
+    send_code = "\n".join(f"w_sent_{k} = w * int(t_in_timesteps % {slots} == {k}) + "
+                           f"w_sent_{k} * int(t_in_timesteps % {slots} != {k})" for k in range(slots))
+    arrive_slot = f"((t_in_timesteps - {int(delay) + late}) % {slots})"
+    carried = " + ".join(f"w_sent_{k} * int({arrive_slot} == {k})" for k in range(slots))
+    model = ("w : 1\n" + sent_vars + "dw : 1\ntouched : 1\n"
              "dapre/dt = -apre / tau_pre : 1 (clock-driven)\n"
              "dapost/dt = -apost / tau_post : 1 (clock-driven)\n")
     ns = {k: p[k] for k in ("a_plus", "a_minus", "eta", "x_tar", "mu", "w_min", "w_max")}
     ns.update({"tau_pre": p["tau_pre"] * b2.second, "tau_post": p["tau_post"] * b2.second})
-    on_pre = {"pre": f"{var}_post += w", "trace_pre": "apre += 1",
-              "learn_pre": f"dw += {dep}\ntouched = 1"}
+    on_pre = {"pre": f"{var}_post += {carried if delay >= 1 else 'w'}", "send": send_code,
+              "trace_pre": "apre += 1", "learn_pre": f"dw += {dep}\ntouched = 1"}
     on_post = {"learn_post": f"apost += 1\ndw += {pot}\ntouched = 1"}
     syn = b2.Synapses(source, target, model, on_pre=on_pre, on_post=on_post, method=method, namespace=ns,
                       name=name)
     syn.connect(i=cols, j=rows)
     syn.w = node.weight[rows, cols]
     syn.pre.delay = eff * dt * b2.second
-    syn.trace_pre.delay = np.full(cols.size, delay * dt) * b2.second
-    syn.learn_pre.delay = np.full(cols.size, delay * dt) * b2.second
     _place(syn.pre, order)
+    _place(syn.send, learn_order)
     _place(syn.state_updater, learn_order)
     _place(syn.trace_pre, learn_order + 1)
     _place(syn.learn_post, learn_order + 2)
