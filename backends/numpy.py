@@ -150,6 +150,11 @@ class Engine:
 
         plasticity.learn(state, s_pre, s_post)
 
+    def set_plastic_weights(self, name: str, weights) -> None:
+        """Overwrite a plastic projection's weights (graph units, dense ``(post, pre)``)."""
+        st = self.plastic[name]
+        st.weights[:] = np.where(st.mask, weights, 0.0)
+
     def plastic_weights(self, proj, state):
         """Current weights of a plastic projection in graph units (dense ``(post, pre)``)."""
         return state.weights.copy()

@@ -490,6 +490,15 @@ class FixedEngine(Engine):
 
         return {name: weights_graph_units(st) for name, st in self.plastic.items()}
 
+    def set_plastic_weights(self, name: str, weights) -> None:
+        """Overwrite a plastic projection's weights given in graph units: mantissas are
+        ``round(w * weight_scale)`` clipped to the engine's range ``[w_lo, w_hi]``."""
+        st = self.plastic[name]
+        spec = st.spec
+        mant = np.clip(np.rint(np.asarray(weights, dtype=np.float64) * st.weight_scale),
+                       int(spec["w_lo"]), int(spec["w_hi"]))
+        st.weights[:] = np.where(st.mask, mant, 0).astype(st.weights.dtype)
+
     def learned_mantissas(self) -> dict:
         """Current integer weight mantissas (Lava's ``weights``) of every plastic projection."""
         return {name: st.weights.copy() for name, st in self.plastic.items()}

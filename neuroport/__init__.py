@@ -25,6 +25,7 @@ from neuroport.models.specs import IF, LI, LIF, CondLIF, CubaLIF, Integrator, Th
 from neuroport.network import Network  # noqa: F401,E402
 from neuroport.program import Population, Program, Projection  # noqa: F401,E402
 from neuroport.simulator import Simulator  # noqa: F401,E402
+from neuroport.quantize import quantize  # noqa: F401,E402  (the function, not the module)
 
 
 def __getattr__(name):
@@ -34,8 +35,6 @@ def __getattr__(name):
     lazy_modules = {"encoders", "plot", "compare", "check", "hardware", "testing", "backends", "models"}
     if name in lazy_modules:
         return importlib.import_module(f"neuroport.{name}")
-    if name == "quantize":
-        return importlib.import_module("neuroport.quantize").quantize
     if name == "map":
         return importlib.import_module("neuroport.mapping").map_program
     if name == "LOIHI2":

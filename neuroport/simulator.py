@@ -130,7 +130,7 @@ class Simulator:
                 w = np.asarray(weights, dtype=np.float64)
                 if w.shape != st.weights.shape:
                     raise InputError(f"set_weights {node}: expected shape {st.weights.shape}, got {w.shape}")
-                st.weights[:] = np.where(st.mask, w, 0.0)
+                self.engine.set_plastic_weights(name, w)
                 return
         raise InputError(f"set_weights: no plastic weight node {node!r}; plastic: {list(self.weights)}")
 

@@ -141,3 +141,27 @@ def test_simulator_refuses_backends_without_state():
     graph, _ = _training_net()
     with pytest.raises(neuroport.NeuroportError, match="cannot keep state"):
         neuroport.Simulator(graph, dt=1e-3, backend="brian2")
+
+
+def test_set_weights_on_the_fixed_engine_round_trips_through_the_scale():
+    import warnings
+
+    graph = nir.NIRGraph(nodes={
+        "x": nir.Input(input_type={"input": np.array([3])}),
+        "w": PlasticLinear(weight=np.full((2, 3), 0.5), a_plus=2 ** -6, a_minus=2 ** -6),
+        "y": neuroport.LIF(tau=0.02, v_threshold=1.0).to_nir(2),
+    }, edges=[("x", "w"), ("w", "y")], type_check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", neuroport.QuantizationWarning)
+        sim = neuroport.Simulator(graph, backend="numpy-fixed", dt=1e-3)
+    scale = sim.engine.plastic[next(iter(sim.engine.plastic))].weight_scale
+    target = np.array([[0.1, 0.25, 0.9], [0.0, 0.5, 1.0]])
+    sim.set_weights("w", target)
+    np.testing.assert_allclose(sim.weights["w"], np.rint(target * scale) / scale)
+
+
+def test_package_attribute_quantize_is_the_function():
+    import importlib
+
+    importlib.import_module("neuroport.quantize")
+    assert callable(neuroport.quantize) and neuroport.quantize.__name__ == "quantize"
