@@ -33,6 +33,11 @@ class _LavaBackend(Backend):
     timings = ("hardware",)
     install_hint = _compat.INSTALL_HINT
     fixed = False
+    #: Refuse (``QuantizationError``) instead of rounding a float learning rule's coefficients.
+    strict = False
+
+    def __init__(self, *, strict: bool = False):
+        self.strict = strict
 
     def available(self) -> tuple[bool, str]:
         try:
@@ -66,7 +71,7 @@ class _LavaBackend(Backend):
         self.refuse(program)
         self.require_available()
         steps = _check_steps(steps)
-        plan = lowering.plan(program, fixed=self.fixed, mode=self.name)
+        plan = lowering.plan(program, fixed=self.fixed, mode=self.name, strict=self.strict)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
         for pop_name, var in prb:
@@ -79,6 +84,11 @@ class _LavaBackend(Backend):
         recorded, wall, t_compile = _execute(net, steps, self.run_config())
         result = self._result(program, plan, net, recorded, ins, prb, steps, wall)
         result.meta["build_time"] = t_compile - t_build
+        if net.learning:
+            from neuroport.backends.lava import learning
+
+            result.weights = learning.learned_weights(program, net, recorded, mode=self.name)
+            result.meta["learning"] = learning.describe(net)
         return result
 
     def _result(self, program, plan, net, recorded, ins, prb, steps, wall) -> Result:
@@ -125,6 +135,13 @@ def _execute(net, steps: int, run_cfg):
         wall = time.perf_counter() - t1
         names = list(net.spike_vars.values()) + list(net.state_vars.values())
         recorded = {name: np.asarray(getattr(net.recorder, name).get()) for name in names}
+        for k, (_block, conn) in enumerate(net.learning):
+            got = conn.weights.get()
+            recorded[("learning", k)] = got.toarray() if hasattr(got, "toarray") else np.asarray(got)
+        if net.watch is not None:
+            for j in range(len(net.watch.watched)):
+                for var in ("excess", "first"):
+                    recorded[("watch", var, j)] = float(np.asarray(getattr(net.watch, f"{var}_{j}").get()).ravel()[0])
     except NameError as exc:  # Loihi2HwCfg without lava-loihi; guarded earlier, never surfaced
         raise BackendUnavailableError(f"Lava failed with {exc}: {_compat.LOIHI_HINT}") from exc
     except BackendError:

@@ -98,9 +98,13 @@ class Block:
     kwargs: dict = field(default_factory=dict)  # fixed point: weight_exp, num_weight_bits, sign_mode
     port: str = "a_in"  # InPort of the post process (PORTS)
     source: str = ""  # Depression key when the spikes pass through short-term depression
+    rows: np.ndarray = None  # post neurons of the block's group
+    learning: object = None  # learning.LearningSpec of a plastic projection (a LearningDense)
 
     @property
     def kind(self) -> str:
+        if self.learning is not None:
+            return "LearningDense"
         return "Dense" if np.all(self.delays <= 1) else "DelayDense"
 
 
@@ -119,7 +123,11 @@ class Plan:
     @property
     def process_counts(self) -> dict:
         counts = {"RingBuffer": len(self.inputs), "LIF": 0, "ALIF": 0, "CondLIF": 0,
-                  "Depression": len(self.depressions), "Dense": 0, "DelayDense": 0, "Recorder": 1}
+                  "Depression": len(self.depressions), "Dense": 0, "DelayDense": 0, "LearningDense": 0,
+                  "WeightWatch": int(any(b.learning is not None and (b.learning.lo is not None
+                                                                     or b.learning.hi is not None)
+                                         for b in self.blocks)),
+                  "Recorder": 1}
         for n in self.neurons:
             for g in self.groups[n]:
                 counts[g.kind] += 1
@@ -181,9 +189,13 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
             if not np.all(np.isfinite(vth)):
                 raise UnsupportedNodeError(f"{where}: infinite threshold (never spikes); Lava's LIF needs a finite vth")
     for proj in program.projections:
-        if proj.extra.get("plasticity") is not None or proj.extra.get("learning_rule") is not None:
-            raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r} is plastic; "
-                                       "the Lava backends do not lower learning rules yet")
+        if proj.extra.get("learning_rule") is not None:
+            raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r}: 'learning_rule' is not a "
+                                       "neuroport plasticity field (Projection.extra['plasticity'] is)")
+        if proj.extra.get("plasticity") is not None:
+            from neuroport.backends.lava import learning
+
+            learning.check_projection(proj, program, fixed=fixed, mode=mode)
         if proj.extra.get("depression") is not None and fixed:
             _check_fixed_depression(proj, mode)
         port = proj.extra.get("port", "input")
@@ -301,8 +313,13 @@ def sign_mode_of(value, weights):
         raise ParameterError(f"sign_mode: expected one of {[m.name.lower() for m in SignMode]}, got {value!r}") from None
 
 
-def plan(program, *, fixed: bool, mode: str) -> Plan:
-    """Check ``program`` and decide the processes (see module docstring). Pure Python."""
+def plan(program, *, fixed: bool, mode: str, strict: bool = False) -> Plan:
+    """Check ``program`` and decide the processes (see module docstring). Pure Python.
+
+    Plastic projections become one ``LearningDense`` per post group
+    (:mod:`neuroport.backends.lava.learning`); rounding a float rule's
+    coefficient warns (``QuantizationWarning``), or raises when ``strict``.
+    """
     check_program(program, fixed=fixed, mode=mode)
     groups = {}
     for pop in program.populations.values():
@@ -350,13 +367,25 @@ def plan(program, *, fixed: bool, mode: str) -> Plan:
             dm = np.ones((n_post, n_pre), dtype=np.int64)
             wm[rows[m], cols[m]] = data[m]
             dm[rows[m], cols[m]] = delays[m]
-            blocks.append(Block(proj.name, proj.pre, groups[proj.post][go].name, wm, dm, dict(kwargs),
-                                PORTS[proj.extra.get("port", "input")], source))
+            group = groups[proj.post][go]
+            blocks.append(Block(proj.name, proj.pre, group.name, wm, dm, dict(kwargs),
+                                PORTS[proj.extra.get("port", "input")], source, group.index,
+                                _learning(proj, group.index, fixed=fixed, mode=mode, strict=strict)))
         if program.populations[proj.pre].is_input:
             feeding.add(proj.pre)
     inputs = [n for n in program.inputs if n in feeding]
     neurons = [n for n, p in program.populations.items() if not p.is_input]
     return Plan(fixed, groups, inputs, blocks, neurons, depressions, cpu_only(program))
+
+
+def _learning(proj, rows, *, fixed: bool, mode: str, strict: bool):
+    if proj.extra.get("plasticity") is None:
+        return None
+    from neuroport.backends.lava import learning
+
+    if fixed:
+        return learning.fixed_rule(proj, rows, mode=mode)
+    return learning.float_rule(proj, rows, strict=strict, mode=mode)
 
 
 def _depression_key(depressions: dict, proj) -> str:
@@ -393,6 +422,8 @@ class LavaNetwork:
     recorder: object
     spike_vars: dict  # group name -> Recorder Var name
     state_vars: dict  # (group name, var) -> Recorder Var name
+    learning: list = field(default_factory=list)  # (Block, LearningDense) of plastic projections
+    watch: object = None  # WeightWatch process (float runs with bounds Lava cannot clip)
 
     @property
     def root(self):
@@ -535,6 +566,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
             processes.append(proc)
             lifs[g.name] = proc
             senders[pop_name].append(proc.s_out)
+    plastic = []  # (Block, LearningDense)
     depressed = {}  # Depression key -> OutPort
     if plan_.depressions:
         from neuroport.backends.lava.processes.depression.process import Depression
@@ -550,7 +582,13 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     for b in plan_.blocks:
         bits = GRADED_MESSAGE_BITS if (b.source or graded.get(b.pre, False)) else 0
         weights = b.weights.astype(np.int32) if fixed else b.weights
-        if b.kind == "Dense":
+        if b.learning is not None:
+            from neuroport.backends.lava import learning as _lrn
+
+            conn = _lrn.make_process(b.learning, b.weights, fixed=fixed)
+            lifs[b.post].s_out.connect(conn.s_in_bap)  # back-propagating action potentials: y traces
+            plastic.append((b, conn))
+        elif b.kind == "Dense":
             conn = Dense(weights=weights, num_message_bits=bits, **b.kwargs)
         else:
             conn = DelayDense(weights=weights, delays=(b.delays - 1).astype(int), num_message_bits=bits,
@@ -576,7 +614,14 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     recorder = Recorder(ports=ports, variables=variables, num_steps=steps)
     recorder.connect_targets(ports, variables)
     processes.append(recorder)
-    return LavaNetwork(plan_, processes, lifs, recorder, spike_vars, state_vars)
+    watch = None
+    if plastic:
+        from neuroport.backends.lava.learning import weight_watch
+
+        watch = weight_watch(plastic)
+    if watch is not None:
+        processes.append(watch)
+    return LavaNetwork(plan_, processes, lifs, recorder, spike_vars, state_vars, plastic, watch)
 
 
 def _custom_process(kind: str):
