@@ -5,10 +5,13 @@
 One run measures the whole window: channel ``k`` of a ``PlasticLinear``
 (pair rule, one synapse per channel) gets one pre spike at 60 ms and its
 post neuron is forced to spike ``shift_k`` ms later (-50..+50 ms). The final
-weights minus the initial ones are the window. It is computed on ``numpy``,
-``brian2`` (the continuous-time reference) and, where they run plastic
-projections, ``numpy-fixed`` and ``lava``/``lava-fixed`` (otherwise the
-script prints why it skips them), and plotted with the analytic window
+weights minus those of the same run without spikes are the window. It is
+computed on ``numpy``, ``brian2`` (the continuous-time reference),
+``numpy-fixed`` (Loihi 2's learning engine: 8-bit weights, so steps of one
+weight LSB with stochastic rounding) and ``lava`` (the rule's coefficients
+rounded to Loihi's mantissa/exponent, e.g. 0.01 -> 5 * 2^-9); a backend that
+cannot run it says why (``lava-fixed`` lowers fully connected plastic
+projections only). Plotted with the analytic window
 ``a_plus exp(-dt/tau_pre)`` / ``-a_minus exp(dt/tau_post)`` into
 ``stdp_window.png``.
 """
@@ -47,10 +50,13 @@ def window(backend: str, shifts: np.ndarray, *, scheme: str = "euler") -> np.nda
     steps = T_PRE + int(np.max(np.abs(shifts))) + 20
     pre, force = np.zeros((steps, n)), np.zeros((steps, n))
     pre[T_PRE, :] = 1
-    force[T_PRE + shifts, np.arange(n)] = 1
-    res = neuroport.run(window_graph(n), backend=backend, dt=DT, steps=steps, scheme=scheme, timing="hardware",
-                        inputs={"pre": pre, "force": force})
-    return np.diag(res.weights["w"]) - W0
+    # the forcing drive takes one step (timing="hardware"): force at shift - 1 to fire at T_PRE + shift
+    force[T_PRE + shifts - 1, np.arange(n)] = 1
+    kw = dict(backend=backend, dt=DT, steps=steps, scheme=scheme, timing="hardware")
+    res = neuroport.run(window_graph(n), inputs={"pre": pre, "force": force}, **kw)
+    # baseline: the same run without spikes (in fixed point W0 is itself rounded to the weight grid)
+    base = neuroport.run(window_graph(n), inputs={"pre": 0 * pre, "force": 0 * force}, **kw)
+    return np.diag(res.weights["w"]) - np.diag(base.weights["w"])
 
 
 def analytic(shifts_s: np.ndarray) -> np.ndarray:
