@@ -1,0 +1,76 @@
+"""``neuroport train``: train the Diehl & Cook (2015) digit classifier and save it as ``.nir``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train the Diehl & Cook STDP digit classifier on scikit-learn's 8x8 digits",
+        description="Trains the unsupervised Diehl & Cook (2015) network (Poisson input, plastic input -> "
+                    "excitatory weights with the diehl_cook STDP rule, adaptive thresholds, lateral "
+                    "inhibition) on the training split of scikit-learn's bundled digits (no download), "
+                    "assigns each neuron the class it responds to most, prints the test accuracy, and "
+                    "saves weights, thresholds, neuron labels and the training state to a .nir file. "
+                    "--resume continues a saved model exactly where it stopped. See docs/diehl_cook.md.",
+    )
+    p.add_argument("--out", required=True, help="the .nir file to write")
+    p.add_argument("--resume", default=None, metavar="MODEL.nir",
+                   help="continue training this saved model (its configuration and seed are kept)")
+    p.add_argument("--neurons", type=int, default=None, help="excitatory neurons (default 400)")
+    p.add_argument("--epochs", type=int, default=3, help="epochs (more epochs with --resume; default 3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of initial weights, sample order and spikes")
+    p.add_argument("--steps", type=int, default=None, help="presentation time per sample in steps (default 100)")
+    p.add_argument("--train-samples", type=int, default=None, metavar="K",
+                   help="use only the first K training samples (quick runs)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import dataclasses
+
+    from neuroport.errors import InputError
+    from neuroport.models.networks import diehl_cook as dc
+
+    if args.epochs < 0:
+        raise InputError(f"--epochs: expected an integer >= 0, got {args.epochs}")
+    if args.resume:
+        if args.neurons is not None or args.steps is not None:
+            raise InputError("--neurons/--steps: a resumed model keeps its configuration; leave them out")
+        model = dc.DiehlCook.load(args.resume)
+        print(f"resuming {args.resume} after epoch {model.epochs_done}")
+    else:
+        changes = {k: v for k, v in (("neurons", args.neurons), ("steps", args.steps)) if v is not None}
+        for key, value in changes.items():
+            if value <= 0:
+                raise InputError(f"--{key}: expected a positive integer, got {value}")
+        model = dc.DiehlCook(dataclasses.replace(dc.Config(), **changes), seed=args.seed)
+    data = dc.load_split(model.config.test_fraction)
+    x, y = data.x_train, data.y_train
+    if args.train_samples is not None:
+        x, y = x[:args.train_samples], y[:args.train_samples]
+    c = model.config
+    print(f"digits: {len(data.y_train)} train / {len(data.y_test)} test (split seed {dc.SPLIT_SEED}); "
+          f"training on {len(y)}; {c.neurons} excitatory neurons, {c.steps} steps of {c.dt * 1e3:g} ms "
+          f"per sample, seed {model.seed}")
+    t0 = time.perf_counter()
+    info = model.fit(x, y, epochs=args.epochs, progress=not args.no_progress)
+    t_fit = time.perf_counter() - t0
+    running = info["running_accuracy"]
+    print(f"trained {args.epochs} epoch(s) (now {info['epochs_done']}) in {t_fit:.1f} s"
+          + (f"; running accuracy {running:.3f}" if running is not None else ""))
+    labels = model.assign(x, y, progress=not args.no_progress)
+    used = int((labels >= 0).sum())
+    accuracy = model.accuracy(data.x_test, data.y_test, progress=not args.no_progress)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(folder, exist_ok=True)
+    model.save(args.out)
+    print(f"{used} of {c.neurons} neurons labelled; test accuracy {accuracy * 100:.1f} % "
+          f"({len(data.y_test)} samples, numpy)")
+    print(f"wrote {args.out} ({time.perf_counter() - t0:.1f} s in all)")
+    sys.stdout.flush()
+    return 0
