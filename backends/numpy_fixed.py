@@ -171,57 +171,34 @@ class _FixedProjection:
             ring[(t + self.udelays) % L] += acc.reshape(self.udelays.size, n) >> -self.exp
 
 
-class _FanOut:
-    """Every linear (``weight_exp >= 0``), non-depressing projection out of one population, merged:
-    one gather and one ``np.add.at`` per step into the engine's single flat ring buffer.
+class _NetworkDelivery:
+    """Every non-plastic, non-depressing projection of the network, merged: one gather, one ``bincount``
+    and one scatter per step.
 
-    Each synapse holds its pre-shifted weight and its flat ring offset
-    ``delay * width + column`` (column = the target population/port's first
-    column + post index); at step ``t`` it lands in ``(offset + (t % L) *
-    width) % (L * width)``, i.e. row ``(t + delay) % L``.
+    Synapses are keyed by *global* pre neuron id (CSC) and each belongs to a
+    segment: Lava floors ``sum >> -weight_exp`` per projection, delay and post
+    neuron, so a ``weight_exp < 0`` synapse's segment is ``(projection, delay,
+    post)``; sums of ``weight_exp >= 0`` synapses need no floor, so theirs is
+    just the ring position ``(delay, column)`` they add to (shared by every
+    such projection; weights pre-shifted). At step ``t``, one ``bincount`` forms
+    every segment's sum, each non-zero one is shifted by its segment's shift
+    (0 or ``-weight_exp``) and added at ring offset ``delay * width + column +
+    (t % L) * width`` (mod ``L * width``), i.e. row ``(t + delay) % L``.
     """
 
-    def __init__(self, parts, n_pre: int, ring_len: int, width: int):
-        pre = np.concatenate([p[0] for p in parts])
-        key = np.concatenate([p[1] for p in parts])
-        w = np.concatenate([p[2] for p in parts])
-        order = np.argsort(pre, kind="stable")
-        self.indptr = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_pre))].astype(np.int64)
-        self.key = key[order]
-        self.weights = w[order]
-        self.ring_len, self.width, self.size = ring_len, width, ring_len * width
-
-    def deliver(self, flat_ring: np.ndarray, t: int, idx: np.ndarray) -> None:
-        indptr = self.indptr
-        if idx.size == 1:
-            i = int(idx[0])
-            sel = slice(indptr[i], indptr[i + 1])
-        else:
-            starts = indptr[idx]
-            lengths = indptr[idx + 1] - starts
-            total = int(lengths.sum())
-            if total == 0:
-                return
-            sel = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        flat = self.key[sel] + (t % self.ring_len) * self.width
-        flat[flat >= self.size] -= self.size
-        np.add.at(flat_ring, flat, self.weights[sel])
-
-
-class _FloorFanOut:
-    """Every ``weight_exp < 0`` (non-depressing) projection out of one population, merged.
-
-    Lava floors ``sum >> -weight_exp`` per projection, per delay and per post
-    neuron, so each synapse belongs to a segment ``(projection, delay, post)``:
-    one ``bincount`` forms every segment's sum, each is floor-shifted by its
-    projection's exponent, and the non-zero ones are added into the flat ring
-    at ``segment offset + (t % L) * width``.
-    """
-
-    def __init__(self, parts, n_pre: int, ring_len: int, width: int):
+    def __init__(self, linear, floored, n_pre: int, ring_len: int, width: int, n_slots: int = 0):
         pre, seg, w, seg_key, seg_shift = [], [], [], [], []
-        base = 0
-        for p_pre, p_delay, p_post, p_w, col, n_post, exp in parts:
+        slots = [part[-1] for part in linear + floored]
+        if linear:
+            keys = np.concatenate([k for _, k, _, _ in linear])
+            lin_key, lin_seg = np.unique(keys, return_inverse=True)
+            pre += [p for p, _, _, _ in linear]
+            w += [x for _, _, x, _ in linear]
+            seg.append(lin_seg.reshape(-1))
+            seg_key.append(lin_key)
+            seg_shift.append(np.zeros(lin_key.size, dtype=np.int64))
+        base = lin_key.size if linear else 0
+        for p_pre, p_delay, p_post, p_w, col, n_post, exp, _ in floored:
             udel, d_idx = np.unique(p_delay, return_inverse=True)
             pre.append(p_pre)
             w.append(p_w)
@@ -229,35 +206,45 @@ class _FloorFanOut:
             seg_key.append((udel[:, None] * width + col + np.arange(n_post)[None, :]).reshape(-1))
             seg_shift.append(np.full(udel.size * n_post, -exp, dtype=np.int64))
             base += udel.size * n_post
-        pre = np.concatenate(pre)
+        pre_parts, pre = pre, np.concatenate(pre).astype(np.int64)
         order = np.argsort(pre, kind="stable")
-        self.indptr = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_pre))].astype(np.int64)
-        self.seg = np.concatenate(seg)[order]
-        self.weights = np.concatenate(w)[order].astype(np.float64)  # bincount sums in float64: exact < 2**53
-        self.seg_key = np.concatenate(seg_key)
+        indptr = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_pre))].astype(np.int64)
+        self.lo, self.hi = indptr[:-1], indptr[1:]
+        self.seg = np.concatenate(seg).astype(np.int64)[order]
+        self.weights = np.concatenate(w).astype(np.float64)[order]  # bincount sums in float64: exact < 2**53
+        pre = pre_parts
+        # graded payloads (depression): synapse -> payload slot; slot n_slots is a plain spike (1)
+        self.slot = (np.concatenate([np.full(len(p), n_slots) if s is None else s for p, s in zip(pre, slots)])
+                     .astype(np.int64)[order] if n_slots else None)
+        self.seg_key = np.concatenate(seg_key).astype(np.int64)
         self.seg_shift = np.concatenate(seg_shift)
+        self.shifted = bool(floored)
         self.n_seg = base
         self.ring_len, self.width, self.size = ring_len, width, ring_len * width
 
-    def deliver(self, flat_ring: np.ndarray, t: int, idx: np.ndarray) -> None:
-        indptr = self.indptr
-        if idx.size == 1:
-            i = int(idx[0])
-            sel = slice(indptr[i], indptr[i + 1])
-        else:
-            starts = indptr[idx]
-            lengths = indptr[idx + 1] - starts
-            total = int(lengths.sum())
-            if total == 0:
-                return
-            sel = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        acc = np.bincount(self.seg[sel], weights=self.weights[sel], minlength=self.n_seg).astype(np.int64)
-        nz = np.flatnonzero(acc)
+    def deliver(self, flat_ring: np.ndarray, t: int, idx: np.ndarray, payload=None) -> None:
+        """Add the input of the spiking global neurons ``idx`` into ``flat_ring``; ``payload``: every
+        slot's graded value (int64, ``n_slots + 1``, the last 1) when some synapses carry one."""
+        starts = self.lo[idx]
+        lengths = self.hi[idx] - starts
+        ends = np.cumsum(lengths)
+        total = int(ends[-1])
+        if total == 0:
+            return
+        sel = np.repeat(starts - ends + lengths, lengths) + np.arange(total)
+        w = self.weights[sel]
+        if payload is not None:
+            w *= payload[self.slot[sel]]
+        acc = np.bincount(self.seg[sel], weights=w, minlength=self.n_seg).astype(np.int64)
+        nz = acc.nonzero()[0]
         if nz.size == 0:
             return
         flat = self.seg_key[nz] + (t % self.ring_len) * self.width
         flat[flat >= self.size] -= self.size
-        np.add.at(flat_ring, flat, acc[nz] >> self.seg_shift[nz])
+        acc = acc[nz]
+        if self.shifted:
+            acc >>= self.seg_shift[nz]
+        np.add.at(flat_ring, flat, acc)
 
 
 _PLASTIC = object()  # marks a plastic projection among a population's outgoing deliveries
@@ -266,18 +253,28 @@ _PLASTIC = object()  # marks a plastic projection among a population's outgoing 
 class FixedEngine(Engine):
     """:class:`~neuroport.backends.numpy.Engine` with Lava's integer arithmetic.
 
-    Its own step loop (:meth:`advance`): per step, per population, one ring
-    read per port, the integer neuron step, and for each outgoing projection
-    at most one scatter (:class:`_FixedProjection`), skipped when nothing
-    spiked. Weights are what Lava's Dense makes of them
-    (:func:`lava_weights`); depressing projections send graded payloads
-    (:class:`neuroport.models.fixed.DepressionFixed`).
+    Its own step loop (:meth:`advance`). Every delay is at least one step, so
+    within a step populations are independent: all of them read their input
+    row of one ring buffer, step, and only then is anything delivered. The
+    populations of one model run as one :class:`~neuroport.models.fixed.FixedGroup`
+    (concatenated state, per-neuron constants); the others (other models) run
+    their own ``step_fixed``. Neurons have global ids (each group's members
+    side by side, then inputs, then the rest), so one bool vector holds the
+    step's spikes, and every linear and every floored non-plastic,
+    non-depressing projection of the network is one merged delivery
+    (:class:`_NetworkDelivery`): one gather and one scatter per
+    step, skipped when nothing spiked. Weights are what Lava's Dense makes of
+    them (:func:`lava_weights`); depressing projections send graded payloads
+    (:class:`neuroport.models.fixed.DepressionFixed`); plastic ones deliver
+    and learn as :mod:`neuroport.models.fixed_plasticity`.
     """
 
     dtype = np.int64
     mode = "numpy-fixed"
 
     def __init__(self, program, hardware):
+        from neuroport.models import fixed
+
         self.hardware = hardware
         self.program = program
         self.order = list(program.populations)
@@ -293,21 +290,48 @@ class FixedEngine(Engine):
                 raise CompileError(f"projection {proj.name!r}: delay 0 cannot run in fixed point (min 1 step)")
             if proj.nnz:
                 ring_len[proj.post] = max(ring_len[proj.post], int(proj.delays.max()) + 1)
-        # one flat ring buffer: rows = steps mod L, columns = every (population, port) side by side
+            if proj.extra.get("plasticity") is not None:  # delivers into t + 1, never the slot being read
+                ring_len[proj.post] = max(ring_len[proj.post], 2)
         L = max(ring_len.values(), default=1)
-        self.columns, width = {}, 0
+        # populations stepped together: (kind, two ports) -> members in program order
+        self.group_layout = {}
         for name in self.order:
-            if not pops[name].is_input:
-                for port in self.ports[name]:
-                    self.columns[(name, port)] = width
+            if pops[name].is_input or not fixed.supported(pops[name].model):
+                continue
+            key = fixed.group_kind(fixed.get(pops[name].model), pops[name])
+            if key is not None:
+                self.group_layout.setdefault(key, []).append(name)
+        grouped = [n for names in self.group_layout.values() for n in names]
+        self.inputs_order = [n for n in self.order if pops[n].is_input]
+        self.alone = [n for n in self.order if not pops[n].is_input and n not in set(grouped)]
+        # global neuron ids and ring columns: each group's first port side by side, then its second port
+        self.gid, n_all = {}, 0
+        for name in grouped + self.inputs_order + self.alone:
+            self.gid[name] = n_all
+            n_all += pops[name].size
+        self.n_all = n_all
+        self.columns, width = {}, 0
+        for (_, two), names in self.group_layout.items():
+            for k in range(1 + two):
+                for name in names:
+                    self.columns[(name, self.ports[name][k])] = width
                     width += pops[name].size
+        for name in self.alone:
+            for port in self.ports[name]:
+                self.columns[(name, port)] = width
+                width += pops[name].size
         self.L, self.width = L, width
         self.ring_len = {name: L for name in self.order}
         self.outgoing_fixed = {name: [] for name in self.order}
-        merged = {name: [] for name in self.order}
-        floored = {name: [] for name in self.order}
+        merged, floored = [], []
         self.plastic_in = {name: [] for name in self.order}
         self.plastic_projs = []
+        # depressing projections join the merged delivery (graded payload per (projection, pre neuron)
+        # "slot") when they share one fraction width; otherwise each delivers on its own
+        bits = {int(p.extra["depression"].get("bits", -1)) for p in program.projections
+                if p.nnz and p.extra.get("depression") is not None and p.extra.get("plasticity") is None}
+        self.dep_projs, self.dep_slot_pre, n_slots = [], [], 0
+        self.dep_merged = len(bits) == 1
         for proj in program.projections:
             if proj.extra.get("plasticity") is not None:
                 if proj.extra.get("depression") is not None:
@@ -327,28 +351,32 @@ class FixedEngine(Engine):
                     raise ParameterError(f"projection {proj.name!r}: depression without integer parameters "
                                          "(quantize the float Program with neuroport.quantize)")
                 fp.depression = DepressionFixed.prepare(spec, pops[proj.pre].size)
-            if fp.linear and fp.depression is None:
-                pre = np.repeat(np.arange(pops[proj.pre].size), np.diff(fp.indptr))
-                col = self.columns[(proj.post, fp.port)]
-                delays = np.asarray(proj.delays, dtype=np.int64)
-                w = proj.weights
-                order = np.lexsort((np.repeat(np.arange(w.shape[0]), np.diff(w.indptr)), w.indices))
-                merged[proj.pre].append((pre, delays[order] * width + col + fp.post, fp.weights))
-            elif fp.depression is None:
-                pre = np.repeat(np.arange(pops[proj.pre].size), np.diff(fp.indptr))
-                w = proj.weights
-                order = np.lexsort((np.repeat(np.arange(w.shape[0]), np.diff(w.indptr)), w.indices))
-                floored[proj.pre].append((pre, np.asarray(proj.delays, dtype=np.int64)[order], fp.post, fp.weights,
-                                          self.columns[(proj.post, fp.port)], fp.n_post, fp.exp))
+                if not self.dep_merged:
+                    self.outgoing_fixed[proj.pre].append(fp)
+                    continue
+            local_pre = np.repeat(np.arange(pops[proj.pre].size), np.diff(fp.indptr))
+            pre = self.gid[proj.pre] + local_pre
+            slot = None
+            if fp.depression is not None:
+                slot = n_slots + local_pre
+                self.dep_projs.append(fp)
+                self.dep_slot_pre.append(self.gid[proj.pre] + np.arange(pops[proj.pre].size))
+                n_slots += pops[proj.pre].size
+            w = proj.weights
+            order = np.lexsort((np.repeat(np.arange(w.shape[0]), np.diff(w.indptr)), w.indices))
+            delays = np.asarray(proj.delays, dtype=np.int64)[order]
+            col = self.columns[(proj.post, fp.port)]
+            if fp.linear:
+                merged.append((pre, delays * width + col + fp.post, fp.weights, slot))
             else:
-                self.outgoing_fixed[proj.pre].append(fp)
-        self.fanout = {name: [f for f in (_FanOut(merged[name], pops[name].size, L, width) if merged[name] else None,
-                                          _FloorFanOut(floored[name], pops[name].size, L, width)
-                                          if floored[name] else None) if f is not None]
-                       for name in self.order}
+                floored.append((pre, delays, fp.post, fp.weights, col, fp.n_post, fp.exp, slot))
+        self.n_slots = n_slots
+        self.dep_slot_pre = np.concatenate(self.dep_slot_pre) if n_slots else None
+        self.fanout = [_NetworkDelivery(merged, floored, n_all, L, width, n_slots)] if merged or floored else []
         self.plastic = {}
         self.counters = {}
         self.runtime = None
+        self.groups = []
         self.t = None
 
     def prepare_population(self, pop):
@@ -366,8 +394,12 @@ class FixedEngine(Engine):
         return np.int64
 
     def start(self) -> None:
-        """Neuron states, ring buffers and depression resources at their initial values; ``t = 0``."""
-        from neuroport.models.fixed import DepressionFixed
+        """Neuron states, ring buffers and depression resources at their initial values; ``t = 0``.
+
+        Grouped populations' state dicts hold views of their group's arrays.
+        """
+        from neuroport.models import fixed_plasticity
+        from neuroport.models.fixed import DepressionFixed, FixedGroup
 
         pops = self.program.populations
         self.counters = {}
@@ -376,10 +408,29 @@ class FixedEngine(Engine):
         self.ring = {(n, port): self.ring_all[:, c:c + pops[n].size] for (n, port), c in self.columns.items()}
         self.runtime = {name: None if pops[name].is_input else self.prepare_population(pops[name])
                         for name in self.order}
-        self.resources = {fp.name: DepressionFixed.init_state(fp.depression)
-                          for fps in self.outgoing_fixed.values() for fp in fps if fp.depression is not None}
-        from neuroport.models import fixed_plasticity
-
+        self.groups = []
+        for (kind, two), names in self.group_layout.items():
+            group = FixedGroup(kind, [(self.runtime[n][1], self.runtime[n][2], pops[n].size) for n in names],
+                               self.hardware)
+            first = names[0]
+            cols = [self.columns[(first, self.ports[first][k])] for k in range(1 + two)]
+            self.groups.append((group, names, self.gid[first], cols))
+        # depression resources: one array per fraction width, each projection's x a view of its part
+        self.resources, self.recovery, self.release = {}, [], None
+        for fps in [self.dep_projs] + [[fp] for fps in self.outgoing_fixed.values() for fp in fps]:
+            if not fps:
+                continue
+            x = np.concatenate([DepressionFixed.init_state(fp.depression) for fp in fps])
+            merged = {"bits": fps[0].depression["bits"], "unity": fps[0].depression["unity"],
+                      "recover": np.concatenate([fp.depression["recover"] for fp in fps]),
+                      "u_se": np.concatenate([fp.depression["u_se"] for fp in fps])}
+            lo = 0
+            for fp in fps:
+                self.resources[fp.name] = x[lo:lo + fp.depression["recover"].size]
+                lo += fp.depression["recover"].size
+            self.recovery.append((merged, x))
+            if fps is self.dep_projs:
+                self.release = (merged, x)
         self.plastic = {p.name: fixed_plasticity.prepare(p, self.hardware) for p in self.plastic_projs}
         self.t = 0
 
@@ -392,93 +443,136 @@ class FixedEngine(Engine):
         if self.t is None:
             self.start()
         pops = self.program.populations
-        spike_steps = {n: [] for n in self.order}
-        spike_neurons = {n: [] for n in self.order}
+        L = self.L
         recorded = self._make_recorders(probes, self.runtime, steps)
-        rec_by_pop = {n: [(var, arr) for (pn, var), arr in recorded.items() if pn == n] for n in self.order}
-        depressing = [(fp.depression, self.resources[fp.name]) for fps in self.outgoing_fixed.values()
-                      for fp in fps if fp.depression is not None]
-        plan = []
+        fired = np.zeros(self.n_all, dtype=bool)
+        span = {n: (self.gid[n], self.gid[n] + pops[n].size) for n in self.order}
+        # per ring slot, the input views of every group and every other population
+        rows = [self.ring_all[k] for k in range(L)]
+        group_plan = []
+        recording = []  # (destination (steps, n), state dict, variable)
+        copy_back = []  # (recorded array, group record, lo, hi) after the loop
+        for group, names, lo, cols in self.groups:
+            n = group.n
+            views = [(r[cols[0]:cols[0] + n], r[cols[1]:cols[1] + n] if len(cols) > 1 else None) for r in rows]
+            group_plan.append((group.step, views, fired[lo:lo + n]))
+            probed = [[name for name in names if (name, var) in recorded] for var in group.state]
+            if all(2 * sum(pops[name].size for name in p) >= n for p in probed):
+                rec = np.zeros((steps,) + group.block.shape, dtype=np.int64)  # every variable: one copy
+                recording.append((rec, group.__dict__, "block"))
+                copy_back += [(recorded[(name, var)], rec[:, k], span[name][0] - lo, span[name][1] - lo)
+                              for k, (var, p) in enumerate(zip(group.state, probed)) for name in p]
+                continue
+            for var in group.state:
+                probed = [name for name in names if (name, var) in recorded]
+                if not probed:
+                    continue
+                if 2 * sum(pops[name].size for name in probed) >= n:
+                    rec = np.zeros((steps, n), dtype=np.int64)
+                    recording.append((rec, group.state, var))
+                    copy_back += [(recorded[(name, var)], rec, span[name][0] - lo, span[name][1] - lo)
+                                  for name in probed]
+                else:
+                    recording += [(recorded[(name, var)], self.runtime[name][1], var) for name in probed]
+        alone_plan = []
+        for name in self.alone:
+            model, state, consts = self.runtime[name]
+            cols = [self.columns[(name, port)] for port in self.ports[name]]
+            size = pops[name].size
+            views = [[(port, r[c:c + size]) for port, c in zip(self.ports[name], cols)] for r in rows]
+            alone_plan.append((self.runtime[name], views, len(cols) == 1, fired[slice(*span[name])]))
+            recording += [(arr, state, var) for (pn, var), arr in recorded.items() if pn == name]
+        pre_outs = []  # populations with depressing or plastic projections: per-population spike indices
         for name in self.order:
-            pop = pops[name]
-            rings = [] if pop.is_input else [(port, self.ring[(name, port)]) for port in self.ports[name]]
-            outs = [(fp, self.ring[(fp.post_name, fp.port)],
-                     self.resources.get(fp.name) if fp.depression is not None else None)
+            outs = [(fp, self.ring[(fp.post_name, fp.port)], self.resources[fp.name])
                     for fp in self.outgoing_fixed[name]]
-            rt = self.runtime[name]
-            for p in self.plastic_projs:
-                if p.pre == name:
-                    outs.append((self.plastic[p.name], self.ring[(p.post, p.extra.get("port", "input"))], _PLASTIC))
-            plan.append((name, pop.is_input, rings, len(rings) == 1, self.L, rt, outs, self.fanout[name],
-                         rec_by_pop[name], spike_steps[name], spike_neurons[name]))
-        learning = [(self.plastic[p.name], p.pre, p.post, pops[p.pre].size, pops[p.post].size)
+            outs += [(self.plastic[p.name], self.ring[(p.post, p.extra.get("port", "input"))], _PLASTIC)
+                     for p in self.plastic_projs if p.pre == name]
+            if outs:
+                pre_outs.append((np.array(span[name]), outs))
+        learning = [(self.plastic[p.name], fired[slice(*span[p.pre])], fired[slice(*span[p.post])])
                     for p in self.plastic_projs]
-        watch = {n for _, a, b, _, _ in learning for n in (a, b)}
-        no_spikes = np.zeros(0, dtype=np.int64)
+        fanout = self.fanout
         ring_flat = self.ring_flat
+        payload = None
+        if self.release is not None:
+            payload = np.ones(self.n_slots + 1, dtype=np.int64)
+            dep_consts, dep_x = self.release
+            slot_pre = self.dep_slot_pre
+        log_t, log_idx = [], []
         bar = _progress_bar(steps, self.program, progress, self.mode)
         t0 = time.perf_counter()
+        if self.inputs_order:
+            in_lo = self.gid[self.inputs_order[0]]
+            in_hi = in_lo + sum(pops[n].size for n in self.inputs_order)
+            arrays = [np.asarray(inputs[n])[:steps] for n in self.inputs_order]
+            in_all = arrays[0] != 0 if len(arrays) == 1 else np.concatenate(arrays, axis=1) != 0
+            in_fired = fired[in_lo:in_hi]
+        else:
+            in_all = None
         for local in range(steps):
             t = self.t
-            fired = dict.fromkeys(watch, no_spikes)
-            for c, x in depressing:
+            slot = t % L
+            for c, x in self.recovery:
                 DepressionFixed.recover(x, c)
-            for name, is_input, rings, one_port, L, rt, outs, fan, recs, sst, sne in plan:
-                if is_input:
-                    out = inputs[name][local]
-                    for var, arr in recs:
-                        arr[local] = out
-                    idx = np.flatnonzero(out)
+            for step, views, out in group_plan:
+                a_exc, a_inh = views[slot]
+                step(a_exc, a_inh, out)
+            for (model, state, consts), views, one_port, out in alone_plan:
+                if one_port:
+                    a_in = views[slot][0][1].copy()
                 else:
-                    slot = t % L
-                    if one_port:
-                        buf = rings[0][1]
-                        a_in = buf[slot].copy()
-                        buf[slot] = 0
-                    else:
-                        a_in = {}
-                        for port, buf in rings:
-                            a_in[port] = buf[slot].copy()
-                            buf[slot] = 0
-                    model, state, consts = rt
-                    spikes = model.step_fixed(state, a_in, consts)
-                    for var, arr in recs:
-                        arr[local] = state[var]
-                    if spikes is None:
+                    a_in = {port: buf.copy() for port, buf in views[slot]}
+                spikes = model.step_fixed(state, a_in, consts)
+                out[...] = False if spikes is None else spikes
+            rows[slot].fill(0)
+            if in_all is not None:
+                in_fired[...] = in_all[local]
+            for dst, src, var in recording:
+                dst[local] = src[var]
+            idx = fired.nonzero()[0]
+            if idx.size:
+                log_t.append(local)
+                log_idx.append(idx)
+                if payload is not None:
+                    active = fired[slot_pre].nonzero()[0]
+                    if active.size:
+                        payload[active] = DepressionFixed.release(dep_x, active, dep_consts)
+                for f in fanout:
+                    f.deliver(ring_flat, t, idx, payload)
+                for bounds, outs in pre_outs:
+                    a, b = idx.searchsorted(bounds)
+                    if a == b:
                         continue
-                    idx = np.flatnonzero(spikes)
-                if idx.size == 0:
-                    continue
-                if name in fired:
-                    fired[name] = idx
-                sst.append(np.full(idx.size, local, dtype=np.int64))
-                sne.append(idx)
-                for f in fan:
-                    f.deliver(ring_flat, t, idx)
-                for fp, ring, x in outs:
-                    if x is _PLASTIC:
-                        ring[(t + 1) % L] += fpl.deliver(fp, idx)
-                    elif x is None:
-                        fp.deliver(ring, t, idx, None)
-                    else:
-                        fp.deliver(ring, t, idx, DepressionFixed.release(x, idx, fp.depression))
-            for st, pre, post, n_pre, n_post in learning:
-                s_pre = np.zeros(n_pre, dtype=bool)
-                s_pre[fired[pre]] = True
-                s_post = np.zeros(n_post, dtype=bool)
-                s_post[fired[post]] = True
-                fpl.learn(st, s_pre, s_post)
+                    loc = idx[a:b] - bounds[0]
+                    for fp, ring, x in outs:
+                        if x is _PLASTIC:
+                            ring[(t + 1) % L] += fpl.deliver(fp, loc)
+                        else:
+                            fp.deliver(ring, t, loc, DepressionFixed.release(x, loc, fp.depression))
+            for st, s_pre, s_post in learning:
+                fpl.learn(st, s_pre.copy(), s_post.copy())
             self.t += 1
             if bar is not None:
                 bar.update(1)
         wall = time.perf_counter() - t0
         if bar is not None:
             bar.close()
+        for name in self.inputs_order:
+            if (name, "v") in recorded:
+                recorded[(name, "v")][...] = np.asarray(inputs[name])[:steps]
+        for arr, rec, lo, hi in copy_back:
+            arr[...] = rec[:, lo:hi]
+        if log_idx:
+            all_idx = np.concatenate(log_idx)
+            all_t = np.repeat(np.asarray(log_t, dtype=np.int64), [i.size for i in log_idx])
+        else:
+            all_idx = all_t = np.zeros(0, np.int64)
         trains = {}
         for name in self.order:
-            st = np.concatenate(spike_steps[name]) if spike_steps[name] else np.zeros(0, np.int64)
-            nr = np.concatenate(spike_neurons[name]) if spike_neurons[name] else np.zeros(0, np.int64)
-            trains[name] = SpikeTrain(st, nr.astype(np.int64), pops[name].size, steps)
+            lo, hi = span[name]
+            m = (all_idx >= lo) & (all_idx < hi)
+            trains[name] = SpikeTrain(all_t[m], (all_idx[m] - lo).astype(np.int64), pops[name].size, steps)
         states = {}
         for (pop_name, var), arr in recorded.items():
             states.setdefault(pop_name, {})[var] = arr

@@ -506,6 +506,288 @@ class DepressionFixed:
         return r
 
 
+# ---------------------------------------------------------------- several populations as one
+class FixedGroup:
+    """Several populations of one model stepped as one (the ``numpy-fixed`` engine's fast path).
+
+    The members' states are concatenated into ``block`` (int64, ``(variables,
+    n)``, one row per variable in ``init_state`` order); each member's state
+    dict then holds *views* of its slice, so the engine, probes
+    and ``Simulator.set_state`` see and change the same integers. Constants
+    are per neuron (concatenated from each member's ``prepare``); flags that
+    only select a shortcut (``has_bias``, ``has_u_bias``) become "any member".
+    :meth:`step` computes, for every member, exactly the integers of that
+    member's own ``step_fixed`` (the algorithms above, unchanged), including
+    the per-population counters: wherever a member's step clips or wraps a
+    whole population, the group checks its whole range first and then clips
+    member by member, as the member would. Decays ``K`` are computed in
+    float64 (:func:`_decay`), exact for every state below ``2**41`` in
+    magnitude (24-bit states, ``u`` after one wrap of any input short of
+    ``2**35`` per step).
+
+    Parameters
+    ----------
+    kind : {"lif", "alif", "condlif"}
+        ``"lif"``: :class:`LIFFamilyFixed` without the general step;
+        ``"alif"``: the :class:`AdaptiveLIFFixed` step (``alif`` and general
+        LIF-family populations), all members one-port or all ``("exc", "inh")``;
+        ``"condlif"``: :class:`CondLIFFixed`.
+    members : list of (state, consts, size)
+        Each member's state dict (rebound to views) and ``prepare`` constants.
+    """
+
+    _consts = {
+        "lif": ("u_keep", "v_keep", "bias", "vth"),
+        "alif": ("u_keep", "u_inh_keep", "w_keep", "u_bias", "v_keep", "bias", "vth", "theta_keep", "theta_plus",
+                 "w_plus", "refractory"),
+        "condlif": ("e_keep", "i_keep", "a_keep", "e_exc", "e_inh", "e_adapt", "b_adapt", "v_keep", "bias", "vth",
+                    "theta_keep", "theta_plus", "refractory"),
+    }
+
+    def __init__(self, kind: str, members: list, hw):
+        self.kind = kind
+        sizes = [n for _, _, n in members]
+        self.n = sum(sizes)
+        self.bounds = np.cumsum([0] + sizes)
+        self.starts = self.bounds[:-1]
+        self.counters = [c["counters"] for _, c, _ in members]
+        names = list(members[0][0])
+        self.block = np.empty((len(names), self.n), dtype=np.int64)  # one row per state variable
+        for k, var in enumerate(names):
+            self.block[k] = np.concatenate([s[var] for s, _, _ in members])
+        self.state = {var: self.block[k] for k, var in enumerate(names)}
+        for k, (s, _, _) in enumerate(members):
+            lo, hi = self.bounds[k], self.bounds[k + 1]
+            for var in s:
+                s[var] = self.state[var][lo:hi]
+        consts = [c for _, c, _ in members]
+        for key in self._consts[kind]:
+            setattr(self, key, np.concatenate([np.broadcast_to(c[key], (n,)) for c, n in zip(consts, sizes)])
+                    .astype(np.int64))
+        # K(x, d, o) = trunc0(x * keep / 2**12) is computed as trunc(x * (keep / 2**12)) in float64: exact,
+        # as keep / 2**12 is a binary fraction and |x * keep| < 2**53 (|x| < 2**41, 13-bit keep)
+        for key in self._consts[kind]:
+            if key.endswith("_keep"):
+                setattr(self, key, getattr(self, key) / float(1 << hw.decay_bits))
+        self.shift = hw.decay_bits
+        self.act = hw.act_shift
+        self.max_uv = hw.state_max
+        self.lim = hw.state_max - 1
+        spiking = np.concatenate([np.full(n, bool(c["spiking"])) for c, n in zip(consts, sizes)])
+        self.all_spiking = bool(spiking.all())
+        self.none_spiking = not spiking.any()
+        self.spiking = spiking
+        self.has_bias = any(c.get("has_bias", True) for c in consts)
+        self.has_u_bias = any(c.get("has_u_bias", False) for c in consts)
+        self.two_port = kind == "condlif" or any(c.get("two_port", False) for c in consts)
+        if kind != "lif":
+            has_ref = np.concatenate([np.full(n, bool(c["has_ref"])) for c, n in zip(consts, sizes)])
+            self.has_ref = bool(has_ref.any())
+            self.no_ref = None if has_ref.all() else ~has_ref  # members whose step ignores refractory_left
+            sub = np.concatenate([np.full(n, bool(c["subtract"])) for c, n in zip(consts, sizes)])
+            self.subtract = sub if sub.any() else None
+            self.subtract_members = [bool(c["subtract"]) for c in consts]
+            self.increments = (("theta", "theta_plus"),) + (
+                (("w", "w_plus"),) if kind == "alif" else (("g_adapt", "b_adapt"),))
+        if kind == "condlif":
+            f = np.concatenate([np.full(n, c["g_shift"]) for c, n in zip(consts, sizes)]).astype(np.int64)
+            self.g_shift = f
+            self.g_round = np.where(f > 0, np.left_shift(1, np.maximum(f - 1, 0)), 0).astype(np.int64)
+
+    # -- per-member bookkeeping (only when a range check fails) ----------------
+    def _per_member(self, mask) -> np.ndarray:
+        return np.add.reduceat(mask, self.starts, dtype=np.int64)
+
+    def _wrap(self, x, out) -> None:
+        """``out[:] = wrap24(x)``, counting wraps per member (``wrap_state``)."""
+        m = self.max_uv
+        if x.max() <= m and x.min() > -m:
+            out[...] = x
+            return
+        hi = x > m
+        lo = x <= -m
+        for c, n in zip(self.counters, self._per_member(hi | lo)):
+            c["u_wraps"] += int(n)
+        wrapped = np.where(hi, x - 2 * m, x)
+        out[...] = np.where(wrapped <= -m, x + 2 * m, wrapped)
+
+    def _saturate_counted(self, x, var) -> None:
+        """``saturate`` on each member's whole slice of ``x``, counted in ``saturations[var]``."""
+        lim = self.lim
+        if x.max() <= lim and x.min() >= -lim:
+            return
+        for c, n in zip(self.counters, self._per_member((x > lim) | (x < -lim))):
+            if n:
+                c["saturations"][var] = c["saturations"].get(var, 0) + int(n)
+        np.clip(x, -lim, lim, out=x)
+
+    # -- steps ------------------------------------------------------------------
+    def step(self, a_exc, a_inh, fired) -> None:
+        """One step of every member: ``a_exc`` (``a_in`` of one-port members) and ``a_inh`` (None for
+        one port) are the group's input rows, ``fired`` (bool view, size ``n``) receives the spikes."""
+        getattr(self, f"_step_{self.kind}")(a_exc, a_inh, fired)
+
+    def _step_lif(self, a_in, _, fired) -> None:
+        s, shift, lim = self.state, self.shift, self.lim
+        u, v = s["u"], s["v"]
+        x = _decay(u, self.u_keep)
+        x += np.left_shift(a_in, self.act)
+        self._wrap(x, u)
+        y = _decay(v, self.v_keep)
+        y += u
+        if self.has_bias:
+            y += self.bias
+        if y.max() > lim or y.min() < -lim:
+            low = y < -lim
+            if not self.all_spiking:
+                low |= (y > lim) & ~self.spiking
+            for c, n in zip(self.counters, self._per_member(low)):
+                c["v_saturations"] += int(n)
+            np.clip(y, -lim, lim, out=y)
+        np.greater(y, self.vth, out=fired)
+        np.copyto(y, 0.0, where=fired)
+        if not self.all_spiking:
+            fired &= self.spiking
+        v[...] = y
+
+    def _refractory(self):
+        """Step 4: the active mask (None: no member has a refractory period)."""
+        if not self.has_ref:
+            return None
+        ref = self.state["refractory_left"]
+        active = ref == 0
+        if self.no_ref is not None:
+            active |= self.no_ref
+        np.subtract(ref, 1, out=ref, where=~active)
+        return active
+
+    def _update_v(self, new_v, active) -> None:
+        """Step 5: ``v = sat24(new_v)`` where active, saturations counted per member."""
+        lim = self.lim
+        if new_v.max() > lim or new_v.min() < -lim:
+            over = (new_v > lim) | (new_v < -lim)
+            if active is not None:
+                over &= active
+            for c, n in zip(self.counters, self._per_member(over)):
+                c["v_saturations"] += int(n)
+            np.clip(new_v, -lim, lim, out=new_v)
+        if active is None:
+            self.state["v"][...] = new_v
+        else:
+            np.copyto(self.state["v"], new_v, where=active, casting="unsafe")
+
+    def _spike(self, active, fired) -> None:
+        """Step 6 for the spiking members; ``fired`` gets the spikes."""
+        s, lim = self.state, self.lim
+        if self.none_spiking:
+            fired[...] = False
+            return
+        v = s["v"]
+        threshold = self.vth + s["theta"]
+        np.greater(v, threshold, out=fired)
+        if active is not None:
+            fired &= active
+        if not self.all_spiking:
+            fired &= self.spiking
+        idx = np.flatnonzero(fired)
+        if idx.size == 0:
+            return
+        if self.subtract is None:
+            v[idx] = 0
+        else:
+            v[idx] = np.where(self.subtract[idx], v[idx] - threshold[idx], 0)
+            if v.max() > lim or v.min() < -lim:  # members with reset="subtract" that spiked: saturate(v)
+                for k, sub in enumerate(self.subtract_members):
+                    lo, hi = self.bounds[k], self.bounds[k + 1]
+                    if sub and fired[lo:hi].any():
+                        saturate(v[lo:hi], lim)
+        s["refractory_left"][idx] = self.refractory[idx]
+        for var, inc in self.increments:
+            x = s[var]
+            x[idx] += getattr(self, inc)[idx]
+            if x.max() > lim or x.min() < -lim:
+                for k, c in enumerate(self.counters):
+                    lo, hi = self.bounds[k], self.bounds[k + 1]
+                    if fired[lo:hi].any():
+                        _count_sat({"counters": c}, var, saturate(x[lo:hi], lim))
+
+    def _step_alif(self, a_exc, a_inh, fired) -> None:
+        s, shift, act = self.state, self.shift, self.act
+        x = _decay(s["u"], self.u_keep)
+        x += np.left_shift(a_exc, act)
+        if self.has_u_bias:
+            x += self.u_bias
+        u = s["u"]
+        self._wrap(x, u)
+        if self.two_port:
+            y = _decay(s["u_inh"], self.u_inh_keep)
+            y += np.left_shift(a_inh, act)
+            self._wrap(y, s["u_inh"])
+            drive = u - s["u_inh"]
+        else:
+            drive = u.copy()
+        w = s["w"]
+        w[...] = _decay(w, self.w_keep)
+        drive -= w
+        s["theta"][...] = _decay(s["theta"], self.theta_keep)
+        active = self._refractory()
+        new_v = _decay(s["v"], self.v_keep)
+        new_v += drive
+        new_v += self.bias
+        self._update_v(new_v, active)
+        self._spike(active, fired)
+
+    def _step_condlif(self, a_exc, a_inh, fired) -> None:
+        s, shift, act = self.state, self.shift, self.act
+        ge = _decay(s["g_exc"], self.e_keep)
+        ge += np.left_shift(a_exc, act)
+        self._saturate_counted(ge, "g_exc")
+        gi = _decay(s["g_inh"], self.i_keep)
+        gi += np.left_shift(a_inh, act)
+        self._saturate_counted(gi, "g_inh")
+        s["g_exc"][...] = ge
+        s["g_inh"][...] = gi
+        ga = s["g_adapt"]
+        ga[...] = _decay(ga, self.a_keep)
+        s["theta"][...] = _decay(s["theta"], self.theta_keep)
+        active = self._refractory()
+        v, ge, gi = s["v"], s["g_exc"], s["g_inh"]
+        acc = ge * (self.e_exc - v)
+        acc += gi * (self.e_inh - v)
+        acc += ga * (self.e_adapt - v)
+        acc += self.g_round
+        acc >>= self.g_shift
+        new_v = _decay(v, self.v_keep)
+        new_v += acc
+        new_v += self.bias
+        self._update_v(new_v, active)
+        self._spike(active, fired)
+
+
+def _decay(x, keep):
+    """``K(x, d, o)`` as float64 holding the exact integer: ``keep`` is ``(D - (d + o)) / D``, a binary
+    fraction, so ``x * keep`` is exact for ``|x| < 2**41`` and ``trunc`` is ``trunc0``."""
+    y = x * keep
+    np.trunc(y, out=y)
+    return y
+
+
+def group_kind(model, pop):
+    """The :class:`FixedGroup` kind a population of ``model`` steps in, or None (stepped alone)."""
+    ports = tuple(pop.extra.get("ports", ("input",)))
+    if pop.size == 0 or not (len(ports) == 1 or ports == ("exc", "inh")):
+        return None
+    if type(model) is LIFFamilyFixed:
+        if not model._general(pop):
+            return ("lif", False) if len(ports) == 1 else None
+        return ("alif", len(ports) == 2)
+    if type(model) is AdaptiveLIFFixed:
+        return ("alif", len(ports) == 2)
+    if type(model) is CondLIFFixed and len(ports) == 2:
+        return ("condlif", True)
+    return None
+
+
 _ALIF = AdaptiveLIFFixed()
 
 _MODELS = {}
