@@ -142,7 +142,13 @@ class Simulator:
         """The source graph with learned weights and adaptive thresholds written back.
 
         Plastic weight nodes get their current weights; ``AdaptiveLIF``
-        populations get ``theta_init`` = their current ``theta``.
+        populations get ``theta_init`` = their current ``theta``. From a
+        ``numpy-fixed`` Simulator both are converted to graph units: weights
+        ``mantissa / weight_scale`` (as :attr:`weights`), theta
+        ``theta_int / scale`` (the population's ``extra["scale"]``), float64.
+        Quantizing the result with the same scales gives back the same
+        integers (``rint(m / k * k) = m``); a different scale (another
+        graph, e.g. a frozen one) rounds them anew.
         """
         import dataclasses
 
@@ -150,9 +156,8 @@ class Simulator:
 
         from neuroport.nodes import AdaptiveLIF, PlasticLinear
 
-        if self.program.level != "discrete":
-            raise UnsupportedNodeError("to_nir: write back from a float (numpy) Simulator; fixed-point weights "
-                                       "are integers of the quantized Program")
+        if self.program.level not in ("discrete", "fixed"):
+            raise UnsupportedNodeError(f"to_nir: cannot write back from a {self.program.level!r} Program")
         nodes = dict(self.graph.nodes)
         for node_name, w in self.weights.items():
             old = nodes[node_name]
@@ -163,7 +168,10 @@ class Simulator:
             if rt is None or name not in nodes or not isinstance(nodes[name], AdaptiveLIF):
                 continue
             if "theta" in rt[1]:
-                nodes[name] = dataclasses.replace(nodes[name], theta_init=rt[1]["theta"].copy())
+                theta = rt[1]["theta"].copy()
+                if self.program.level == "fixed":
+                    theta = theta.astype(np.float64) / float(self.program.populations[name].extra["scale"])
+                nodes[name] = dataclasses.replace(nodes[name], theta_init=theta)
         meta = dict(self.graph.metadata or {})
         meta.update(metadata or {})
         return nir.NIRGraph(nodes=nodes, edges=list(self.graph.edges), metadata=meta, type_check=False)

@@ -168,3 +168,81 @@ def test_cli_help_and_tiny_run(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "resuming" in text and "fixed - float" in text and "6 excitatory neurons" in text
     assert main(["evaluate", str(out), "--backend", "lava"]) == 1
+
+
+# ------------------------------------------------------------ fixed-point training (learning-engine emulation)
+@pytest.fixture(scope="module")
+def trained_fixed(data):
+    with pytest.warns(QuantizationWarning, match="plasticity.eta"):
+        model = dc.DiehlCook(TINY, seed=3, backend="numpy-fixed")
+    info = model.fit(data.x_train[:20], epochs=1, progress=False)
+    return model, info
+
+
+def test_fixed_training_learns_in_integers(trained_fixed):
+    model, info = trained_fixed
+    assert info["epochs_done"] == 1 and model.backend == "numpy-fixed"
+    assert any("plasticity.eta" in m for m in model.quantization_warnings)  # recorded as well as emitted
+    k = next(p for p in model.sim.program.projections if p.name == "x->exc").extra["plasticity"]["weight_scale"]
+    w0 = np.rint(dc.build(TINY, seed=3).to_nir().nodes["x->exc"].weight * k)
+    mant = model.sim.weights["x->exc"] * k
+    np.testing.assert_allclose(mant, np.rint(mant), atol=1e-9)  # graph units = integer mantissa / weight_scale
+    assert np.abs(np.rint(mant) - w0).sum() > 50  # learned (and renormalised) in fixed point
+    assert np.all((mant >= 0) & (mant <= 255))
+    # normalisation through set_weights: sums within half a mantissa per synapse of weight_sum
+    assert np.all(np.abs(model.sim.weights["x->exc"].sum(axis=1) - TINY.weight_sum) <= 64 * 0.5 / k)
+    theta = model.sim.state("exc")["theta"]
+    assert theta.dtype.kind == "i" and theta.max() > 0
+
+
+def test_fixed_trained_model_saves_reloads_and_evaluates(trained_fixed, data, tmp_path):
+    model, _ = trained_fixed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)  # the frozen network's 8-bit weights: measured by the benchmark
+        model.assign(data.x_train[:20], data.y_train[:20])
+        path = tmp_path / "fixed.nir"
+        model.save(path)
+        graph = neuroport.read(path)
+        scale = model.sim.program.populations["exc"].extra["scale"]
+        np.testing.assert_array_equal(graph.nodes["x->exc"].weight, model.sim.weights["x->exc"])
+        np.testing.assert_allclose(graph.nodes["exc"].theta_init, model.sim.state("exc")["theta"] / scale)
+        loaded = dc.DiehlCook.load(path)
+        assert loaded.backend == "numpy-fixed" and loaded.epochs_done == 1
+        # re-quantized with the same scales: the very same integers
+        np.testing.assert_array_equal(loaded.sim.weights["x->exc"], model.sim.weights["x->exc"])
+        np.testing.assert_array_equal(loaded.sim.state("exc")["theta"], model.sim.state("exc")["theta"])
+        pred = loaded.predict(data.x_test[:4])  # numpy-fixed, the training engine
+        np.testing.assert_array_equal(pred, model.predict(data.x_test[:4]))
+        assert pred.shape == (4,) and loaded.predict(data.x_test[:4], backend="numpy").shape == (4,)
+
+
+def test_fixed_reload_continue_equals_uninterrupted(data, tmp_path):
+    x = data.x_train[:8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        straight = dc.DiehlCook(TINY, seed=5, backend="numpy-fixed")
+        straight.fit(x, epochs=2, progress=False)
+        first = dc.DiehlCook(TINY, seed=5, backend="numpy-fixed")
+        first.fit(x, epochs=1, progress=False)
+        first.save(tmp_path / "m.nir")
+        resumed = dc.DiehlCook.load(tmp_path / "m.nir")
+        resumed.fit(x, epochs=1, progress=False)
+    np.testing.assert_array_equal(resumed.sim.weights["x->exc"], straight.sim.weights["x->exc"])
+    np.testing.assert_array_equal(resumed.sim.state("exc")["theta"], straight.sim.state("exc")["theta"])
+
+
+def test_cli_train_fixed(tmp_path, capsys):
+    out = tmp_path / "f.nir"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", QuantizationWarning)  # the command prints them instead of warning
+        assert main(["train", "--out", str(out), "--backend", "numpy-fixed", "--neurons", "6", "--epochs", "1",
+                     "--steps", "20", "--train-samples", "10", "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "training on numpy-fixed" in text and "quantization warning (training network)" in text
+    with pytest.warns(QuantizationWarning):
+        assert dc.DiehlCook.load(out).backend == "numpy-fixed"
+    with pytest.raises(InputError, match="cannot train"):
+        dc.DiehlCook(TINY, backend="lava-fixed")
+    # lava-fixed (benchmark, example) needs the AdaptiveLIF kept: refused before anything runs
+    assert main(["evaluate", str(out), "--backend", "numpy-fixed,lava-fixed", "--test-samples", "2"]) == 1
+    assert "needs --keep-adaptive" in capsys.readouterr().err

@@ -2,7 +2,10 @@
 
 P. U. Diehl and M. Cook, "Unsupervised learning of digit recognition using
 spike-timing-dependent plasticity", Front. Comput. Neurosci. 9:99 (2015),
-built with neuroport's public API and run on the stateful numpy Simulator:
+built with neuroport's public API and run on the stateful numpy Simulator,
+in float (``numpy``) or in Loihi 2 fixed point (``backend="numpy-fixed"``:
+the quantized rule on the emulation of the learning engine, see
+docs/diehl_cook.md "Fixed-point training"):
 
 * input ``x``: 64 Poisson channels, pixel intensity 0..16 -> 0..``max_rate`` Hz;
 * ``x -> exc``: ``neuroport.PlasticLinear`` with ``rule="diehl_cook"``
@@ -44,19 +47,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass
 
 import nir
 import numpy as np
 
 import neuroport
-from neuroport.errors import InputError
+from neuroport.errors import InputError, QuantizationWarning
 from neuroport.nodes import AdaptiveLIF, PlasticLinear
 
 LABELS_KEY = "neuroport.labels"  #: graph metadata: JSON list, class of each neuron (-1: unassigned)
 STATE_KEY = "neuroport.diehl_cook"  #: graph metadata: JSON with config, seed, epochs done, split
 SPLIT_SEED = 2015  #: fixed seed of the train/test split of the 1797 digits
 N_CLASSES = 10
+TRAIN_BACKENDS = ("numpy", "numpy-fixed")  #: engines that train (stateful Simulator)
+ONE_SHOT_BACKENDS = ("lava", "lava-fixed")  #: evaluate only: one fresh run per presentation
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,10 @@ def _seed(*parts) -> int:
 
 
 def present(sim, image, config: Config, seed: int) -> np.ndarray:
-    """Show one image (64 intensities 0..16) to ``sim``; spike counts of ``exc`` (neurons,). Resets after."""
+    """Show one image (64 intensities 0..16) to ``sim``; spike counts of ``exc`` (neurons,). Resets after.
+
+    ``sim`` is a :class:`neuroport.Simulator` or anything with its ``run`` and ``reset`` (:class:`OneShot`).
+    """
     c = config
     rates = np.asarray(image, dtype=np.float64) / 16.0
     for boost in range(c.max_boosts + 1):
@@ -178,6 +187,31 @@ def present(sim, image, config: Config, seed: int) -> np.ndarray:
         if counts.sum() >= c.min_spikes:
             break
     return counts
+
+
+class OneShot:
+    """:func:`present`'s interface for backends without a stateful Simulator (``lava``, ``lava-fixed``).
+
+    The graph is compiled (and quantized) once; every :meth:`run` is a fresh
+    :func:`neuroport.run` from the initial state, which is what
+    ``Simulator.reset()`` restores for a frozen network (theta does not move).
+    Quantization warnings are emitted here, once.
+    """
+
+    def __init__(self, graph, backend: str, dt: float):
+        from neuroport import backends
+        from neuroport.api import prepare
+
+        self.backend = backend
+        be = backends.get(backend)
+        be.require_available()
+        self.program = prepare(graph, be, dt=dt)
+
+    def run(self, steps, inputs=None, progress=False):
+        return neuroport.run(self.program, backend=self.backend, steps=steps, inputs=inputs, progress=progress)
+
+    def reset(self) -> None:
+        pass
 
 
 def assign_labels(responses: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -212,18 +246,42 @@ class DiehlCook:
         Seeds the initial weights, the sample order and every Poisson draw.
     graph : nir.NIRGraph, optional
         A trained graph to continue from (see :meth:`load`).
+    backend : {"numpy", "numpy-fixed"}
+        The training engine. ``numpy-fixed`` learns with the emulation of
+        Loihi 2's learning engine (integer weights and 7-bit traces, the
+        ``diehl_cook`` rule quantized by :func:`neuroport.quantize`); it is
+        also the default engine of :meth:`assign` and :meth:`predict`.
+
+    Attributes
+    ----------
+    quantization_warnings : list of str
+        The ``QuantizationWarning`` messages of quantizing the training
+        network (``numpy-fixed``; empty on ``numpy``). They are recorded here
+        and emitted again, so callers see them as warnings as well.
     """
 
     def __init__(self, config: Config = Config(), *, seed: int = 0, graph=None, epochs_done: int = 0,
-                 labels=None):
-        self.config, self.seed, self.epochs_done = config, int(seed), int(epochs_done)
+                 labels=None, backend: str = "numpy"):
+        if backend not in TRAIN_BACKENDS:
+            raise InputError(f"DiehlCook: backend {backend!r} cannot train; expected one of {TRAIN_BACKENDS}")
+        self.config, self.seed, self.epochs_done, self.backend = config, int(seed), int(epochs_done), backend
         self.graph = graph if graph is not None else build(config, seed=seed).to_nir()
-        self.sim = neuroport.Simulator(self.graph, dt=config.dt)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", QuantizationWarning)
+            self.sim = neuroport.Simulator(self.graph, backend=backend, dt=config.dt)
+        self.quantization_warnings = [str(w.message) for w in caught if issubclass(w.category, QuantizationWarning)]
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
 
     # ------------------------------------------------------------ training
     def normalize(self) -> None:
-        """Rescale each neuron's incoming weights to sum ``weight_sum`` (clipped to ``w_max``)."""
+        """Rescale each neuron's incoming weights to sum ``weight_sum`` (clipped to ``w_max``).
+
+        Graph units through ``Simulator.weights`` / ``set_weights``; on
+        ``numpy-fixed`` ``set_weights`` rounds to the nearest mantissa, so the
+        sums are ``weight_sum`` to within half a mantissa per synapse.
+        """
         w = self.sim.weights["x->exc"]
         total = w.sum(axis=1, keepdims=True)
         scaled = np.where(total > 0, w * (self.config.weight_sum / np.where(total > 0, total, 1.0)), w)
@@ -242,12 +300,10 @@ class DiehlCook:
         dict
             ``epochs_done``, ``running_accuracy`` (over this call; None without ``y``), ``samples``.
         """
-        from tqdm.auto import tqdm
-
         x = _images(x)
         hits, seen, shown, labels = 0, 0, 0, None
         recent_counts, recent_y = [], []
-        bar = tqdm(total=epochs * len(x), desc="training", unit="sample", disable=not progress)
+        bar = _bar(progress, total=epochs * len(x), desc="training", unit="sample")
         for _ in range(epochs):
             epoch = self.epochs_done
             order = np.random.default_rng([self.seed, epoch]).permutation(len(x))
@@ -274,32 +330,45 @@ class DiehlCook:
                 "samples": epochs * len(x)}
 
     # ------------------------------------------------------------ evaluation
-    def responses(self, x, *, backend: str = "numpy", fold_theta: bool = True, phase: int = 1,
+    def responses(self, x, *, backend: str | None = None, fold_theta: bool = True, phase: int = 1,
                   progress: bool = False) -> np.ndarray:
         """Spike counts (n, neurons) of the frozen network (learning off, see :func:`frozen`) for images ``x``.
 
         ``phase`` picks the Poisson draws (1: assignment, 2: prediction), so
-        float and fixed point see the same spikes.
+        every backend sees the same spikes. ``backend``: the training engine
+        by default; ``numpy``, ``numpy-fixed``, or ``lava`` / ``lava-fixed``
+        (one Lava run per presentation, slow: use a few samples and
+        ``fold_theta=False``, since a folded layer has one threshold per
+        neuron and Lava's LIF one per process).
         """
-        from tqdm.auto import tqdm
-
         x = _images(x)
-        sim = neuroport.Simulator(frozen(self.sim.to_nir(), fold_theta=fold_theta), backend=backend,
-                                  dt=self.config.dt)
+        backend = self.backend if backend is None else backend
+        graph = frozen(self.sim.to_nir(), fold_theta=fold_theta)
+        if backend in ONE_SHOT_BACKENDS:
+            sim = OneShot(graph, backend, self.config.dt)
+        else:
+            sim = neuroport.Simulator(graph, backend=backend, dt=self.config.dt)
         return np.stack([present(sim, x[i], self.config, _seed(self.seed, 1_000_000 + phase, i))
-                         for i in tqdm(range(len(x)), desc=f"responses ({backend})", unit="sample",
-                                       disable=not progress)])
+                         for i in _bar(progress, range(len(x)), desc=f"responses ({backend})", unit="sample")])
 
-    def assign(self, x, y, *, progress: bool = False) -> np.ndarray:
-        """Give every neuron the class it responds to most (frozen network, labelled ``x``, ``y``)."""
-        self.labels = assign_labels(self.responses(x, phase=1, progress=progress), y)
+    def assign(self, x, y, *, backend: str | None = None, fold_theta: bool = True,
+               progress: bool = False) -> np.ndarray:
+        """Give every neuron the class it responds to most (frozen network, labelled ``x``, ``y``).
+
+        Runs on the training engine unless ``backend`` says otherwise.
+        """
+        self.labels = assign_labels(self.responses(x, backend=backend, fold_theta=fold_theta, phase=1,
+                                                   progress=progress), y)
         return self.labels
 
-    def predict(self, x, *, backend: str = "numpy", fold_theta: bool = True, progress: bool = False) -> np.ndarray:
+    def predict(self, x, *, backend: str | None = None, fold_theta: bool = True,
+                progress: bool = False) -> np.ndarray:
         """Predicted classes (n,) for images ``x``; needs :meth:`assign` (or a loaded model) first.
 
-        ``backend="numpy-fixed"`` runs the quantized frozen network; ``fold_theta=False``
-        keeps the ``AdaptiveLIF`` (theta frozen) instead of folding theta into a LIF threshold.
+        ``backend``: the training engine by default; ``"numpy-fixed"`` runs the
+        quantized frozen network, ``"lava-fixed"`` the same on Lava (see
+        :meth:`responses`); ``fold_theta=False`` keeps the ``AdaptiveLIF``
+        (theta frozen) instead of folding theta into a LIF threshold.
         """
         if self.labels is None:
             raise InputError("predict: the neurons have no labels yet; call assign(x, y) first")
@@ -312,9 +381,14 @@ class DiehlCook:
 
     # ------------------------------------------------------------ files
     def to_nir(self) -> nir.NIRGraph:
-        """The trained graph: learned weights, thresholds, labels and training state in the metadata."""
+        """The trained graph: learned weights, thresholds, labels and training state in the metadata.
+
+        Weights and theta are in graph units (from ``numpy-fixed``: mantissas
+        and integer theta converted by ``Simulator.to_nir``).
+        """
         meta = {STATE_KEY: json.dumps({"config": dataclasses.asdict(self.config), "seed": self.seed,
-                                       "epochs_done": self.epochs_done, "split_seed": SPLIT_SEED})}
+                                       "epochs_done": self.epochs_done, "split_seed": SPLIT_SEED,
+                                       "backend": self.backend})}
         if self.labels is not None:
             meta[LABELS_KEY] = json.dumps([int(k) for k in self.labels])
         return self.sim.to_nir(metadata=meta)
@@ -323,8 +397,12 @@ class DiehlCook:
         neuroport.write(path, self.to_nir(), options={"dt": self.config.dt})
 
     @classmethod
-    def load(cls, path) -> "DiehlCook":
-        """A model saved by :meth:`save`, ready to :meth:`fit` further or to :meth:`predict`."""
+    def load(cls, path, *, backend: str | None = None) -> "DiehlCook":
+        """A model saved by :meth:`save`, ready to :meth:`fit` further or to :meth:`predict`.
+
+        It trains on the engine it was trained on (``backend`` overrides;
+        files without the entry were trained on ``numpy``).
+        """
         graph = neuroport.read(path)
         meta = graph.metadata or {}
         if STATE_KEY not in meta:
@@ -332,7 +410,36 @@ class DiehlCook:
         state = json.loads(_text(meta[STATE_KEY]))
         labels = json.loads(_text(meta[LABELS_KEY])) if LABELS_KEY in meta else None
         return cls(Config(**state["config"]), seed=state["seed"], graph=graph, epochs_done=state["epochs_done"],
-                   labels=labels)
+                   labels=labels, backend=backend or state.get("backend", "numpy"))
+
+
+class _NoBar:
+    """What :func:`_bar` gives without a progress bar: iterates, ignores updates."""
+
+    def __init__(self, iterable=None):
+        self.iterable = iterable
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix(self, *args, **kwargs):
+        pass
+
+    def close(self):
+        pass
+
+
+def _bar(progress: bool, iterable=None, **options):
+    """A tqdm bar, or nothing when ``progress`` is off: tqdm's first bar creates a multiprocessing
+    lock, which fixes the start method, and lava-nc then fails to import (it sets ``fork`` itself)."""
+    if not progress:
+        return _NoBar(iterable)
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **options)
 
 
 def _text(value) -> str:
