@@ -298,3 +298,18 @@ def test_non_spiking_readout_runs():
     assert np.abs(b.states[readout]["v"]).max() > 0
     fixed = quantized(program).replace(probes=tuple(probes))
     assert_fixed_identical(run_fixed("lava-fixed", fixed, 60, x), run_fixed("numpy-fixed", fixed, 60, x), fixed)
+
+
+def test_lava_imports_after_a_progress_bar_fixed_the_start_method():
+    """tqdm's first bar fixes multiprocessing's (fork) context; Lava's import-time
+    set_start_method('fork') must still succeed (neuroport resets the already-chosen fork context)."""
+    import subprocess
+    import sys
+
+    code = ("import multiprocessing as mp\nfrom tqdm.auto import tqdm\n"
+            "bar = tqdm(total=1, disable=False); bar.update(1); bar.close()\n"
+            "assert mp.get_start_method(allow_none=True) == 'fork'\n"
+            "from neuroport import backends\nok, reason = backends.get('lava').available()\n"
+            "assert ok, reason\nprint('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

@@ -18,6 +18,22 @@ LOIHI_HINT = (
 )
 
 
+def _allow_lava_fork() -> None:
+    """Let Lava's import-time ``set_start_method("fork")`` succeed when the default (fork) context was
+    already fixed by someone else (tqdm's first progress bar does it, through a multiprocessing lock).
+
+    Only the already-chosen 'fork' context is reset; another start method is left alone and the
+    import failure is reported as the reason.
+    """
+    import multiprocessing as mp
+    import sys as _sys
+
+    if "lava.magma.runtime.message_infrastructure.multiprocessing" in _sys.modules:
+        return
+    if mp.get_start_method(allow_none=True) == "fork":
+        mp.set_start_method(None, force=True)
+
+
 @functools.lru_cache(maxsize=None)
 def lava_reason() -> str | None:
     """``None`` when lava-nc can be imported here, else the reason why not.
@@ -30,6 +46,7 @@ def lava_reason() -> str | None:
     reason = python_version_reason()
     if reason is not None:
         return reason
+    _allow_lava_fork()
     try:
         import lava  # noqa: F401
         from lava.magma.core.run_configs import Loihi2SimCfg  # noqa: F401
