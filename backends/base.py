@@ -124,9 +124,6 @@ class Result:
     def save_npz(self, path) -> None:
         """Write spikes (``spikes/<pop>/steps|neurons``) and states (``states/<pop>/<var>``)
         to a compressed ``.npz`` file, atomically (a failed write keeps the old file)."""
-        import os
-        import tempfile
-
         arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
                   "meta/num_steps": np.array(self.num_steps)}
         for pop, train in self.spikes.items():
@@ -136,17 +133,11 @@ class Result:
         for pop, variables in self.states.items():
             for var, arr in variables.items():
                 arrays[f"states/{pop}/{var}"] = arr
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".neuroport-", suffix=".npz", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
+        from neuroport.fileutil import atomic_target
+
+        with atomic_target(path, suffix=".npz") as tmp:
+            with open(tmp, "wb") as handle:
                 np.savez_compressed(handle, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
 
     @classmethod
     def load_npz(cls, path) -> "Result":

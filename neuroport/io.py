@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import deque
 
 import h5py
@@ -34,6 +33,7 @@ from nir.ir.graph import Identity
 from nir.serialization import hdf2dict
 
 from neuroport.errors import GraphError, NIRFileError, NeuroportError
+from neuroport.fileutil import atomic_target
 from neuroport.nodes import EXTENSIONS, PREFIX
 
 ORDER_KEY = "neuroport.node_order"
@@ -205,25 +205,14 @@ def write(path, graph, *, options: dict | None = None) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise NIRFileError(f"{path}: directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".neuroport-", suffix=".nir.tmp", dir=directory)
-    os.close(fd)
     try:
-        nir.write(tmp, prepared)
-        os.replace(tmp, path)
+        with atomic_target(path, suffix=".nir.tmp") as tmp:
+            nir.write(tmp, prepared)
     except NeuroportError:
-        _remove(tmp)
         raise
     except Exception as exc:
-        _remove(tmp)
         raise NIRFileError(f"{path}: could not write the graph ({type(exc).__name__}: {exc}); "
                            "any existing file was left unchanged") from exc
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):

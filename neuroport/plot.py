@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from typing import Mapping
 
 import matplotlib
@@ -77,18 +76,11 @@ def save(fig: Figure, path) -> str:
     supported = FigureCanvasAgg.get_supported_filetypes()
     if ext not in supported:
         raise ParameterError(f"path: expected an image extension among {sorted(supported)}, got {path!r}")
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    from neuroport.fileutil import atomic_target
+
+    with atomic_target(path) as tmp:
+        with open(tmp, "wb") as fh:
             fig.savefig(fh, format=ext, dpi=DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     return path
 
 

@@ -245,3 +245,22 @@ def test_recorded_options_are_used(tmp_path):
     assert program.dt == 5e-4 and program.timing == "ideal"
     assert os.path.getsize(path) > 0
     assert sp.issparse(program.projections[0].weights)
+
+
+def test_written_files_have_normal_permissions(tmp_path):
+    # atomic writes go through mkstemp (mode 0600); the finished file must be readable like any other
+    import os
+    import stat
+
+    from neuroport import plot
+    from neuroport.backends.base import Result, SpikeTrain
+
+    umask = os.umask(0o022)
+    try:
+        neuroport.write(tmp_path / "a.nir", _small_network())
+        plot.weights_histogram(np.arange(5.0), path=tmp_path / "h.png")
+        Result("numpy", 1e-3, 2, {"p": SpikeTrain.from_dense(np.ones((2, 1), bool))}).save_npz(tmp_path / "r.npz")
+    finally:
+        os.umask(umask)
+    for name in ("a.nir", "h.png", "r.npz"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
