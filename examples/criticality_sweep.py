@@ -17,7 +17,7 @@ Two measures, each against the weight scale:
 
 Writes ``criticality_sweep.png`` (branching ratio and mean rate against weight
 scale, and avalanche-size distributions) and ``criticality_rasters.png``
-(one raster per regime).
+(the layered network under steady drive, one raster per regime).
 """
 
 import argparse
@@ -77,8 +77,8 @@ for scale in scales:
     s_vals, r_vals, all_sizes = [], [], []
     for seed in range(args.seeds):
         layered = ei_network(topology="layered", weight_scale=float(scale), seed=seed)
-        s_vals.append(layer_branching(neuroport.run(layered, dt=DT, steps=args.steps, inputs=steady,
-                                                    progress=False)))
+        steady_run = neuroport.run(layered, dt=DT, steps=args.steps, inputs=steady, progress=False)
+        s_vals.append(layer_branching(steady_run))
         ring = ei_network(topology="ring", weight_scale=float(scale), seed=seed)
         res = neuroport.run(ring, dt=DT, steps=args.steps, inputs=burst, progress=False)
         a = activity(res)
@@ -86,7 +86,7 @@ for scale in scales:
                                                        progress=False)))
         r_vals.append(a[DRIVE_STEPS:].sum() / (800 * (args.steps - DRIVE_STEPS) * DT))
         if seed == 0:
-            examples[scale] = res
+            examples[scale] = steady_run
     sigma.append(np.nanmean(s_vals))
     rate.append(np.mean(r_vals))
     sizes[scale] = all_sizes
@@ -135,12 +135,12 @@ for k, (label, scale) in enumerate(regimes.items()):
     res = examples[scale]
     offset = 0
     for name, train in res.spikes.items():
-        ax.plot(train.steps * DT * 1e3, train.neurons + offset, "|", ms=2,
-                color="tab:blue" if name.startswith("e") else ("tab:red" if name.startswith("i") else "gray"))
+        color = "gray" if name == "input" else ("tab:blue" if name.startswith("e") else "tab:red")
+        ax.plot(train.steps * DT * 1e3, train.neurons + offset, "|", ms=2, color=color)
         offset += train.size
-    ax.set_title(f"ring, {label} (weight scale {scale})")
+    ax.set_title(f"layered, {label} (weight scale {scale})")
     ax.set_xlabel("time (ms)")
-    ax.set_ylabel("neuron (input, then e0, i0, e1, ...)")
+    ax.set_ylabel("neuron (input gray, then e0 blue, i0 red, e1, ...)")
 FigureCanvasAgg(fig)
 fig.tight_layout()
 path = os.path.join(args.out, "criticality_rasters.png")
