@@ -48,3 +48,32 @@ def sat24(x: np.ndarray, m: int) -> np.ndarray:
 
 def ints(a) -> np.ndarray:
     return np.asarray(a).astype(np.int64)
+
+
+def fire(model, v: np.ndarray, threshold: np.ndarray, active, adapt: tuple, *, subtract: bool,
+         state_max: int | None = None, refractory: bool = True, theta: bool = True,
+         adapting: bool = True) -> np.ndarray:
+    """Step 6 shared by the ALIF and CondLIF models: threshold, reset, spike-triggered increments.
+
+    ``active`` masks out neurons refractory this step (``None``: no refractory period);
+    ``adapt`` names the adaptation state and its increment (``("w", "w_plus")``,
+    ``("g_adapt", "b_adapt")``); ``state_max`` saturates the results (fixed point, ``sat24``),
+    ``None`` leaves them as they are (float). The flags skip increments a population does not use.
+    Returns the boolean spike vector; ``v`` and the model's states change in place.
+    """
+    spikes = v > threshold
+    if active is not None:
+        spikes &= active
+    if spikes.any():
+        def keep(x):
+            return x if state_max is None else sat24(x, state_max)
+
+        v[spikes] = keep(v[spikes] - threshold[spikes]) if subtract else 0
+        if refractory:
+            model.refractory_left[spikes] = model.refractory[spikes]
+        if theta:
+            model.theta[spikes] = keep(model.theta[spikes] + model.theta_plus[spikes])
+        if adapting:
+            state, increment = getattr(model, adapt[0]), getattr(model, adapt[1])
+            state[spikes] = keep(state[spikes] + increment[spikes])
+    return spikes

@@ -18,7 +18,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from neuroport.backends.lava.processes._common import Typed, decay, ints, sat24, wrap24
+from neuroport.backends.lava.processes._common import Typed, decay, fire, ints, sat24, wrap24
 from neuroport.backends.lava.processes.alif.process import ALIF, FIXED_PARAMS, FLOAT_PARAMS, PARAMS
 
 
@@ -67,20 +67,9 @@ class PyALIFModelFloat(PyLoihiProcessModel, metaclass=Typed, float_names=_FLOAT_
             self.s_out.send(np.zeros(self.v.shape, dtype=bool))
             return
         threshold = self.vth + self.theta if pp["has_theta"] else self.vth
-        spikes = self.v > threshold
-        if pp["has_ref"]:  # refractory neurons do not spike
-            spikes &= active
-        if spikes.any():
-            if pp["subtract"]:
-                self.v[spikes] -= threshold[spikes]
-            else:
-                self.v[spikes] = 0.0
-            if pp["has_ref"]:
-                self.refractory_left[spikes] = self.refractory[spikes]
-            if pp["has_theta"]:
-                self.theta[spikes] += self.theta_plus[spikes]
-            if pp["has_w"]:
-                self.w[spikes] += self.w_plus[spikes]
+        spikes = fire(self, self.v, threshold, active if pp["has_ref"] else None, ("w", "w_plus"),
+                      subtract=pp["subtract"], refractory=pp["has_ref"], theta=pp["has_theta"],
+                      adapting=pp["has_w"])
         self.s_out.send(spikes)
 
 
@@ -132,15 +121,6 @@ class PyALIFModelFixed(PyLoihiProcessModel, metaclass=Typed, int_names=_INT_STAT
             return
         # 6. threshold, reset, increments
         threshold = np.left_shift(self.vth, c["vth_shift"]) + self.theta
-        spikes = self.v > threshold
-        if pp["has_ref"]:  # refractory neurons do not spike
-            spikes &= active
-        if spikes.any():
-            if pp["subtract"]:
-                self.v[spikes] = sat24(self.v[spikes] - threshold[spikes], m)
-            else:
-                self.v[spikes] = 0
-            self.refractory_left[spikes] = self.refractory[spikes]
-            self.theta[spikes] = sat24(self.theta[spikes] + self.theta_plus[spikes], m)
-            self.w[spikes] = sat24(self.w[spikes] + self.w_plus[spikes], m)
+        spikes = fire(self, self.v, threshold, active if pp["has_ref"] else None, ("w", "w_plus"),
+                      subtract=pp["subtract"], state_max=m)
         self.s_out.send(spikes.astype(np.int32))

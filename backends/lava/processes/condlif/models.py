@@ -16,7 +16,7 @@ from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
-from neuroport.backends.lava.processes._common import Typed, decay, ints, sat24
+from neuroport.backends.lava.processes._common import Typed, decay, fire, ints, sat24
 from neuroport.backends.lava.processes.condlif.process import FIXED_PARAMS, FLOAT_PARAMS, PARAMS, CondLIF
 
 _FLOAT_STATES = ("g_exc", "g_inh", "g_adapt", "v", "theta")
@@ -58,20 +58,9 @@ class PyCondLIFModelFloat(PyLoihiProcessModel, metaclass=Typed, float_names=_FLO
         else:
             v[:] = new_v
         threshold = self.vth + self.theta if pp["has_theta"] else self.vth
-        spikes = v > threshold
-        if pp["has_ref"]:  # refractory neurons do not spike
-            spikes &= active
-        if spikes.any():
-            if pp["subtract"]:
-                v[spikes] -= threshold[spikes]
-            else:
-                v[spikes] = 0.0
-            if pp["has_ref"]:
-                self.refractory_left[spikes] = self.refractory[spikes]
-            if pp["has_theta"]:
-                self.theta[spikes] += self.theta_plus[spikes]
-            if pp["has_adapt"]:
-                self.g_adapt[spikes] += self.b_adapt[spikes]
+        spikes = fire(self, v, threshold, active if pp["has_ref"] else None, ("g_adapt", "b_adapt"),
+                      subtract=pp["subtract"], refractory=pp["has_ref"], theta=pp["has_theta"],
+                      adapting=pp["has_adapt"])
         self.s_out.send(spikes)
 
 
@@ -117,15 +106,6 @@ class PyCondLIFModelFixed(PyLoihiProcessModel, metaclass=Typed, int_names=_INT_S
             v[:] = new_v
         # 6. threshold, reset, increments
         threshold = np.left_shift(self.vth, c["vth_shift"]) + self.theta
-        spikes = v > threshold
-        if pp["has_ref"]:  # refractory neurons do not spike
-            spikes &= active
-        if spikes.any():
-            if pp["subtract"]:
-                v[spikes] = sat24(v[spikes] - threshold[spikes], m)
-            else:
-                v[spikes] = 0
-            self.refractory_left[spikes] = self.refractory[spikes]
-            self.theta[spikes] = sat24(self.theta[spikes] + self.theta_plus[spikes], m)
-            self.g_adapt[spikes] = sat24(self.g_adapt[spikes] + self.b_adapt[spikes], m)
+        spikes = fire(self, v, threshold, active if pp["has_ref"] else None, ("g_adapt", "b_adapt"),
+                      subtract=pp["subtract"], state_max=m)
         self.s_out.send(spikes.astype(np.int32))
