@@ -61,6 +61,20 @@ class _Delivery:
         return out
 
 
+def input_ports(program) -> dict:
+    """``{population: its input ports}`` (``("input",)`` or ``("exc", "inh")``); every projection's
+    port is checked against its target's."""
+    from neuroport.errors import CompileError
+
+    ports = {name: tuple(pop.extra.get("ports", ("input",))) for name, pop in program.populations.items()}
+    for proj in program.projections:
+        port = proj.extra.get("port", "input")
+        if port not in ports[proj.post]:
+            raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
+                               f"ports {ports[proj.post]}")
+    return ports
+
+
 class Engine:
     """Vectorised step loop over a Program. Subclass hooks: ``dtype``,
     ``prepare_population``, ``step_population``, ``finish_delivery``."""
@@ -71,7 +85,7 @@ class Engine:
     def __init__(self, program):
         self.program = program
         self.order = list(program.populations)
-        self.ports = {name: tuple(pop.extra.get("ports", ("input",))) for name, pop in program.populations.items()}
+        self.ports = input_ports(program)
         self.deliveries = {name: [] for name in self.order}  # by pre, delay >= 1
         self.zero_delay = {name: [] for name in self.order}  # by post (ideal timing)
         self.outgoing = {name: [] for name in self.order}  # projections by pre
@@ -80,11 +94,6 @@ class Engine:
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
             port = proj.extra.get("port", "input")
-            if port not in self.ports[proj.post]:
-                from neuroport.errors import CompileError
-
-                raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
-                                   f"ports {self.ports[proj.post]}")
             self.outgoing[proj.pre].append(proj)
             if proj.extra.get("plasticity") is not None:
                 if proj.extra.get("depression") is not None:

@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 
 from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
-from neuroport.backends.numpy import Engine, _check_steps
+from neuroport.backends.numpy import Engine, _check_steps, input_ports
 from neuroport.errors import CompileError, InputError, ParameterError, QuantizationWarning, UnsupportedNodeError
 
 
@@ -279,13 +279,9 @@ class FixedEngine(Engine):
         self.program = program
         self.order = list(program.populations)
         pops = program.populations
-        self.ports = {name: tuple(pop.extra.get("ports", ("input",))) for name, pop in pops.items()}
+        self.ports = input_ports(program)
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
-            port = proj.extra.get("port", "input")
-            if port not in self.ports[proj.post]:
-                raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
-                                   f"ports {self.ports[proj.post]}")
             if proj.nnz and int(proj.delays.min()) < 1:
                 raise CompileError(f"projection {proj.name!r}: delay 0 cannot run in fixed point (min 1 step)")
             if proj.nnz:
