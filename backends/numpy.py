@@ -5,7 +5,7 @@ Per step, for each population in the Program's update order:
 1. its input ``a_in`` is read from its ring buffer (slot ``t mod L``; filled
    by projections with delay >= 1) plus, in ``timing="ideal"``, the
    zero-delay projections from populations already updated this step;
-2. the neuron model advances (``neuroport.models.neurons``);
+2. the neuron model advances (its one step, ``neuroport.models``, in float64);
 3. its output (spikes, or the state for non-spiking models / graded input)
    is pushed into the ring buffers of its targets at ``t + d``, touching only
    the weight columns of the neurons that are non-zero (CSC gather).
@@ -24,6 +24,9 @@ import scipy.sparse as sp
 
 from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
 from neuroport.errors import InputError, UnsupportedNodeError
+from neuroport.models import neurons
+from neuroport.models.arithmetic import FLOAT
+from neuroport.models.depression import DepressionFloat
 
 #: Runs longer than this many neuron-steps show a progress bar on a terminal.
 PROGRESS_THRESHOLD = 5_000_000
@@ -121,13 +124,18 @@ class Engine:
         return np.float64
 
     def prepare_population(self, pop):
-        from neuroport.models import neurons
+        """``(block, state, block)``: the population's model step on a one-member
+        :class:`~neuroport.models.base.Block` in float64, and its state variables."""
+        blk = neurons.block(pop, FLOAT)
+        return blk, blk.member_states[0], blk
 
-        model = neurons.get(pop.model)
-        return model, model.init_state(pop), model.prepare(pop)
-
-    def step_population(self, model, state, a_in, consts):
-        return model.step_float(state, a_in, consts)
+    def step_population(self, blk, state, a_in, consts):
+        """One step of one population; the spike vector (``None`` for a non-spiking model)."""
+        if isinstance(a_in, dict):
+            fired = blk.step(a_in["exc"], a_in["inh"])
+        else:
+            fired = blk.step(a_in)
+        return fired if blk.any["spiking"] else None
 
     def finish_delivery(self, delivery, contribution):
         """Post-process one projection's summed input (fixed point shifts here)."""
@@ -204,7 +212,7 @@ class Engine:
         for local in range(steps):
             t = self.t
             for name, x in self.resources.items():  # depression: resources recover
-                x += (1.0 - x) * self.depression[name]["recover"]
+                DepressionFloat.recover(x, self.depression[name]["recover"])
             step_spikes = {}
             for name in self.order:
                 pop = pops[name]
@@ -234,7 +242,7 @@ class Engine:
                 step_spikes[name] = out
                 for proj in self.outgoing[name]:
                     self.sent[proj.name] = out if proj.name not in self.resources else \
-                        self._depress(out, self.resources[proj.name], self.depression[proj.name]["u_se"])
+                        DepressionFloat.release(out, self.resources[proj.name], self.depression[proj.name]["u_se"])
                 for d in self.deliveries[name]:
                     contribution = self._contribution(d, self.sent[d.proj.name])
                     if contribution is not None:
@@ -306,16 +314,6 @@ class Engine:
                     raise InputError(f"probe {pop_name}.{var}: {pop.model} has states {', '.join(state)}")
             recorded[(pop_name, var)] = np.zeros((steps, pop.size), dtype=self.record_dtype(var))
         return recorded
-
-    def _depress(self, out, resources, u_se):
-        """Tsodyks-Markram release: a spike sends ``u_se * x`` and uses that much of ``x``."""
-        idx = np.flatnonzero(out)
-        values = np.zeros(out.shape, dtype=np.float64)
-        if idx.size:
-            released = u_se[idx] * resources[idx] * out[idx]
-            resources[idx] -= u_se[idx] * resources[idx]
-            values[idx] = released
-        return values
 
     def record_dtype(self, var):
         return np.float64

@@ -13,8 +13,8 @@ It computes exactly what Lava's bit-accurate CPU models compute
   ``truncate_weights`` by ``num_weight_bits``), so any fixed Program runs as
   on Lava;
 * a population's ``a_in`` is the sum of those projection outputs; the neuron
-  steps are those of :mod:`neuroport.models.fixed` (Lava's LIF; neuroport's
-  AdaptiveLIF and CondLIF; depression as graded payloads);
+  steps are the models' own (:mod:`neuroport.models`, in Loihi integers: Lava's LIF;
+  neuroport's AdaptiveLIF and CondLIF; depression as graded payloads);
 * plastic projections learn as Lava's ``LearningDense`` with a
   ``Loihi2FLearningRule`` (:mod:`neuroport.models.fixed_plasticity`): they
   deliver through their current integer weights, and after every population
@@ -43,6 +43,9 @@ import numpy as np
 from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
 from neuroport.backends.numpy import Engine, _check_steps, input_ports
 from neuroport.errors import CompileError, InputError, ParameterError, QuantizationWarning, UnsupportedNodeError
+from neuroport.models import neurons
+from neuroport.models.arithmetic import LoihiArithmetic
+from neuroport.models.depression import DepressionFixed
 
 
 def lava_weights(data, sign_mode, num_weight_bits: int, hw, where: str = "projection") -> np.ndarray:
@@ -256,16 +259,17 @@ class FixedEngine(Engine):
     Its own step loop (:meth:`advance`). Every delay is at least one step, so
     within a step populations are independent: all of them read their input
     row of one ring buffer, step, and only then is anything delivered. The
-    populations of one model run as one :class:`~neuroport.models.fixed.FixedGroup`
-    (concatenated state, per-neuron constants); the others (other models) run
-    their own ``step_fixed``. Neurons have global ids (each group's members
+    populations of one model run as one :class:`~neuroport.models.base.Block`
+    (concatenated state, per-neuron constants) through that model's one step
+    in Loihi integers (:class:`~neuroport.models.arithmetic.LoihiArithmetic`).
+    A population that cannot share a block (no neurons) steps alone. Neurons have global ids (each group's members
     side by side, then inputs, then the rest), so one bool vector holds the
     step's spikes, and every linear and every floored non-plastic,
     non-depressing projection of the network is one merged delivery
     (:class:`_NetworkDelivery`): one gather and one scatter per
     step, skipped when nothing spiked. Weights are what Lava's Dense makes of
     them (:func:`lava_weights`); depressing projections send graded payloads
-    (:class:`neuroport.models.fixed.DepressionFixed`); plastic ones deliver
+    (:class:`neuroport.models.depression.DepressionFixed`); plastic ones deliver
     and learn as :mod:`neuroport.models.fixed_plasticity`.
     """
 
@@ -273,9 +277,8 @@ class FixedEngine(Engine):
     mode = "numpy-fixed"
 
     def __init__(self, program, hardware):
-        from neuroport.models import fixed
-
         self.hardware = hardware
+        self.arithmetic = LoihiArithmetic(hardware)
         self.program = program
         self.order = list(program.populations)
         pops = program.populations
@@ -292,9 +295,9 @@ class FixedEngine(Engine):
         # populations stepped together: (kind, two ports) -> members in program order
         self.group_layout = {}
         for name in self.order:
-            if pops[name].is_input or not fixed.supported(pops[name].model):
+            if pops[name].is_input or not neurons.supported(pops[name].model):
                 continue
-            key = fixed.group_kind(fixed.get(pops[name].model), pops[name])
+            key = neurons.block_key(pops[name])
             if key is not None:
                 self.group_layout.setdefault(key, []).append(name)
         grouped = [n for names in self.group_layout.values() for n in names]
@@ -340,8 +343,6 @@ class FixedEngine(Engine):
                 continue
             fp = _FixedProjection(proj, pops[proj.pre].size, L, hardware)
             if proj.extra.get("depression") is not None:
-                from neuroport.models.fixed import DepressionFixed
-
                 spec = proj.extra["depression"]
                 if "bits" not in spec:
                     raise ParameterError(f"projection {proj.name!r}: depression without integer parameters "
@@ -376,12 +377,10 @@ class FixedEngine(Engine):
         self.t = None
 
     def prepare_population(self, pop):
-        from neuroport.models import fixed
-
-        model = fixed.get(pop.model)
-        consts = model.prepare(pop, self.hardware)
-        self.counters[pop.name] = consts["counters"]
-        return model, model.init_state(pop), consts
+        """``(block, state, block)`` of a population stepped alone (a one-member Block)."""
+        blk = neurons.block(pop, self.arithmetic)
+        self.counters[pop.name] = blk.counters[0]
+        return blk, blk.member_states[0], blk
 
     def report_state(self, pop, state, var):
         return state[var]
@@ -395,19 +394,21 @@ class FixedEngine(Engine):
         Grouped populations' state dicts hold views of their group's arrays.
         """
         from neuroport.models import fixed_plasticity
-        from neuroport.models.fixed import DepressionFixed, FixedGroup
-
         pops = self.program.populations
         self.counters = {}
         self.ring_all = np.zeros((self.L, self.width), dtype=np.int64)
         self.ring_flat = self.ring_all.reshape(-1)
         self.ring = {(n, port): self.ring_all[:, c:c + pops[n].size] for (n, port), c in self.columns.items()}
-        self.runtime = {name: None if pops[name].is_input else self.prepare_population(pops[name])
+        grouped = {n for names in self.group_layout.values() for n in names}
+        self.runtime = {name: None if pops[name].is_input or name in grouped else self.prepare_population(pops[name])
                         for name in self.order}
         self.groups = []
-        for (kind, two), names in self.group_layout.items():
-            group = FixedGroup(kind, [(self.runtime[n][1], self.runtime[n][2], pops[n].size) for n in names],
-                               self.hardware)
+        for (_, two), names in self.group_layout.items():
+            members = [pops[n] for n in names]
+            group = neurons.Block(neurons.runner(members[0]), members, self.arithmetic)
+            for k, n in enumerate(names):
+                self.runtime[n] = (group, group.member_states[k], group)
+                self.counters[n] = group.counters[k]
             first = names[0]
             cols = [self.columns[(first, self.ports[first][k])] for k in range(1 + two)]
             self.groups.append((group, names, self.gid[first], cols))
@@ -434,8 +435,6 @@ class FixedEngine(Engine):
         """Run ``steps`` more steps; ``(spike trains, probed states, wall time)`` as the float engine."""
         from neuroport.backends.numpy import _progress_bar
         from neuroport.models import fixed_plasticity as fpl
-        from neuroport.models.fixed import DepressionFixed
-
         if self.t is None:
             self.start()
         pops = self.program.populations
@@ -514,13 +513,11 @@ class FixedEngine(Engine):
             for step, views, out in group_plan:
                 a_exc, a_inh = views[slot]
                 step(a_exc, a_inh, out)
-            for (model, state, consts), views, one_port, out in alone_plan:
-                if one_port:
-                    a_in = views[slot][0][1].copy()
-                else:
-                    a_in = {port: buf.copy() for port, buf in views[slot]}
-                spikes = model.step_fixed(state, a_in, consts)
-                out[...] = False if spikes is None else spikes
+            for (blk, _, _), views, one_port, out in alone_plan:
+                bufs = [buf.copy() for _, buf in views[slot]]
+                blk.step(bufs[0], None if one_port else bufs[1], out)
+                if not blk.any["spiking"]:
+                    out[...] = False
             rows[slot].fill(0)
             if in_all is not None:
                 in_fired[...] = in_all[local]

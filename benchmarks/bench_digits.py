@@ -60,7 +60,7 @@ t_fit = float(re.search(r"epoch\(s\) \(now \d+\) in ([\d.]+) s", text_train).gro
 text = call(["evaluate", model, "--backend", "numpy,numpy-fixed"])
 acc = {b: float(a) for b, a in re.findall(r"^(numpy(?:-fixed)?)\s+accuracy ([\d.]+) %", text, re.M)}
 drop = re.search(r"fixed - float: ([+-][\d.]+) points", text)
-from neuroport.models import fixed  # noqa: E402
+from neuroport.models import neurons as fixed  # noqa: E402
 
 if fixed.supported("alif"):
     text = call(["evaluate", model, "--backend", "numpy-fixed", "--keep-adaptive"])

@@ -28,6 +28,8 @@ import scipy.sparse as sp
 from neuroport.errors import CompileError, GraphError, ParameterError, UnsupportedNodeError
 from neuroport.program import Population, Program, Projection
 from neuroport.structure import analyse, register_population
+from neuroport.discretize import decay_fraction  # noqa: F401  (re-exported)
+from neuroport.models import neurons
 
 SCHEMES = ("euler", "exact")
 RESETS = ("zero", "subtract")
@@ -49,9 +51,6 @@ PROFILES: dict[str, dict[str, Any]] = {
 for _t, _m in ((nir.LIF, "lif"), (nir.CubaLIF, "cubalif"), (nir.IF, "if"), (nir.LI, "li"),
                (nir.CubaLI, "cubali"), (nir.I, "integrator"), (nir.Threshold, "threshold")):
     register_population(_t, _m)
-
-SPIKING_MODELS = {"lif", "cubalif", "if", "threshold"}
-
 
 def resolve_options(graph=None, *, dt=None, scheme=None, reset=None, timing=None, profile=None) -> dict:
     """Combine explicit options, a named profile and what the graph recorded.
@@ -93,83 +92,14 @@ def resolve_options(graph=None, *, dt=None, scheme=None, reset=None, timing=None
     return opts
 
 
-def decay_fraction(node_name: str, field: str, tau, dt: float, scheme: str) -> np.ndarray:
-    """Fraction of the state lost per step for time constant ``tau`` (s).
+def _discretize(pn, opts):
+    """Discrete parameters of one population, by its model's ``discretize`` (``neuroport.models``).
 
-    Euler: ``dt / tau`` (refused when > 1); exact: ``1 - exp(-dt / tau)``.
-    """
-    tau = np.asarray(tau, dtype=np.float64).reshape(-1)
-    if np.any(~np.isfinite(tau)) or np.any(tau <= 0):
-        bad = tau[~np.isfinite(tau) | (tau <= 0)][0]
-        raise ParameterError(f"{node_name}.{field}: time constants must be positive and finite (s), got {bad}")
-    if scheme == "exact":
-        return -np.expm1(-dt / tau)
-    frac = dt / tau
-    if np.any(frac > 1.0):
-        raise ParameterError(
-            f"{node_name}.{field}: forward Euler needs dt <= tau, got dt = {dt} s and tau = {tau.min()} s "
-            f"(dt/tau = {frac.max():.3g}); use a smaller dt or scheme='exact'"
-        )
-    return frac
-
-
-def _param(name: str, node, field: str, size: int, default=None) -> np.ndarray:
-    value = getattr(node, field, None)
-    if value is None:
-        if default is None:
-            raise ParameterError(f"{name}.{field}: missing")
-        value = default
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    if arr.size == 1 and size != 1:
-        arr = np.full(size, arr[0])
-    if arr.size != size:
-        raise GraphError(f"{name}.{field}: expected {size} values (one per neuron), got shape {np.shape(value)}")
-    if not np.all(np.isfinite(arr)):
-        raise ParameterError(f"{name}.{field}: must be finite, got {arr[~np.isfinite(arr)][0]}")
-    return arr
-
-
-def _discretize(pn, opts) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, str]:
-    """Discrete parameters of one population.
-
-    Returns ``(params, input_gain, u_gain, v_offset, emits)``: ``input_gain``
+    Returns ``(params, input_gain, u_gain, v_offset, emits, extra)``: ``input_gain``
     multiplies the rows of incoming weights, ``u_gain`` the constant bias of
     incoming paths (into ``u_bias`` when the model has a synapse, else ``bias``).
     """
-    name, node, n, model = pn.name, pn.node, pn.size, pn.model
-    dt, scheme = opts["dt"], opts["scheme"]
-    zeros, ones = np.zeros(n), np.ones(n)
-    p = {"du": ones.copy(), "dv": ones.copy(), "bias": zeros.copy(), "u_bias": zeros.copy(),
-         "v_threshold": np.full(n, np.inf), "refractory": np.zeros(n, dtype=np.int64)}
-    v_offset = zeros.copy()
-    emits = "spikes" if model in SPIKING_MODELS else "state"
-    if model in ("lif", "li", "cubalif", "cubali"):
-        tau_field = "tau" if model in ("lif", "li") else "tau_mem"
-        p["dv"] = decay_fraction(name, tau_field, _param(name, node, tau_field, n), dt, scheme)
-        r = _param(name, node, "r", n)
-        v_leak = _param(name, node, "v_leak", n)
-        gain = p["dv"] * r
-        if model in ("cubalif", "cubali"):
-            p["du"] = decay_fraction(name, "tau_syn", _param(name, node, "tau_syn", n), dt, scheme)
-            gain = gain * p["du"] * _param(name, node, "w_in", n, default=1.0)
-        if model in ("lif", "cubalif"):
-            v_offset = _param(name, node, "v_reset", n, default=0.0)
-            p["v_threshold"] = _param(name, node, "v_threshold", n) - v_offset
-        p["bias"] = p["dv"] * (v_leak - v_offset)
-    elif model in ("if", "integrator"):
-        p["dv"] = zeros.copy()
-        gain = dt * _param(name, node, "r", n)
-        if model == "if":
-            v_offset = _param(name, node, "v_reset", n, default=0.0)
-            p["v_threshold"] = _param(name, node, "v_threshold", n) - v_offset
-    elif model == "threshold":
-        gain = ones.copy()
-        p["v_threshold"] = _param(name, node, "threshold", n)
-    else:
-        from neuroport.models import neurons
-
-        return neurons.discretize_extension(pn, opts)
-    return p, gain, gain, v_offset, emits, {}
+    return neurons.discretize(pn, opts)
 
 
 def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset: str | None = None,

@@ -24,7 +24,7 @@ Scaling rule, per population ``P`` (``s`` = integer ``v`` units per float unit):
 
 Extension models (``alif``, ``condlif``), refractory periods, ``u_bias``,
 ``reset="subtract"`` and short-term depression get neuroport's own integer
-formats (``docs/fixed_point.md``, ``neuroport.models.fixed``): CondLIF
+formats (``docs/fixed_point.md``, ``neuroport.models``): CondLIF
 conductances become ``G = round(dv * g * 2**g_shift)``, reversal potentials
 ``v`` units, depression fractions of ``2**16``.
 Plastic projections become a Loihi 2 learning rule
@@ -112,7 +112,7 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
     CompileError
         For a Program that is not ``level="discrete"`` with delays >= 1.
     """
-    from neuroport.models import fixed as fixed_models
+    from neuroport.models import neurons as fixed_models
     from neuroport.models import fixed_plasticity
 
     hw = hardware

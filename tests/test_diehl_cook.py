@@ -140,10 +140,10 @@ def test_fixed_point_evaluation(trained, data):
 
 
 def test_fixed_point_with_adaptive_lif():
-    from neuroport.models import fixed
+    from neuroport.models import neurons as fixed
 
     if not fixed.supported("alif"):
-        pytest.skip("numpy-fixed has no AdaptiveLIF step yet (models/fixed.py); frozen(fold_theta=True) "
+        pytest.skip("numpy-fixed has no AdaptiveLIF step yet (neuroport.models); frozen(fold_theta=True) "
                     "avoids it by folding theta into a plain LIF threshold")
     graph = dc.frozen(dc.build(TINY).to_nir(), fold_theta=False)
     with warnings.catch_warnings():

@@ -36,7 +36,6 @@ from neuroport.errors import (  # noqa: E402
     UnsupportedNodeError,
 )
 from neuroport.mapping import CPU_ONLY, map_program  # noqa: E402
-from neuroport.models import fixed as fixed_models  # noqa: E402
 from neuroport.models import neurons  # noqa: E402
 from neuroport.program import Population, Projection  # noqa: E402
 from neuroport.testing.random_networks import KINDS, random_fixed_program, random_inputs, union, union_inputs  # noqa: E402
@@ -113,7 +112,7 @@ def canonical():
     result = []
     for name, program in out:
         probes = tuple((n, v) for n, p in program.populations.items() if not p.is_input
-                       for v in neurons.get(p.model).init_state(p))
+                       for v in neurons.state_names(p))
         result.append((name, program.replace(probes=probes)))
     return result
 
@@ -130,7 +129,7 @@ def _quantized(program):
         warnings.simplefilter("ignore", QuantizationWarning)
         fixed = quantize(program)[0]
     probes = tuple((n, v) for n, p in fixed.populations.items() if not p.is_input
-                   for v in fixed_models.get(p.model).init_state(p))
+                   for v in neurons.state_names(p))
     return fixed.replace(probes=probes)
 
 

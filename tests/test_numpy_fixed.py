@@ -15,7 +15,8 @@ import neuroport
 from neuroport.backends.numpy_fixed import NumpyFixedBackend
 from neuroport.errors import CompileError, InputError, QuantizationWarning
 from neuroport.hardware import LOIHI2
-from neuroport.models.fixed import LIFFamilyFixed, trunc_shift
+from neuroport.models import neurons
+from neuroport.models.arithmetic import LoihiArithmetic
 from neuroport.program import Population, Program, Projection
 from neuroport.quantize import quantize
 
@@ -68,6 +69,11 @@ def test_nir_paper_spike_steps_and_trace():
 
 
 # ------------------------------------------------------------------ arithmetic
+def trunc_shift(x, shift):
+    """The fixed arithmetic's decay by the factor ``2**-shift``."""
+    return LoihiArithmetic(LOIHI2).decay(x, 1.0 / (1 << shift)).astype(np.int64)
+
+
 def test_trunc_shift_rounds_toward_zero():
     x = np.array([-8193, -4097, -4096, -1, 0, 1, 4095, 4096, 8193], dtype=np.int64)
     assert trunc_shift(x, 12).tolist() == [-2, -1, -1, 0, 0, 0, 0, 1, 2]
@@ -81,12 +87,11 @@ def _pop(**params):
 
 
 def test_u_wraps_and_v_saturates_like_lava():
-    model = LIFFamilyFixed()
     pop = _pop(du=[4095, 4095, 4095], vth=[131071] * 3)
-    c = model.prepare(pop, LOIHI2)
-    state = model.init_state(pop)
+    blk = neurons.block(pop, LoihiArithmetic(LOIHI2))
+    c, state = {"counters": blk.counters[0]}, blk.state
     # a_in << 6 = 2**23 + 64, -(2**23), 2**23: Lava wraps the first two, keeps +2**23
-    s = model.step_fixed(state, np.array([2 ** 17 + 1, -(2 ** 17), 2 ** 17], dtype=np.int64), c)
+    s = blk.step(np.array([2 ** 17 + 1, -(2 ** 17), 2 ** 17], dtype=np.int64))
     assert state["u"].tolist() == [-(2 ** 23) + 64, 2 ** 23, 2 ** 23]
     # v saturates at 2**23 - 1 > vth << 6 = 8388544: spikes and resets to 0
     assert s.tolist() == [False, True, True]
@@ -95,11 +100,11 @@ def test_u_wraps_and_v_saturates_like_lava():
 
 
 def test_decay_bias_threshold_formula():
-    model = LIFFamilyFixed()
     pop = _pop(du=[100], dv=[200], vth=[10], bias_mant=[-7], bias_exp=[3])
-    c = model.prepare(pop, LOIHI2)
-    st = {"u": np.array([-5000], dtype=np.int64), "v": np.array([-3000], dtype=np.int64)}
-    s = model.step_fixed(st, np.array([3], dtype=np.int64), c)
+    blk = neurons.block(pop, LoihiArithmetic(LOIHI2))
+    st = blk.state
+    st["u"][...], st["v"][...] = -5000, -3000
+    s = blk.step(np.array([3], dtype=np.int64))
     u = -int(5000 * (4096 - 101) / 4096) + (3 << 6)
     v = -int(3000 * (4096 - 200) / 4096) + u + (-7 << 3)
     assert st["u"].tolist() == [u] and st["v"].tolist() == [v] and not s[0]

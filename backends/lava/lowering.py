@@ -33,6 +33,8 @@ import numpy as np
 
 from neuroport.errors import CompileError, InputError, ParameterError, UnsupportedNodeError
 from neuroport.mapping import cpu_only, custom_features
+from neuroport.models import neurons
+from neuroport.models.arithmetic import FLOAT, LoihiArithmetic
 
 #: Largest Program delay Lava can express: DelayDense takes 0..63 (6 bit), plus Dense's 1.
 MAX_DELAY = 64
@@ -220,9 +222,7 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
 
 def _check_fixed_custom(pop, kind, where, hardware=None) -> None:
     """Fixed Programs: the population's integer model and fields must be there and in range."""
-    from neuroport.models import fixed as fixed_models
-
-    if not fixed_models.supported(pop.model):
+    if not neurons.supported(pop.model):
         raise UnsupportedNodeError(f"{where}: needs neuroport's {kind} process, and the model has no "
                                    "fixed-point step")
     for key in ("dv", "vth"):
@@ -374,8 +374,8 @@ def plan(program, *, fixed: bool, mode: str, strict: bool = False) -> Plan:
         if program.populations[proj.pre].is_input:
             feeding.add(proj.pre)
     inputs = [n for n in program.inputs if n in feeding]
-    neurons = [n for n, p in program.populations.items() if not p.is_input]
-    return Plan(fixed, groups, inputs, blocks, neurons, depressions, cpu_only(program))
+    neuron_pops = [n for n, p in program.populations.items() if not p.is_input]
+    return Plan(fixed, groups, inputs, blocks, neuron_pops, depressions, cpu_only(program))
 
 
 def _learning(proj, rows, *, fixed: bool, mode: str, strict: bool):
@@ -432,74 +432,35 @@ class LavaNetwork:
 
 def state_names(pop, *, fixed: bool) -> tuple:
     """States a probe may name for ``pop`` on the Lava backends (those the numpy engines hold)."""
-    kind = process_kind(pop)
-    if kind == "LIF":
+    if process_kind(pop) == "LIF":
         return ("u", "v")
-    return tuple(_model(pop, fixed).init_state(pop))
-
-
-def _model(pop, fixed: bool):
-    if fixed:
-        from neuroport.models import fixed as models
-    else:
-        from neuroport.models import neurons as models
-    return models.get(pop.model)
+    return neurons.state_names(pop)
 
 
 def custom_arguments(pop, kind: str, *, fixed: bool, hardware=None) -> dict:
     """Keyword arguments of the ``ALIF`` / ``CondLIF`` process for ``pop`` (pure numpy).
 
-    The initial states and the switches come from the numpy engine's own model
-    (``init_state``), so both hold the same optional states.
+    The process model runs the population's neuroport model step, which reads
+    its constants from ``population``; the parameter Vars hold the same values
+    for inspection, and the initial states are the model's ``init_state``.
     """
-    if fixed:
-        return _fixed_arguments(pop, kind, hardware)
-    init = {k: np.array(v, dtype=np.float64) for k, v in _model(pop, False).init_state(pop).items()}
+    if kind == "ALIF":
+        from neuroport.backends.lava.processes.alif.process import FIXED_PARAMS, FLOAT_PARAMS
+    else:
+        from neuroport.backends.lava.processes.condlif.process import FIXED_PARAMS, FLOAT_PARAMS
+    hw = _hardware(hardware) if fixed else None
+    ar = LoihiArithmetic(hw) if fixed else FLOAT
+    init = {k: np.array(v, dtype=ar.dtype) for k, v in neurons.runner(pop).init_state(pop, ar).items()}
     p = pop.params
-    vth = pop.param("v_threshold", np.inf)
-    if kind == "ALIF":
-        du = pop.param("du", 1.0)
-        params = {"du": du, "du_inh": p.get("du_inh", du), "dv": pop.param("dv", 1.0), "bias": pop.param("bias"),
-                  "u_bias": pop.param("u_bias"), "vth": vth, "refractory": pop.param("refractory", 0),
-                  "theta_decay": pop.param("theta_decay"), "theta_plus": pop.param("theta_plus"),
-                  "w_decay": pop.param("w_decay"), "w_plus": pop.param("w_plus")}
-        flags = {"two_port": "u_inh" in init, "has_w": "w" in init}
+    if fixed:
+        params = {k: np.asarray(p.get(k, p.get("du", 0) if k == "du_inh" else 0), dtype=np.int64)
+                  for k in FIXED_PARAMS}
     else:
-        params = {k: pop.param(k) for k in ("de", "di", "da", "dv", "e_exc", "e_inh", "e_adapt", "bias",
-                                            "refractory", "theta_decay", "theta_plus", "b_adapt")}
-        params["vth"] = vth
-        flags = {"has_adapt": "g_adapt" in init}
-    flags.update({"subtract": pop.extra.get("reset", "zero") == "subtract", "has_theta": "theta" in init,
-                  "has_ref": "refractory_left" in init, "spiking": pop.emits == "spikes"})
-    params = {k: np.array(np.broadcast_to(v, (pop.size,)), dtype=np.float64) for k, v in params.items()}
-    return {"params": params, "init": init, "flags": flags}
-
-
-def _fixed_arguments(pop, kind, hardware) -> dict:
-    """Fixed Programs: the integer fields of :data:`neuroport.models.fixed.FIXED_PARAMS` and the
-    initial states of the fixed model (``init_state``), plus the HardwareSpec's shifts."""
-    from neuroport.models import fixed as fixed_models
-
-    hw = _hardware(hardware)
-    init = {k: np.array(v, dtype=np.int64) for k, v in fixed_models.get(pop.model).init_state(pop).items()}
-
-    def ints(key, default=0):
-        return np.array(np.broadcast_to(np.asarray(pop.params.get(key, default), dtype=np.int64), (pop.size,)))
-
-    if kind == "ALIF":
-        from neuroport.backends.lava.processes.alif.process import FIXED_PARAMS
-    else:
-        from neuroport.backends.lava.processes.condlif.process import FIXED_PARAMS
-    params = {k: ints(k) for k in FIXED_PARAMS}
-    if kind == "ALIF" and "du_inh" not in pop.params:
-        params["du_inh"] = params["du"]
-    flags = {"two_port": tuple(pop.extra.get("ports", ("input",))) == ("exc", "inh"),
-             "subtract": pop.extra.get("reset", "zero") == "subtract",
-             "has_ref": bool(np.any(params["refractory"] > 0)),
-             "spiking": pop.emits == "spikes" or kind == "CondLIF"}
-    consts = {"decay_bits": int(hw.decay_bits), "du_offset": int(hw.du_offset), "dv_offset": int(hw.dv_offset),
-              "vth_shift": int(hw.vth_shift), "act_shift": int(hw.act_shift), "state_max": int(hw.state_max)}
-    return {"params": params, "init": init, "flags": flags, "consts": consts}
+        renamed = {"vth": "v_threshold"}
+        params = {k: np.asarray(p.get(renamed.get(k, k), p.get("du", 1.0) if k == "du_inh" else 0.0),
+                                dtype=np.float64) for k in FLOAT_PARAMS}
+    params = {k: np.array(np.broadcast_to(v, (pop.size,))) for k, v in params.items()}
+    return {"population": pop, "params": params, "init": init, "hardware": hw}
 
 
 def _hardware(hardware):

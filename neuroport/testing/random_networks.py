@@ -8,7 +8,7 @@ several thresholds. With ``models=`` it also makes neuroport's extension
 models (``alif`` with one or two ports, ``condlif``, LIF-family populations
 with refractoriness, subtractive reset or a bias on ``u``) and, with
 ``depression=``, projections with short-term depression, all with the
-integer fields of :mod:`neuroport.models.fixed`.
+integer fields of :mod:`neuroport.models`.
 
 Used by ``tests/test_lava.py``, ``tests/test_lava_models.py`` and
 ``benchmarks/bench_lava.py``; plain numpy, no backend needed.
@@ -142,9 +142,9 @@ def _aligned(w: np.ndarray, mode: str, nwb: int) -> np.ndarray:
 
 
 def _states(pop) -> tuple:
-    from neuroport.models import fixed
+    from neuroport.models import neurons
 
-    return tuple(fixed.get(pop.model).init_state(pop))
+    return neurons.state_names(pop)
 
 
 def _population(name, n, kind, params, ext) -> Population:

@@ -1,12 +1,21 @@
-"""Shared pieces of neuroport's process models: Var declarations and the integer operations
-of :mod:`neuroport.models.fixed` (``trunc0``, ``wrap24``, ``sat24``), written out again
-here so that the Lava models are an independent implementation of the documented steps."""
+"""Shared pieces of neuroport's process models: Var declarations, and the ``run_spk`` that
+runs a neuroport neuron model's one step (:mod:`neuroport.models`) on the process's Vars.
+
+The ALIF and CondLIF process models do not keep a copy of the step: they hand
+their Vars to the same code the numpy engines run, in float64
+(``floating_pt``) or in Loihi integers (``fixed_pt``). What stays independent
+of neuroport is Lava's own ``LIF``/``Dense``/``DelayDense`` (the LIF family and
+every projection), which the equivalence tests compare against.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.type import LavaPyType
+
+from neuroport.models import neurons
+from neuroport.models.arithmetic import FLOAT, LoihiArithmetic
 
 
 class Typed(type(PyLoihiProcessModel)):
@@ -24,56 +33,79 @@ class Typed(type(PyLoihiProcessModel)):
         super().__init__(name, bases, ns)
 
 
-def trunc0(x: np.ndarray, shift: int) -> np.ndarray:
-    """``x / 2**shift`` rounded toward zero (Lava: ``sign(x) * (|x| >> shift)``)."""
-    q = np.right_shift(np.abs(x), shift)
-    return np.where(x < 0, -q, q)
-
-
-def decay(x: np.ndarray, d: np.ndarray, offset: int, bits: int) -> np.ndarray:
-    """``K(x, d, o) = trunc0(x * (2**bits - (d + o)))``."""
-    return trunc0(x * ((1 << bits) - (d + offset)), bits)
-
-
-def wrap24(x: np.ndarray, m: int) -> np.ndarray:
-    """Lava's two-``where`` wrap of ``u``: ``x - 2m`` above ``m``, then ``x + 2m`` at or below ``-m``."""
-    first = np.where(x > m, x - 2 * m, x)
-    return np.where(first <= -m, x + 2 * m, first)
-
-
-def sat24(x: np.ndarray, m: int) -> np.ndarray:
-    """``clip(x, -(m - 1), m - 1)``."""
-    return np.clip(x, -(m - 1), m - 1)
-
-
 def ints(a) -> np.ndarray:
     return np.asarray(a).astype(np.int64)
 
 
-def fire(model, v: np.ndarray, threshold: np.ndarray, active, adapt: tuple, *, subtract: bool,
-         state_max: int | None = None, refractory: bool = True, theta: bool = True,
-         adapting: bool = True) -> np.ndarray:
-    """Step 6 shared by the ALIF and CondLIF models: threshold, reset, spike-triggered increments.
+class ModelStep:
+    """Mixin of a process model: ``run_spk`` is the neuroport model's step on this process's Vars.
 
-    ``active`` masks out neurons refractory this step (``None``: no refractory period);
-    ``adapt`` names the adaptation state and its increment (``("w", "w_plus")``,
-    ``("g_adapt", "b_adapt")``); ``state_max`` saturates the results (fixed point, ``sat24``),
-    ``None`` leaves them as they are (float). The flags skip increments a population does not use.
-    Returns the boolean spike vector; ``v`` and the model's states change in place.
+    The process's ``proc_params`` carry ``population`` (the Program's
+    :class:`~neuroport.program.Population`, which the model's ``constants``
+    read), ``fixed`` and ``hardware`` (the HardwareSpec of a fixed Program).
+    Each step copies the state Vars into the model's block, steps, and copies
+    them back, so Lava's Vars always hold the model's state.
     """
-    spikes = v > threshold
-    if active is not None:
-        spikes &= active
-    if spikes.any():
-        def keep(x):
-            return x if state_max is None else sat24(x, state_max)
 
-        v[spikes] = keep(v[spikes] - threshold[spikes]) if subtract else 0
-        if refractory:
-            model.refractory_left[spikes] = model.refractory[spikes]
-        if theta:
-            model.theta[spikes] = keep(model.theta[spikes] + model.theta_plus[spikes])
-        if adapting:
-            state, increment = getattr(model, adapt[0]), getattr(model, adapt[1])
-            state[spikes] = keep(state[spikes] + increment[spikes])
-    return spikes
+    fixed_point = False
+    spike_dtype = bool
+
+    def _block(self):
+        blk = getattr(self, "_neuroport_block", None)
+        if blk is None:
+            pp = self.proc_params
+            ar = LoihiArithmetic(pp["hardware"]) if self.fixed_point else FLOAT
+            blk = self._neuroport_block = neurons.block(pp["population"], ar)
+        return blk
+
+    def run_spk(self):
+        blk = self._block()
+        names = blk.model.state_names
+        for var in names:
+            blk.state[var][...] = getattr(self, var)
+        a_exc, a_inh = self.a_in.recv(), self.a_inh.recv()
+        if self.fixed_point:
+            a_exc, a_inh = ints(a_exc), ints(a_inh)
+        fired = blk.step(a_exc, a_inh)
+        for var in names:
+            getattr(self, var)[...] = blk.state[var]
+        if not blk.any["spiking"]:
+            fired[...] = False
+        self.s_out.send(fired.astype(self.spike_dtype))
+
+
+def model_pair(proc, states, float_params, fixed_params, params, module: str):
+    """The ``floating_pt`` and ``fixed_pt`` process models of a neuroport neuron process ``proc``.
+
+    Lava finds a process's models among the module-level classes of the
+    ``models.py`` beside it: assign both there. Every Var of the process is
+    declared (Lava requires exactly its process's Vars): states and the
+    model's own parameters in its precision, the other model's parameters as
+    the other type. ``module`` is the calling module's ``__name__``: Lava keeps
+    only classes whose ``__module__`` is the module it executed.
+    """
+    from lava.magma.core.decorator import implements, requires, tag
+    from lava.magma.core.model.py.ports import PyInPort, PyOutPort
+    from lava.magma.core.resources import CPU
+    from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+
+    int_states = ("refractory_left",)
+    float_ns = {"a_in": LavaPyType(PyInPort.VEC_DENSE, float), "a_inh": LavaPyType(PyInPort.VEC_DENSE, float),
+                "s_out": LavaPyType(PyOutPort.VEC_DENSE, float),
+                "__doc__": f"The {proc.__name__} step of neuroport.models in float64.",
+                "__module__": module}
+    fixed_ns = {"a_in": LavaPyType(PyInPort.VEC_DENSE, np.int64), "a_inh": LavaPyType(PyInPort.VEC_DENSE, np.int64),
+                "s_out": LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24),
+                "fixed_point": True, "spike_dtype": np.int32,
+                "__doc__": f"The {proc.__name__} step of neuroport.models in Loihi integers.",
+                "__module__": float_ns["__module__"]}
+    floating = Typed(f"Py{proc.__name__}ModelFloat", (ModelStep, PyLoihiProcessModel), float_ns,
+                     float_names=tuple(s for s in states if s not in int_states) + float_params,
+                     int_names=int_states + tuple(k for k in params if k not in float_params))
+    fixed = Typed(f"Py{proc.__name__}ModelFixed", (ModelStep, PyLoihiProcessModel), fixed_ns,
+                  int_names=tuple(states) + fixed_params, float_names=tuple(k for k in params if k not in fixed_params))
+    decorate = (implements(proc=proc, protocol=LoihiProtocol), requires(CPU))
+    for cls, precision in ((floating, "floating_pt"), (fixed, "fixed_pt")):
+        for d in decorate + (tag(precision),):
+            cls = d(cls)
+    return floating, fixed

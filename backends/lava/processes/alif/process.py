@@ -6,7 +6,7 @@ It runs three kinds of neuroport population (``lowering.process_kind``):
 ``LIF`` cannot run (``refractory > 0``, ``reset="subtract"``, ``u_bias != 0``).
 Every parameter is one value per neuron, so a population is never split.
 
-Float step (``models.PyALIFModelFloat``, :class:`neuroport.models.neurons.AdaptiveLIFModel`)::
+Float step (``models.PyALIFModelFloat``, :class:`neuroport.models.adaptive_lif.AdaptiveLIF`)::
 
     u     = u * (1 - du) + a_in                 u_inh = u_inh * (1 - du_inh) + a_inh   (two_port)
     drive = u - u_inh (two_port; before u_bias)  or  u + u_bias (one port);  u += u_bias
@@ -16,7 +16,7 @@ Float step (``models.PyALIFModelFloat``, :class:`neuroport.models.neurons.Adapti
             theta += theta_plus, w += w_plus
 
 The fixed-point model (``fixed_pt``) is
-:class:`neuroport.models.fixed.AdaptiveLIFFixed`'s integer step (24-bit
+:class:`neuroport.models.adaptive_lif.AdaptiveLIF`'s step in Loihi integers (24-bit
 ``u``/``u_inh`` wrap, every other state saturates, decays round toward zero).
 Lava has no Loihi 2 microcode for this process: it runs in Lava's CPU
 simulator only (``loihi2`` refuses it).
@@ -40,8 +40,6 @@ FLOAT_PARAMS = ("du", "du_inh", "dv", "bias", "u_bias", "vth", "refractory", "th
 FIXED_PARAMS = ("du", "du_inh", "dv", "theta_decay", "w_decay", "vth", "bias_mant", "bias_exp", "u_bias_mant",
                 "u_bias_exp", "refractory", "theta_plus", "w_plus")
 PARAMS = tuple(dict.fromkeys(FLOAT_PARAMS + FIXED_PARAMS))
-#: Switches (process parameters): which optional parts run, exactly as the numpy model decides.
-FLAGS = ("two_port", "subtract", "has_w", "has_theta", "has_ref", "spiking")
 
 
 class ALIF(AbstractProcess):
@@ -51,35 +49,32 @@ class ALIF(AbstractProcess):
     ----------
     shape : tuple of int
         ``(n,)``.
+    population : neuroport.program.Population
+        The Program's population; its model's ``constants`` (``neuroport.models``) are read from it.
     params : dict of str -> array (n,)
         Model parameters (float model: :data:`FLOAT_PARAMS`; fixed model: the
         integer fields :data:`FIXED_PARAMS` of the fixed Program). Missing ones are 0.
     init : dict of str -> array (n,)
         Initial states (:data:`STATES`); missing ones are 0.
-    flags : dict of str -> bool
-        :data:`FLAGS`.
     fixed : bool
         Integer Vars (the ``fixed_pt`` model) instead of float ones.
-    consts : dict, optional
-        Scalar constants of the fixed model (``decay_bits``, ``du_offset``,
-        ``dv_offset``, ``vth_shift``, ``act_shift``, ``state_max`` from the
-        Program's HardwareSpec).
+    hardware : neuroport.hardware.HardwareSpec, optional
+        Bit widths of a fixed Program (the ``fixed_pt`` model's arithmetic).
 
     Ports: ``a_in`` (synaptic input; the excitatory one for two-port
     populations), ``a_inh`` (inhibitory magnitudes, two-port only),
     ``s_out`` (spikes).
     """
 
-    def __init__(self, *, shape: ty.Tuple[int, ...], params: dict, init: dict, flags: dict, fixed: bool = False,
-                 consts: ty.Optional[dict] = None, name: ty.Optional[str] = None) -> None:
+    def __init__(self, *, shape: ty.Tuple[int, ...], population, params: dict, init: dict, fixed: bool = False,
+                 hardware=None, name: ty.Optional[str] = None) -> None:
         names = FIXED_PARAMS if fixed else FLOAT_PARAMS
         unknown = set(params) - set(names)
         if unknown:
             raise ValueError(f"ALIF: unknown parameter(s) {sorted(unknown)}; expected {names}")
         # every process holds the Vars of both models (the unused ones stay 0): a Lava
         # model must declare exactly its process's Vars
-        super().__init__(shape=shape, name=name, consts=dict(consts or {}),
-                         **{k: bool(flags.get(k, False)) for k in FLAGS})
+        super().__init__(shape=shape, name=name, population=population, hardware=hardware)
         self.a_in = InPort(shape=shape)
         self.a_inh = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)

@@ -2,7 +2,7 @@
 and adaptive threshold, as one Lava process.
 
 Conductances are relative to the leak conductance; reversal potentials are
-shifted by ``v_reset`` like ``v`` (:class:`neuroport.models.neurons.CondLIFModel`).
+shifted by ``v_reset`` like ``v`` (:class:`neuroport.models.cond_lif.CondLIF`).
 Float step (``models.PyCondLIFModelFloat``)::
 
     g_exc = g_exc * (1 - de) + a_in            g_inh = g_inh * (1 - di) + a_inh
@@ -14,7 +14,7 @@ Float step (``models.PyCondLIFModelFloat``)::
 
 ``a_in`` receives the excitatory projections, ``a_inh`` the magnitudes of the
 inhibitory ones (``Projection.extra["port"]``). The fixed-point model
-(``fixed_pt``) is :class:`neuroport.models.fixed.CondLIFFixed`'s integer step
+(``fixed_pt``) is :class:`neuroport.models.cond_lif.CondLIF`'s step in Loihi integers
 (conductances as 24-bit fractions ``G = dv * g * 2**g_shift``, the product sum
 ``G * (E - v)`` exact in int64, rounded once by ``>> g_shift``). CPU only: Lava has no
 Loihi 2 microcode for this process (``loihi2`` refuses it).
@@ -36,7 +36,6 @@ FLOAT_PARAMS = ("de", "di", "da", "dv", "e_exc", "e_inh", "e_adapt", "bias", "vt
 FIXED_PARAMS = ("de", "di", "da", "dv", "theta_decay", "g_shift", "e_exc", "e_inh", "e_adapt", "b_adapt", "vth",
                 "bias_mant", "bias_exp", "refractory", "theta_plus")
 PARAMS = tuple(dict.fromkeys(FLOAT_PARAMS + FIXED_PARAMS))
-FLAGS = ("subtract", "has_adapt", "has_theta", "has_ref")
 
 
 class CondLIF(AbstractProcess):
@@ -46,29 +45,28 @@ class CondLIF(AbstractProcess):
     ----------
     shape : tuple of int
         ``(n,)``.
+    population : neuroport.program.Population
+        The Program's population; its model's ``constants`` (``neuroport.models``) are read from it.
     params : dict of str -> array (n,)
         :data:`FLOAT_PARAMS` (float model) or :data:`FIXED_PARAMS` (fixed model); missing ones are 0.
     init : dict of str -> array (n,)
         Initial states (:data:`STATES`); missing ones are 0.
-    flags : dict of str -> bool
-        :data:`FLAGS`.
     fixed : bool
         Integer Vars (``fixed_pt`` model).
-    consts : dict, optional
-        Scalar constants of the fixed model.
+    hardware : neuroport.hardware.HardwareSpec, optional
+        Bit widths of a fixed Program (the ``fixed_pt`` model's arithmetic).
 
     Ports: ``a_in`` (excitatory conductance input), ``a_inh`` (inhibitory),
     ``s_out`` (spikes).
     """
 
-    def __init__(self, *, shape: ty.Tuple[int, ...], params: dict, init: dict, flags: dict, fixed: bool = False,
-                 consts: ty.Optional[dict] = None, name: ty.Optional[str] = None) -> None:
+    def __init__(self, *, shape: ty.Tuple[int, ...], population, params: dict, init: dict, fixed: bool = False,
+                 hardware=None, name: ty.Optional[str] = None) -> None:
         names = FIXED_PARAMS if fixed else FLOAT_PARAMS
         unknown = set(params) - set(names)
         if unknown:
             raise ValueError(f"CondLIF: unknown parameter(s) {sorted(unknown)}; expected {names}")
-        super().__init__(shape=shape, name=name, consts=dict(consts or {}),
-                         **{k: bool(flags.get(k, False)) for k in FLAGS})
+        super().__init__(shape=shape, name=name, population=population, hardware=hardware)
         self.a_in = InPort(shape=shape)
         self.a_inh = InPort(shape=shape)
         self.s_out = OutPort(shape=shape)

@@ -1,9 +1,8 @@
 """Process models of :class:`~neuroport.backends.lava.processes.depression.process.Depression`.
 
-``PyDepressionModelFloat`` (``floating_pt``) repeats the numpy engine's
-recovery and ``Engine._depress`` operation for operation;
-``PyDepressionModelFixed`` (``fixed_pt``) the integer rule of
-:mod:`neuroport.models.fixed`. CPU only.
+``PyDepressionModelFloat`` (``floating_pt``) and ``PyDepressionModelFixed``
+(``fixed_pt``) run the rules of :mod:`neuroport.models.depression`, the ones
+the numpy engines run. CPU only.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 
 from neuroport.backends.lava.processes._common import Typed
+from neuroport.models.depression import DepressionFixed, DepressionFloat
 from neuroport.backends.lava.processes.depression.process import FIXED_PARAMS, FLOAT_PARAMS, PARAMS, Depression
 
 
@@ -25,22 +25,14 @@ from neuroport.backends.lava.processes.depression.process import FIXED_PARAMS, F
 @tag("floating_pt")
 class PyDepressionModelFloat(PyLoihiProcessModel, metaclass=Typed, float_names=("x",) + FLOAT_PARAMS,
                              int_names=tuple(k for k in PARAMS if k not in FLOAT_PARAMS)):
-    """Float64 Tsodyks-Markram release, as ``neuroport.backends.numpy.Engine``."""
+    """Float64 Tsodyks-Markram recovery and release (:class:`neuroport.models.depression.DepressionFloat`)."""
 
     s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
     a_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
 
     def run_spk(self):
-        x = self.x
-        x += (1.0 - x) * self.recover
-        out = self.s_in.recv()
-        idx = np.flatnonzero(out)
-        values = np.zeros(out.shape, dtype=np.float64)
-        if idx.size:
-            released = self.u_se[idx] * x[idx] * out[idx]
-            x[idx] -= self.u_se[idx] * x[idx]
-            values[idx] = released
-        self.a_out.send(values)
+        DepressionFloat.recover(self.x, self.recover)
+        self.a_out.send(DepressionFloat.release(self.s_in.recv(), self.x, self.u_se))
 
 
 @implements(proc=Depression, protocol=LoihiProtocol)
@@ -48,7 +40,7 @@ class PyDepressionModelFloat(PyLoihiProcessModel, metaclass=Typed, float_names=(
 @tag("fixed_pt")
 class PyDepressionModelFixed(PyLoihiProcessModel, metaclass=Typed, int_names=("x",) + FIXED_PARAMS,
                              float_names=tuple(k for k in PARAMS if k not in FIXED_PARAMS)):
-    """Integer rule of :class:`neuroport.models.fixed.DepressionFixed`; sends the payload as int64
+    """Integer rule of :class:`neuroport.models.depression.DepressionFixed`; sends the payload as int64
     (the connection process's dot product then cannot overflow 32 bits)."""
 
     s_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int64)
@@ -56,14 +48,10 @@ class PyDepressionModelFixed(PyLoihiProcessModel, metaclass=Typed, int_names=("x
 
     def run_spk(self):
         bits = self.proc_params["consts"]["bits"]
-        unity = 1 << bits
-        x = self.x
-        x[:] = unity - np.right_shift((unity - x) * (unity - self.recover), bits)
-        out = self.s_in.recv()
-        idx = np.flatnonzero(out)
-        values = np.zeros(x.shape, dtype=np.int64)
+        c = {"bits": bits, "unity": 1 << bits, "recover": self.recover, "u_se": self.u_se}
+        DepressionFixed.recover(self.x, c)
+        idx = np.flatnonzero(self.s_in.recv())
+        values = np.zeros(self.x.shape, dtype=np.int64)
         if idx.size:
-            released = np.right_shift(self.u_se[idx] * x[idx], bits)
-            x[idx] -= released
-            values[idx] = released
+            values[idx] = DepressionFixed.release(self.x, idx, c)
         self.a_out.send(values)

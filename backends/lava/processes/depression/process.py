@@ -13,7 +13,7 @@ and sends ``y`` as a graded message to the projection's ``Dense`` /
 sends in the same step (no added latency), so the projection keeps its
 Program delay. One process serves every projection of one source that shares
 the same ``neuroport.Depression`` node. The fixed-point model (``fixed_pt``)
-is :class:`neuroport.models.fixed.DepressionFixed` (``X = 2**bits``)::
+is :class:`neuroport.models.depression.DepressionFixed` (``X = 2**bits``)::
 
     x = X - (((X - x) * (X - recover)) >> bits)        # every channel, start of the step
     r = (u_se * x) >> bits;  x = x - r                 # spiking channels; r is the graded payload CPU only (``loihi2`` refuses it).

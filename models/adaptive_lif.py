@@ -1,0 +1,125 @@
+r"""``neuroport.AdaptiveLIF``: CubaLIF with refractoriness, an adaptive threshold, an adaptation
+current and an optional second (inhibitory) synaptic current.
+
+Continuous time (s; ``v`` in the graph's unit):
+
+.. math::
+
+    \tau_{syn} \dot u = -u + w_{in} S_{exc} \qquad \tau_{syn,inh} \dot u_{inh} = -u_{inh} + w_{in} S_{inh}
+
+    \tau_{mem} \dot v = (v_{leak} - v) + r (u - u_{inh} - w) \qquad
+    \tau_{adapt} \dot w = -w \qquad \tau_\theta \dot\theta = -\theta
+
+    v > v_{threshold} + \theta \Rightarrow v \leftarrow v_{reset},\; w \mathrel{+}= b_{adapt},\;
+    \theta \mathrel{+}= \theta_+, \text{ held for } t_{ref}
+
+One step, float and fixed (the drive of :class:`~neuroport.models.lif.LIFFamily`,
+then :meth:`neuroport.models.base.SpikingModel.step`)::
+
+    1. u     = wrap24(K(u, du, 1) + (a_exc << 6) + (u_bias_mant << u_bias_exp))
+       u_inh = wrap24(K(u_inh, du_inh, 1) + (a_inh << 6))          # two ports only
+       w     = K(w, w_decay, 0)
+    2. theta = K(theta, theta_decay, 0)
+    3. active = refractory_left == 0;  refractory_left[~active] -= 1
+    4. where active:  v = sat24(K(v, dv, 0) + u - u_inh - w + (bias_mant << bias_exp))
+    5. s = v > (vth << 6) + theta   (neurons refractory this step never spike)
+       where s:  v = 0  (reset="subtract": v = sat24(v - ((vth << 6) + theta)))
+                 refractory_left = refractory;  theta = sat24(theta + theta_plus);  w = sat24(w + w_plus)
+
+Parameters (per neuron)
+
+================ ===================================== ========================= =====================
+discrete float   meaning                               fixed                     bits
+================ ===================================== ========================= =====================
+``du``           u decay per step                      ``du`` (+1 by hardware)   12 unsigned
+``du_inh``       u_inh decay per step                  ``du_inh`` (+1)           12 unsigned
+``dv``           v decay per step                      ``dv``                    12 unsigned
+``theta_decay``  theta decay (0: none)                 ``theta_decay``           12 unsigned
+``w_decay``      w decay (0: none)                     ``w_decay``               12 unsigned
+``v_threshold``  threshold - v_reset (v units)         ``vth`` (<< 6)            17 unsigned
+``bias``         v bias per step                       ``bias_mant/exp``         13 signed, exp 0..7
+``u_bias``       u bias per step                       ``u_bias_mant/exp``       13 signed, exp 0..7
+``refractory``   steps held after a spike              ``refractory``            12 unsigned
+``theta_plus``   theta jump per spike (v units)        ``theta_plus``            24 signed
+``w_plus``       w jump per spike (v units per step)   ``w_plus``                24 signed
+``v_init``       initial v - v_reset                   ``v_init``                24 signed
+``theta_init``   initial theta                         ``theta_init``            24 signed
+================ ===================================== ========================= =====================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroport.discretize import decay_fraction, initial_v, node_field, optional_decay, refractory_steps
+from neuroport.errors import ParameterError
+from neuroport.models import base
+from neuroport.models.lif import LIFFamily
+
+
+class AdaptiveLIF(LIFFamily):
+    """``neuroport.AdaptiveLIF`` (model key ``alif``); also runs the LIF family's general populations."""
+
+    keys = ("alif",)
+    state_names = ("u", "u_inh", "w", "theta", "v", "refractory_left")
+    increments = (("theta", "theta_plus", "has_theta"), ("w", "w_plus", "has_w"))
+    optional_states = {"u_inh": "u_inh", "w": "w", "theta": "theta", "refractory_left": "refractory"}
+
+    def runner(self, pop):
+        return self
+
+    def discretize(self, pn, opts):
+        dt = opts["dt"]
+        dv = decay_fraction(pn.name, "tau_mem", node_field(pn, "tau_mem"), dt, opts["scheme"])
+        r, w_in = node_field(pn, "r"), node_field(pn, "w_in")
+        du = optional_decay(pn, "tau_syn", opts)
+        du_inh = optional_decay(pn, "tau_syn_inh", opts)
+        filtered = du > 0
+        du = np.where(filtered, du, 1.0)
+        split = bool(np.any(du_inh > 0))
+        if split and not np.all(filtered):
+            raise ParameterError(f"{pn.name}: tau_syn_inh needs tau_syn > 0 for every neuron")
+        du_inh = np.where(du_inh > 0, du_inh, du)
+        v_offset = node_field(pn, "v_reset")
+        gain = dv * r * w_in * du
+        params = {
+            "du": du, "du_inh": du_inh, "dv": dv,
+            "v_threshold": node_field(pn, "v_threshold") - v_offset,
+            "bias": dv * (node_field(pn, "v_leak") - v_offset), "u_bias": np.zeros(pn.size),
+            "refractory": refractory_steps(pn, opts),
+            "theta_decay": optional_decay(pn, "tau_theta", opts), "theta_plus": node_field(pn, "theta_plus"),
+            "w_decay": optional_decay(pn, "tau_adapt", opts), "w_plus": dv * r * node_field(pn, "b_adapt"),
+            "v_init": initial_v(pn, v_offset), "theta_init": node_field(pn, "theta_init"),
+        }
+        extra = {"ports": ("exc", "inh") if split else ("input",),
+                 "bias_target": "u_bias" if np.any(filtered) else "bias"}
+        if split:  # the inhibitory current has its own Euler factor dt / tau_syn_inh
+            extra["port_gain"] = {"inh": dv * r * w_in * du_inh}
+        return params, gain, gain, v_offset, "spikes", extra
+
+    def constants(self, pop, ar) -> dict:
+        p = pop.params
+        c = self.spiking_constants(pop, ar)
+        n = pop.size
+        u_keep = ar.keep(p, "du", "du_offset")
+        w_plus = ar.value(p, "w_plus")
+        u_bias = ar.bias(p, "u_bias") if (ar.fixed or "u_bias" in p) else np.zeros(n)
+        c.update({
+            "u_keep": u_keep,
+            "u_inh_keep": ar.keep(p, "du_inh", "du_offset") if "du_inh" in p else u_keep,
+            "w_keep": ar.keep(p, "w_decay", default=0), "w_plus": w_plus,
+            "u_bias": u_bias, "has_u_bias": np.full(n, bool(np.any(u_bias))),
+            "two_port": np.full(n, self.two_port(pop)),
+            "has_w": np.full(n, self.uses(pop, "w")),
+        })
+        return c
+
+    def init_state(self, pop, ar) -> dict:
+        n = pop.size
+        state = {k: np.zeros(n, dtype=ar.dtype) for k in self.state_names}
+        state["theta"] = np.array(pop.param("theta_init", 0), dtype=ar.dtype)
+        state["v"] = np.array(pop.param("v_init", 0), dtype=ar.dtype)
+        return state
+
+
+ADAPTIVE_LIF = base.register(AdaptiveLIF())

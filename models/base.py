@@ -1,0 +1,305 @@
+"""What every neuron model shares: the registry, the block of populations one step runs on,
+and the spiking half of the step (threshold adaptation, refractoriness, the membrane
+update, threshold, reset and spike-triggered increments).
+
+A neuron model is one object (one file each: ``lif.py``, ``adaptive_lif.py``,
+``cond_lif.py``) with
+
+``keys``
+    the Program model names it runs (``Population.model``);
+``state_names``
+    its state variables, in the order of :attr:`Block.block`'s rows;
+``discretize(pn, opts)``
+    continuous NIR parameters -> the float Program's per-neuron parameters
+    (the only place its time constants become per-step factors);
+``constants(pop, ar)``
+    the per-neuron constants of one population under arithmetic ``ar``
+    (:mod:`neuroport.models.arithmetic`), every flag a bool array too;
+``init_state(pop, ar)``
+    the initial state arrays;
+``drive(ar, block, a_exc, a_inh)``
+    its own part of the step: the synaptic / conductance states, returning
+    the term added to the decayed membrane potential.
+
+:meth:`SpikingModel.step` is the whole step, written once: the ``numpy``
+engine, the ``numpy-fixed`` engine and neuroport's Lava process models
+(float and ``fixed_pt``) all call it, on one population or on several
+populations of one model concatenated (:class:`Block`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroport.errors import UnsupportedNodeError
+
+_MODELS: dict = {}
+
+
+def register(model):
+    """Register ``model`` under each of its ``keys`` (a third party adds a model the same way)."""
+    for key in model.keys:
+        _MODELS[key] = model
+    return model
+
+
+def get(key: str):
+    """The neuron model registered for the Program model name ``key``.
+
+    Raises
+    ------
+    UnsupportedNodeError
+        Naming the known models.
+    """
+    try:
+        return _MODELS[key]
+    except KeyError:
+        raise UnsupportedNodeError(f"no neuron model {key!r}; known: {', '.join(sorted(_MODELS))}") from None
+
+
+def supported(key: str) -> bool:
+    """Whether a neuron model is registered for ``key``."""
+    return key in _MODELS
+
+
+def empty_counters() -> dict:
+    """One population's overflow counters (``u_wraps``, ``v_saturations``, ``saturations[var]``)."""
+    return {"u_wraps": 0, "v_saturations": 0, "saturations": {}}
+
+
+class Counters:
+    """Overflow counters of a block's members, counted per member from a mask over the block."""
+
+    def __init__(self, sizes):
+        self.members = [empty_counters() for _ in sizes]
+        self.starts = np.cumsum([0] + list(sizes))[:-1]
+
+    def add(self, name: str, mask: np.ndarray) -> None:
+        """Add ``mask``'s True entries to each member's counter ``name`` (a state name: ``saturations``)."""
+        per = np.add.reduceat(mask, self.starts, dtype=np.int64) if len(self.members) > 1 else [mask.sum()]
+        for c, n in zip(self.members, per):
+            if n:
+                if name in ("u_wraps", "v_saturations"):
+                    c[name] += int(n)
+                else:
+                    c["saturations"][name] = c["saturations"].get(name, 0) + int(n)
+
+
+class Block:
+    """Populations of one model stepped as one.
+
+    Parameters
+    ----------
+    model : SpikingModel
+        The model whose step runs (every member's ``runner``).
+    populations : list of neuroport.program.Population
+        The members; their constants and states are concatenated in this order.
+    ar : FloatArithmetic or LoihiArithmetic
+        The arithmetic the step runs in.
+    states : list of dict, optional
+        Each member's initial state (default: ``model.init_state``).
+
+    Attributes
+    ----------
+    block : numpy.ndarray
+        ``(len(model.state_names), n)``, ``ar.dtype``: one row per state variable.
+    state : dict
+        Variable name -> its row (a view of ``block``).
+    member_states : list of dict
+        Each member's variables (those its parameters use, :meth:`SpikingModel.used_states`)
+        as views of its slice, so an engine, probes and ``Simulator.set_state`` read and
+        change the same numbers.
+    counters : list of dict
+        Each member's overflow counters (fixed point; stay 0 in float).
+    c : dict
+        Per-neuron constants, concatenated; ``any[flag]`` / ``all[flag]`` summarise bool ones.
+    """
+
+    def __init__(self, model, populations, ar, states=None):
+        self.model, self.ar = model, ar
+        sizes = [p.size for p in populations]
+        self.n = int(sum(sizes))
+        self.bounds = np.cumsum([0] + sizes)
+        states = states if states is not None else [model.init_state(p, ar) for p in populations]
+        names = model.state_names
+        self.block = np.zeros((len(names), self.n), dtype=ar.dtype)
+        for k, var in enumerate(names):
+            self.block[k] = np.concatenate([np.broadcast_to(s[var], (p.size,)) for s, p in zip(states, populations)])
+        self.state = {var: self.block[k] for k, var in enumerate(names)}
+        self.member_states = [{var: self.state[var][lo:hi] for var in model.used_states(p)}
+                              for p, lo, hi in zip(populations, self.bounds[:-1], self.bounds[1:])]
+        consts = [model.constants(p, ar) for p in populations]
+        self.c, self.any, self.all = {}, {}, {}
+        for key in consts[0]:
+            arr = np.concatenate([np.broadcast_to(np.asarray(c[key]), (p.size,)) for c, p in zip(consts, populations)])
+            self.c[key] = arr
+            if arr.dtype == bool:
+                self.any[key] = bool(arr.any())
+                self.all[key] = bool(arr.all())
+        self._counters = Counters(sizes)
+        self.counters = self._counters.members
+
+    def step(self, a_exc, a_inh=None, fired=None) -> np.ndarray:
+        """One step of every member; the boolean spike vector (``fired``, filled in place if given)."""
+        if fired is None:
+            fired = np.zeros(self.n, dtype=bool)
+        self.model.step(self.ar, self, a_exc, a_inh, fired)
+        return fired
+
+
+class SpikingModel:
+    """The step every neuron model runs, in this order (``K``, ``wrap24``, ``sat24`` of
+    :mod:`neuroport.models.arithmetic`; float: plain multiply, no wrap, no saturation)::
+
+        1. drive = model.drive(...)          (synaptic currents or conductances; model-specific)
+        2. theta = K(theta, theta_decay)                               (adaptive threshold)
+        3. active = refractory_left <= 0;  refractory_left[~active] -= 1
+        4. where active:  v = sat24(K(v, dv) + drive + bias)
+        5. s = v > vth + theta   for neurons active this step
+           where s (and the model resets):  v = 0   (reset="subtract": v = sat24(v - (vth + theta)))
+                     refractory_left = refractory;  each increment: x = sat24(x + x_plus)
+
+    Constants every model provides (per neuron): ``v_keep``, ``bias``, ``vth``,
+    ``refractory``, ``theta_keep``, ``theta_plus`` and the bool flags
+    ``spiking`` (emits spikes), ``resets`` (resets when over threshold, even if
+    it does not emit: Lava's LIF), ``subtract``, ``has_theta``, ``has_ref``,
+    ``count_high`` (a saturation above the range is counted: it can change the
+    outcome).
+    """
+
+    keys: tuple = ()
+    state_names: tuple = ()
+    #: (state, increment constant, flag) added on a spike, then saturated
+    increments: tuple = ()
+
+    # -- which optional parts a population uses -------------------------------------------
+    @staticmethod
+    def uses(pop, part: str) -> bool:
+        """Whether ``pop`` uses the optional part ``part`` (same parameter names at both levels):
+        ``theta`` (adaptive threshold), ``refractory``, ``w`` (adaptation current), ``g_adapt``
+        (adaptation conductance), ``u_inh`` (second synaptic current)."""
+        p = pop.params
+
+        def nonzero(*keys):
+            return any(np.any(np.asarray(p.get(k, 0)) != 0) for k in keys)
+
+        if part == "theta":
+            return nonzero("theta_decay", "theta_plus", "theta_init")
+        if part == "refractory":
+            return bool(np.any(np.asarray(p.get("refractory", 0)) > 0))
+        if part == "w":
+            return nonzero("w_decay", "w_plus")
+        if part == "g_adapt":
+            return nonzero("da", "b_adapt")
+        if part == "u_inh":
+            return tuple(pop.extra.get("ports", ("input",))) == ("exc", "inh")
+        raise KeyError(part)
+
+    #: state -> the optional part it belongs to (states not named here always exist)
+    optional_states: dict = {"theta": "theta", "refractory_left": "refractory"}
+
+    def used_states(self, pop) -> tuple:
+        """The state variables ``pop`` has on every backend (probes may name only these)."""
+        return tuple(v for v in self.state_names
+                     if v not in self.optional_states or self.uses(pop, self.optional_states[v]))
+
+    # -- the shared constants ----------------------------------------------------------
+    def spiking_constants(self, pop, ar, *, resets=None, count_high=None) -> dict:
+        p = pop.params
+        n = pop.size
+        spiking = np.full(n, pop.emits == "spikes")
+        refractory = np.broadcast_to(np.asarray(p.get("refractory", 0), dtype=np.int64), (n,))
+        theta_plus = ar.value(p, "theta_plus")
+        has_theta = self.uses(pop, "theta")
+        return {
+            "v_keep": ar.keep(p, "dv", "dv_offset"), "bias": ar.bias(p, "bias"),
+            "vth": ar.threshold(p) if "vth" in p or "v_threshold" in p else np.full(n, np.inf),
+            "refractory": refractory, "theta_keep": ar.keep(p, "theta_decay", default=0), "theta_plus": theta_plus,
+            "spiking": spiking, "resets": spiking if resets is None else np.full(n, resets),
+            "subtract": np.full(n, pop.extra.get("reset", "zero") == "subtract"),
+            "has_theta": np.full(n, has_theta), "has_ref": np.full(n, self.uses(pop, "refractory")),
+            "count_high": np.full(n, True) if count_high is None else np.full(n, count_high),
+        }
+
+    @staticmethod
+    def two_port(pop) -> bool:
+        return tuple(pop.extra.get("ports", ("input",))) == ("exc", "inh")
+
+    # -- the step ----------------------------------------------------------------------
+    def drive(self, ar, b, a_exc, a_inh):  # pragma: no cover - every model defines it
+        raise NotImplementedError
+
+    def step(self, ar, b: Block, a_exc, a_inh, fired) -> None:
+        """Advance every member of ``b`` one step; ``fired`` (bool, ``(n,)``) receives the spikes."""
+        s, c = b.state, b.c
+        drive = self.drive(ar, b, a_exc, a_inh)
+        if b.any["has_theta"]:
+            s["theta"][...] = ar.decay(s["theta"], c["theta_keep"])
+        active = None
+        if b.any["has_ref"]:
+            ref = s["refractory_left"]
+            active = ref <= 0
+            np.subtract(ref, 1, out=ref, where=~active)
+        new_v = ar.decay(s["v"], c["v_keep"])
+        new_v += drive
+        new_v += c["bias"]
+        if ar.fixed:
+            lim = ar.lim
+            if new_v.max(initial=0) > lim or new_v.min(initial=0) < -lim:
+                over = new_v < -lim
+                over |= (new_v > lim) & c["count_high"]
+                if active is not None:
+                    over &= active
+                b._counters.add("v_saturations", over)
+                np.clip(new_v, -lim, lim, out=new_v)
+        if active is None:
+            s["v"][...] = new_v
+        else:
+            np.copyto(s["v"], new_v, where=active, casting="unsafe")
+        self.fire(ar, b, active, fired)
+
+    def fire(self, ar, b: Block, active, fired) -> None:
+        """Step 5: threshold, reset, refractory period, increments."""
+        s, c = b.state, b.c
+        if not b.any["resets"]:
+            fired[...] = False
+            return
+        v = s["v"]
+        threshold = c["vth"] + s["theta"] if b.any["has_theta"] else c["vth"]
+        np.greater(v, threshold, out=fired)
+        if active is not None:
+            fired &= active
+        if not b.all["resets"]:
+            fired &= c["resets"]
+        idx = np.flatnonzero(fired)
+        if not b.all["spiking"]:
+            fired &= c["spiking"]
+        if idx.size == 0:
+            return
+        if not b.any["subtract"]:
+            v[idx] = 0
+        else:
+            v[idx] = np.where(c["subtract"][idx], v[idx] - threshold[idx], 0)
+            ar.saturate(v, b._counters, None)
+        if "refractory_left" in s:
+            s["refractory_left"][idx] = c["refractory"][idx]
+        for var, inc, flag in self.increments:
+            if b.any[flag]:
+                x = s[var]
+                x[idx] += c[inc][idx]
+                ar.saturate(x, b._counters, var)
+
+
+def runner(pop):
+    """The model object whose step runs population ``pop`` (a model may hand a population on,
+    as the LIF family does for refractory or subtractive-reset populations)."""
+    model = get(pop.model)
+    return model.runner(pop) if hasattr(model, "runner") else model
+
+
+def block_key(pop):
+    """Populations with equal keys can share one :class:`Block` (None: step alone)."""
+    ports = tuple(pop.extra.get("ports", ("input",)))
+    if pop.size == 0 or not (len(ports) == 1 or ports == ("exc", "inh")):
+        return None
+    return (type(runner(pop)).__name__, len(ports) == 2)

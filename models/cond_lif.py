@@ -1,0 +1,139 @@
+r"""``neuroport.CondLIF``: conductance-based LIF (COBA) with refractoriness and adaptation.
+
+Continuous time (conductances relative to the leak conductance ``g_L``; s; ``v`` in the graph's unit):
+
+.. math::
+
+    \tau_{mem} \dot v = (E_L - v) + g_e (E_e - v) + g_i (E_i - v) + g_a (E_a - v)
+
+    \tau_e \dot g_e = -g_e + \sum w^+ S \qquad \tau_i \dot g_i = -g_i + \sum |w^-| S \qquad
+    \tau_a \dot g_a = -g_a
+
+    v > v_{threshold} + \theta \Rightarrow v \leftarrow v_{reset},\; g_a \mathrel{+}= b_{adapt},\;
+    \theta \mathrel{+}= \theta_+
+
+A spike raises a conductance by its weight (``g += w``, as in the COBA
+literature). One step, float and fixed (reversal potentials shifted by
+``v_reset`` like ``v``; the drive below, then
+:meth:`neuroport.models.base.SpikingModel.step`)::
+
+    1. g_exc = sat24(K(g_exc, de, 0) + (a_exc << 6))      float: g_exc * (1 - de) + a_exc
+       g_inh = sat24(K(g_inh, di, 0) + (a_inh << 6))
+       g_adapt = K(g_adapt, da, 0)
+       acc   = g_exc (e_exc - v) + g_inh (e_inh - v) + g_adapt (e_adapt - v)     (v of the previous step)
+       drive = (acc + 2**(F-1)) >> F                       float: dv * acc
+    2.-5. as every model: theta, refractory, v = sat24(K(v, dv) + drive + bias), spike
+
+Fixed-point formulation: a conductance is stored per step with ``dv`` folded
+in, ``G = round(dv * g * 2**F)`` (signed 24 bit, ``F = g_shift`` fractional
+bits, one value per population); ``acc`` is exact in int64 (``|acc| < 2**50``).
+
+Parameters (per neuron)
+
+=============================== =========================================== =========================
+discrete float                  fixed                                       bits
+=============================== =========================================== =========================
+``de``, ``di``, ``da``          decays of g_exc, g_inh, g_adapt (no offset) 12 unsigned
+``dv``                          ``dv`` (folded into ``G`` for the drive)    12 unsigned
+``theta_decay``                 ``theta_decay``                             12 unsigned
+(none)                          ``g_shift`` F, one value per population     0..23
+``e_exc``, ``e_inh``, ``e_adapt`` reversal potentials - v_reset (v units)   24 signed
+``b_adapt``                     g_adapt jump per spike (G format)           24 signed
+``v_threshold``                 ``vth`` (<< 6)                              17 unsigned
+``bias`` = dv (E_L - v_reset)   ``bias_mant << bias_exp``                   13 signed, exp 0..7
+``refractory``                  ``refractory`` (steps)                      12 unsigned
+``theta_plus``, ``v_init``, ``theta_init``   v units                        24 signed
+``g_exc_init``, ``g_inh_init``  initial conductances (G format)             24 signed
+=============================== =========================================== =========================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroport.discretize import decay_fraction, initial_v, node_field, optional_decay, refractory_steps
+from neuroport.errors import ParameterError
+from neuroport.models import base
+
+
+class CondLIF(base.SpikingModel):
+    """``neuroport.CondLIF`` (model key ``condlif``)."""
+
+    keys = ("condlif",)
+    state_names = ("g_exc", "g_inh", "g_adapt", "theta", "v", "refractory_left")
+    increments = (("theta", "theta_plus", "has_theta"), ("g_adapt", "b_adapt", "has_adapt"))
+    optional_states = {"g_adapt": "g_adapt", "theta": "theta", "refractory_left": "refractory"}
+
+    def discretize(self, pn, opts):
+        dt, scheme = opts["dt"], opts["scheme"]
+        dv = decay_fraction(pn.name, "tau_mem", node_field(pn, "tau_mem"), dt, scheme)
+        v_offset = node_field(pn, "v_reset")
+        params = {
+            "dv": dv,
+            "de": decay_fraction(pn.name, "tau_exc", node_field(pn, "tau_exc"), dt, scheme),
+            "di": decay_fraction(pn.name, "tau_inh", node_field(pn, "tau_inh"), dt, scheme),
+            "da": optional_decay(pn, "tau_adapt", opts), "b_adapt": node_field(pn, "b_adapt"),
+            "e_exc": node_field(pn, "e_exc") - v_offset, "e_inh": node_field(pn, "e_inh") - v_offset,
+            "e_adapt": node_field(pn, "e_adapt") - v_offset,
+            "v_threshold": node_field(pn, "v_threshold") - v_offset,
+            "bias": dv * (node_field(pn, "e_leak") - v_offset),
+            "refractory": refractory_steps(pn, opts),
+            "theta_decay": optional_decay(pn, "tau_theta", opts), "theta_plus": node_field(pn, "theta_plus"),
+            "v_init": initial_v(pn, v_offset),
+            "g_exc_init": node_field(pn, "g_exc_init"), "g_inh_init": node_field(pn, "g_inh_init"),
+        }
+        ones = np.ones(pn.size)
+        return params, ones, ones, v_offset, "spikes", {"ports": ("exc", "inh"), "bias_target": None}
+
+    def constants(self, pop, ar) -> dict:
+        p = pop.params
+        c = self.spiking_constants(pop, ar)
+        n = pop.size
+        b_adapt = ar.value(p, "b_adapt")
+        c.update({
+            "e_keep": ar.keep(p, "de", default=0), "i_keep": ar.keep(p, "di", default=0),
+            "a_keep": ar.keep(p, "da", default=0),
+            "e_exc": ar.value(p, "e_exc"), "e_inh": ar.value(p, "e_inh"), "e_adapt": ar.value(p, "e_adapt"),
+            "b_adapt": b_adapt,
+            "has_adapt": np.full(n, self.uses(pop, "g_adapt")),
+            "dv": np.asarray(p.get("dv", 0), dtype=np.float64),
+        })
+        if ar.fixed:
+            g_shift = np.asarray(p.get("g_shift", 0), dtype=np.int64).reshape(-1)
+            if g_shift.size and np.any(g_shift != g_shift[0]):
+                raise ParameterError(f"{pop.name}.g_shift: one value per population, got "
+                                     f"{sorted(set(g_shift.tolist()))}")
+            f = int(g_shift[0]) if g_shift.size else 0
+            c["g_shift"] = np.full(n, f, dtype=np.int64)
+            c["g_round"] = np.full(n, (1 << (f - 1)) if f > 0 else 0, dtype=np.int64)
+        else:
+            c["g_shift"] = c["g_round"] = np.zeros(n, dtype=np.int64)
+        return c
+
+    def init_state(self, pop, ar) -> dict:
+        n = pop.size
+        state = {k: np.zeros(n, dtype=ar.dtype) for k in self.state_names}
+        for var, key in (("g_exc", "g_exc_init"), ("g_inh", "g_inh_init"), ("theta", "theta_init"),
+                         ("v", "v_init")):
+            state[var] = np.array(pop.param(key, 0), dtype=ar.dtype)
+        return state
+
+    def drive(self, ar, b, a_exc, a_inh):
+        """The conductances, then the conductance current of the previous step's ``v``."""
+        s, c = b.state, b.c
+        for var, keep, a in (("g_exc", "e_keep", a_exc), ("g_inh", "i_keep", a_inh)):
+            g = ar.decay(s[var], c[keep])
+            g += ar.synaptic(a)
+            ar.saturate(g, b._counters, var)
+            s[var][...] = g
+        v = s["v"]
+        acc = s["g_exc"] * (c["e_exc"] - v)
+        acc += s["g_inh"] * (c["e_inh"] - v)
+        if b.any["has_adapt"]:
+            ga = s["g_adapt"]
+            ga[...] = ar.decay(ga, c["a_keep"])
+            acc += ga * (c["e_adapt"] - v)
+        return ar.conductance_drive(acc, c["dv"], c["g_shift"], c["g_round"])
+
+
+COND_LIF = base.register(CondLIF())

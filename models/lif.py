@@ -1,0 +1,146 @@
+r"""The LIF family: NIR's ``LIF``, ``CubaLIF``, ``IF``, ``LI``, ``CubaLI``, ``I`` and ``Threshold``.
+
+Continuous time (the NIR definitions; time in s, ``v`` in the graph's unit):
+
+.. math::
+
+    \tau_{syn} \dot I = -I + w_{in} S \qquad
+    \tau_{mem} \dot v = (v_{leak} - v) + r I \qquad
+    v > v_{threshold} \Rightarrow v \leftarrow v_{reset}
+
+(``LIF``: no synaptic filter; ``IF``/``I``: no leak, :math:`\dot v = r I`;
+``LI``/``CubaLI``/``I``: no spikes; ``Threshold``: a stateless comparison.)
+
+One step (:meth:`neuroport.models.base.SpikingModel.step`, states shifted so
+that the reset value is 0)::
+
+    u = wrap24(K(u, du, 1) + (a_in << 6) + u_bias)      float: u * (1 - du) + a_in + u_bias
+    v = sat24(K(v, dv, 0) + u + bias)                    float: v * (1 - dv) + u + bias
+    s = v > vth;  v[s] = 0
+
+In fixed point this is Lava's ``PyLifModelBitAcc`` bit for bit (the Lava
+backends run Lava's own ``LIF`` for these populations, an independent
+implementation the equivalence tests compare against). A population with
+``refractory > 0``, ``reset="subtract"`` or a bias on ``u`` runs the
+:class:`~neuroport.models.adaptive_lif.AdaptiveLIF` step with adaptation off
+(:meth:`LIFFamily.runner`), which reduces to the lines above plus the
+refractory hold and the subtractive reset.
+
+Parameters (per neuron, shape ``(size,)``)
+
+=============== ========================== ============================== ============================
+discrete float  meaning                    fixed (Loihi 2)                bits
+=============== ========================== ============================== ============================
+``du``          u decay per step, [0, 1]   ``du``, hardware adds 1        12 unsigned
+``dv``          v decay per step, [0, 1]   ``dv``                         12 unsigned
+``v_threshold`` threshold - v_reset        ``vth``, compared ``vth << 6`` 17 unsigned mantissa
+``bias``        added to v per step        ``bias_mant << bias_exp``      13 signed, exp 0..7
+``u_bias``      added to u per step        ``u_bias_mant << u_bias_exp``  13 signed, exp 0..7
+``refractory``  steps held after a spike   ``refractory``                 12 unsigned
+=============== ========================== ============================== ============================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neuroport.discretize import decay_fraction, node_param
+from neuroport.models import base
+
+SPIKING = ("lif", "cubalif", "if", "threshold")
+
+
+class LIFFamily(base.SpikingModel):
+    """The LIF family's discretisation and its step (current-based drive)."""
+
+    keys = ("lif", "cubalif", "if", "li", "cubali", "integrator", "threshold")
+    state_names = ("u", "v")
+
+    # -- continuous -> discrete ------------------------------------------------------------
+    def discretize(self, pn, opts):
+        """``(params, input_gain, u_gain, v_offset, emits, extra)`` of one population (see
+        ``docs/semantics.md``): ``input_gain`` multiplies the rows of incoming weights, ``u_gain``
+        the constant bias of incoming paths."""
+        name, node, n, model = pn.name, pn.node, pn.size, pn.model
+        dt, scheme = opts["dt"], opts["scheme"]
+        zeros, ones = np.zeros(n), np.ones(n)
+        p = {"du": ones.copy(), "dv": ones.copy(), "bias": zeros.copy(), "u_bias": zeros.copy(),
+             "v_threshold": np.full(n, np.inf), "refractory": np.zeros(n, dtype=np.int64)}
+        v_offset = zeros.copy()
+        emits = "spikes" if model in SPIKING else "state"
+        if model in ("lif", "li", "cubalif", "cubali"):
+            tau_field = "tau" if model in ("lif", "li") else "tau_mem"
+            p["dv"] = decay_fraction(name, tau_field, node_param(name, node, tau_field, n), dt, scheme)
+            r = node_param(name, node, "r", n)
+            v_leak = node_param(name, node, "v_leak", n)
+            gain = p["dv"] * r
+            if model in ("cubalif", "cubali"):
+                p["du"] = decay_fraction(name, "tau_syn", node_param(name, node, "tau_syn", n), dt, scheme)
+                gain = gain * p["du"] * node_param(name, node, "w_in", n, default=1.0)
+            if model in ("lif", "cubalif"):
+                v_offset = node_param(name, node, "v_reset", n, default=0.0)
+                p["v_threshold"] = node_param(name, node, "v_threshold", n) - v_offset
+            p["bias"] = p["dv"] * (v_leak - v_offset)
+        elif model in ("if", "integrator"):
+            p["dv"] = zeros.copy()
+            gain = dt * node_param(name, node, "r", n)
+            if model == "if":
+                v_offset = node_param(name, node, "v_reset", n, default=0.0)
+                p["v_threshold"] = node_param(name, node, "v_threshold", n) - v_offset
+        else:  # threshold
+            gain = ones.copy()
+            p["v_threshold"] = node_param(name, node, "threshold", n)
+        return p, gain, gain, v_offset, emits, {}
+
+    # -- which step runs a population ------------------------------------------------------
+    @staticmethod
+    def general(pop) -> bool:
+        """Needs the AdaptiveLIF step: refractory or subtractive reset (spiking), or a bias on ``u``."""
+        p = pop.params
+        spiking = pop.emits == "spikes"
+        u_bias = p.get("u_bias_mant", p.get("u_bias", 0))
+        return (spiking and (bool(np.any(np.asarray(p.get("refractory", 0)) > 0))
+                             or pop.extra.get("reset", "zero") == "subtract")) or bool(np.any(np.asarray(u_bias) != 0))
+
+    def runner(self, pop):
+        from neuroport.models.adaptive_lif import ADAPTIVE_LIF
+
+        return ADAPTIVE_LIF if self.general(pop) else self
+
+    # -- the step ----------------------------------------------------------------------------
+    def constants(self, pop, ar) -> dict:
+        c = self.spiking_constants(pop, ar, resets=True, count_high=pop.emits != "spikes")
+        p = pop.params
+        u_bias = ar.bias(p, "u_bias") if (ar.fixed or "u_bias" in p) else 0.0
+        n = pop.size
+        c.update({"u_keep": ar.keep(p, "du", "du_offset"), "u_inh_keep": np.zeros(n), "w_keep": np.zeros(n),
+                  "u_bias": u_bias, "has_u_bias": np.full(n, bool(np.any(u_bias))),
+                  "two_port": np.full(n, False), "has_w": np.full(n, False)})
+        return c
+
+    def init_state(self, pop, ar) -> dict:
+        return {"u": np.zeros(pop.size, dtype=ar.dtype), "v": np.zeros(pop.size, dtype=ar.dtype)}
+
+    def drive(self, ar, b, a_exc, a_inh):
+        """``u`` (and, for AdaptiveLIF, ``u_inh`` and ``w``); returns ``u - u_inh - w``."""
+        s, c = b.state, b.c
+        u = s["u"]
+        x = ar.decay(u, c["u_keep"])
+        x += ar.synaptic(a_exc)
+        if b.any["has_u_bias"]:
+            x += c["u_bias"]
+        ar.wrap(x, u, b._counters, "u_wraps")
+        drive = u
+        if b.any["two_port"]:
+            y = ar.decay(s["u_inh"], c["u_inh_keep"])
+            y += ar.synaptic(a_inh)
+            ar.wrap(y, s["u_inh"], b._counters, "u_wraps")
+            drive = u - s["u_inh"]
+        if b.any["has_w"]:
+            w = s["w"]
+            w[...] = ar.decay(w, c["w_keep"])
+            drive = drive - w
+        return drive
+
+
+LIF_FAMILY = base.register(LIFFamily())
