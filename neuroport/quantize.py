@@ -53,7 +53,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.errors import CompileError, QuantizationError, UnsupportedNodeError
-from neuroport.hardware import LOIHI2, HardwareSpec
+from neuroport.hardware import LOIHI2, HardwareSpec, sign_mode_of  # noqa: F401  (sign_mode_of re-exported)
+from neuroport.models import fixed as fixed_models
+from neuroport.models import fixed_plasticity
 from neuroport.program import Population, Program, Projection
 from neuroport.quantize_report import (FidelityReport, ParamEntry, PopulationBound, QuantizationReport, fidelity,
                                        match_spikes)
@@ -112,9 +114,6 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
     CompileError
         For a Program that is not ``level="discrete"`` with delays >= 1.
     """
-    from neuroport.models import fixed as fixed_models
-    from neuroport.models import fixed_plasticity
-
     hw = hardware
     nwb = hw.weight_bits if num_weight_bits is None else int(num_weight_bits)
     if not 1 <= nwb <= hw.weight_bits:
@@ -425,15 +424,6 @@ def _g_format(pop, field, x, gs, hw, report, f):
                                 underflow_is_loss=field == "b_adapt",
                                 note=f"G = dv * g * 2**{f} (g_shift={f})"))
     return ints.astype(np.int64)
-
-
-def sign_mode_of(data: np.ndarray) -> str:
-    """Lava's ``determine_sign_mode``: EXCITATORY if all >= 0, INHIBITORY if all <= 0, else MIXED."""
-    if data.size == 0 or data.min() >= 0:
-        return "EXCITATORY"
-    if data.max() <= 0:
-        return "INHIBITORY"
-    return "MIXED"
 
 
 def weight_format(data: np.ndarray, hw: HardwareSpec, nwb: int):
