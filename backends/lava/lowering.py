@@ -31,8 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neuroport.backends.lava import learning
 from neuroport.errors import CompileError, InputError, ParameterError, UnsupportedNodeError
+from neuroport.hardware import LOIHI2
 from neuroport.mapping import cpu_only, custom_features
+from neuroport.models import fixed as fixed_models
+from neuroport.models import neurons as float_models
 
 #: Largest Program delay Lava can express: DelayDense takes 0..63 (6 bit), plus Dense's 1.
 MAX_DELAY = 64
@@ -46,7 +50,7 @@ NON_SPIKING_MODELS = ("li", "cubali", "integrator")
 def fixed_ranges(hardware=None) -> dict:
     """``{field: (low, high)}`` of the fixed-point LIF parameters (from the HardwareSpec)."""
     if hardware is None:
-        from neuroport.hardware import LOIHI2 as hardware
+        hardware = LOIHI2
     return {"du": hardware.decay_range, "dv": hardware.decay_range, "vth": hardware.vth_range,
             "bias_mant": hardware.bias_mant_range, "bias_exp": tuple(hardware.bias_exp_range)}
 
@@ -193,8 +197,6 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
             raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r}: 'learning_rule' is not a "
                                        "neuroport plasticity field (Projection.extra['plasticity'] is)")
         if proj.extra.get("plasticity") is not None:
-            from neuroport.backends.lava import learning
-
             learning.check_projection(proj, program, fixed=fixed, mode=mode)
         if proj.extra.get("depression") is not None and fixed:
             _check_fixed_depression(proj, mode)
@@ -220,8 +222,6 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
 
 def _check_fixed_custom(pop, kind, where, hardware=None) -> None:
     """Fixed Programs: the population's integer model and fields must be there and in range."""
-    from neuroport.models import fixed as fixed_models
-
     if not fixed_models.supported(pop.model):
         raise UnsupportedNodeError(f"{where}: needs neuroport's {kind} process, and the model has no "
                                    "fixed-point step")
@@ -381,8 +381,6 @@ def plan(program, *, fixed: bool, mode: str, strict: bool = False) -> Plan:
 def _learning(proj, rows, *, fixed: bool, mode: str, strict: bool):
     if proj.extra.get("plasticity") is None:
         return None
-    from neuroport.backends.lava import learning
-
     if fixed:
         return learning.fixed_rule(proj, rows, mode=mode)
     return learning.float_rule(proj, rows, strict=strict, mode=mode)
@@ -439,11 +437,7 @@ def state_names(pop, *, fixed: bool) -> tuple:
 
 
 def _model(pop, fixed: bool):
-    if fixed:
-        from neuroport.models import fixed as models
-    else:
-        from neuroport.models import neurons as models
-    return models.get(pop.model)
+    return (fixed_models if fixed else float_models).get(pop.model)
 
 
 def custom_arguments(pop, kind: str, *, fixed: bool, hardware=None) -> dict:
@@ -478,8 +472,6 @@ def custom_arguments(pop, kind: str, *, fixed: bool, hardware=None) -> dict:
 def _fixed_arguments(pop, kind, hardware) -> dict:
     """Fixed Programs: the integer fields of :data:`neuroport.models.fixed.FIXED_PARAMS` and the
     initial states of the fixed model (``init_state``), plus the HardwareSpec's shifts."""
-    from neuroport.models import fixed as fixed_models
-
     hw = _hardware(hardware)
     init = {k: np.array(v, dtype=np.int64) for k, v in fixed_models.get(pop.model).init_state(pop).items()}
 
@@ -487,9 +479,9 @@ def _fixed_arguments(pop, kind, hardware) -> dict:
         return np.array(np.broadcast_to(np.asarray(pop.params.get(key, default), dtype=np.int64), (pop.size,)))
 
     if kind == "ALIF":
-        from neuroport.backends.lava.processes.alif.process import FIXED_PARAMS
+        from neuroport.backends.lava.processes.alif.process import FIXED_PARAMS  # imports lava (optional)
     else:
-        from neuroport.backends.lava.processes.condlif.process import FIXED_PARAMS
+        from neuroport.backends.lava.processes.condlif.process import FIXED_PARAMS  # imports lava (optional)
     params = {k: ints(k) for k in FIXED_PARAMS}
     if kind == "ALIF" and "du_inh" not in pop.params:
         params["du_inh"] = params["du"]
@@ -503,9 +495,7 @@ def _fixed_arguments(pop, kind, hardware) -> dict:
 
 
 def _hardware(hardware):
-    if hardware is None:
-        from neuroport.hardware import LOIHI2 as hardware
-    return hardware
+    return LOIHI2 if hardware is None else hardware
 
 
 def depression_arguments(dep: dict, size: int, *, fixed: bool, hardware=None) -> dict:
@@ -527,7 +517,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF
 
-    from neuroport.backends.lava.processes.recorder import Recorder
+    from neuroport.backends.lava.processes.recorder import Recorder  # imports lava (optional)
 
     fixed = plan_.fixed
     hardware = program.options.get("hardware_spec")
@@ -569,7 +559,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     plastic = []  # (Block, LearningDense)
     depressed = {}  # Depression key -> OutPort
     if plan_.depressions:
-        from neuroport.backends.lava.processes.depression.process import Depression
+        from neuroport.backends.lava.processes.depression.process import Depression  # imports lava (optional)
 
         for key, (pre, dep) in plan_.depressions.items():
             size = program.populations[pre].size
@@ -583,9 +573,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
         bits = GRADED_MESSAGE_BITS if (b.source or graded.get(b.pre, False)) else 0
         weights = b.weights.astype(np.int32) if fixed else b.weights
         if b.learning is not None:
-            from neuroport.backends.lava import learning as _lrn
-
-            conn = _lrn.make_process(b.learning, b.weights, fixed=fixed)
+            conn = learning.make_process(b.learning, b.weights, fixed=fixed)
             lifs[b.post].s_out.connect(conn.s_in_bap)  # back-propagating action potentials: y traces
             plastic.append((b, conn))
         elif b.kind == "Dense":
@@ -616,9 +604,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     processes.append(recorder)
     watch = None
     if plastic:
-        from neuroport.backends.lava.learning import weight_watch
-
-        watch = weight_watch(plastic)
+        watch = learning.weight_watch(plastic)
     if watch is not None:
         processes.append(watch)
     return LavaNetwork(plan_, processes, lifs, recorder, spike_vars, state_vars, plastic, watch)
@@ -626,9 +612,9 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
 
 def _custom_process(kind: str):
     if kind == "ALIF":
-        from neuroport.backends.lava.processes.alif.process import ALIF
+        from neuroport.backends.lava.processes.alif.process import ALIF  # imports lava (optional)
 
         return ALIF
-    from neuroport.backends.lava.processes.condlif.process import CondLIF
+    from neuroport.backends.lava.processes.condlif.process import CondLIF  # imports lava (optional)
 
     return CondLIF
