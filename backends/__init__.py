@@ -1,9 +1,12 @@
-"""Backends (importable as ``neuroport.backends``): interface, registry and the in-tree engines."""
+"""Backends (importable as ``neuroport.backends``): the in-tree engines.
 
-from neuroport.backends.base import (  # noqa: F401
+The interface and the registry live in the core (:mod:`neuroport.backend`,
+:mod:`neuroport.result`); they are re-exported here so that
+``from neuroport.backends import get`` keeps working.
+"""
+
+from neuroport.backend import (  # noqa: F401  (re-exported)
     Backend,
-    Result,
-    SpikeTrain,
     availability,
     available_names,
     get,
@@ -11,3 +14,4 @@ from neuroport.backends.base import (  # noqa: F401
     register,
     unregister,
 )
+from neuroport.result import Result, SpikeTrain  # noqa: F401  (re-exported)

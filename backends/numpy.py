@@ -22,8 +22,9 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
-from neuroport.errors import InputError, UnsupportedNodeError
+from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
+from neuroport.errors import CompileError, InputError, UnsupportedNodeError
+from neuroport.result import Result, SpikeTrain
 from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT
 from neuroport.models.depression import DepressionFloat
@@ -67,8 +68,6 @@ class _Delivery:
 def input_ports(program) -> dict:
     """``{population: its input ports}`` (``("input",)`` or ``("exc", "inh")``); every projection's
     port is checked against its target's."""
-    from neuroport.errors import CompileError
-
     ports = {name: tuple(pop.extra.get("ports", ("input",))) for name, pop in program.populations.items()}
     for proj in program.projections:
         port = proj.extra.get("port", "input")
@@ -358,14 +357,12 @@ class NumpyBackend(Backend):
         return normalize_inputs(program, inputs, steps)
 
     def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
-        from neuroport.errors import CompileError
-
         if program.level != self.level:
             raise CompileError(
                 f"backend {self.name!r} runs {self.level!r} Programs, got a {program.level!r} one; "
                 "use neuroport.run(...), which converts for you"
             )
-        steps = _check_steps(steps)
+        steps = check_steps(steps)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
         engine = self.make_engine(program)
@@ -373,12 +370,3 @@ class NumpyBackend(Backend):
         return Result(self.name, program.dt, steps, trains, states, engine.learned_weights(), wall,
                       {"level": program.level, **dict(program.options)})
 
-
-def _check_steps(steps) -> int:
-    try:
-        value = int(steps)
-    except (TypeError, ValueError):
-        raise InputError(f"steps: expected a positive integer, got {steps!r}") from None
-    if value != steps or value <= 0:
-        raise InputError(f"steps: expected a positive integer, got {steps!r}")
-    return value

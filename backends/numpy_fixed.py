@@ -40,12 +40,14 @@ import warnings
 
 import numpy as np
 
-from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
-from neuroport.backends.numpy import Engine, _check_steps, input_ports
+from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
+from neuroport.backends.numpy import Engine, input_ports
 from neuroport.errors import CompileError, InputError, ParameterError, QuantizationWarning, UnsupportedNodeError
 from neuroport.models import neurons
 from neuroport.models.arithmetic import LoihiArithmetic
 from neuroport.models.depression import DepressionFixed
+from neuroport.hardware import sign_mode_name, sign_mode_of
+from neuroport.result import Result, SpikeTrain
 
 
 def lava_weights(data, sign_mode, num_weight_bits: int, hw, where: str = "projection") -> np.ndarray:
@@ -63,14 +65,12 @@ def lava_weights(data, sign_mode, num_weight_bits: int, hw, where: str = "projec
         Weights that are not integers, an unknown sign mode or
         ``num_weight_bits`` outside ``1..8``.
     """
-    from neuroport.quantize import sign_mode_of
-
     data = np.asarray(data)
     if data.size and data.dtype.kind == "f":
         if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
             bad = data[~np.isfinite(data) | (data != np.round(data))][0]
             raise ParameterError(f"{where}.weights: a fixed Program needs integer mantissas, got {bad!r}")
-    mode = _sign_mode_name(sign_mode, data, where) if sign_mode is not None else sign_mode_of(data)
+    mode = sign_mode_name(sign_mode, where) if sign_mode is not None else sign_mode_of(data)
     nwb = int(num_weight_bits)
     if not 1 <= nwb <= hw.weight_bits:
         raise ParameterError(f"{where}.num_weight_bits: expected 1..{hw.weight_bits}, got {num_weight_bits!r}")
@@ -83,19 +83,6 @@ def lava_weights(data, sign_mode, num_weight_bits: int, hw, where: str = "projec
     drop = hw.weight_bits - nwb + int(mixed)
     w = (w >> drop) << drop
     return -w if inh else w
-
-
-def _sign_mode_name(value, data, where) -> str:
-    names = {1: "MIXED", 2: "EXCITATORY", 3: "INHIBITORY"}
-    aliases = {"EXC": "EXCITATORY", "INH": "INHIBITORY", "MIX": "MIXED"}
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        name = names.get(int(value))
-    else:
-        name = str(getattr(value, "name", value)).upper()
-        name = aliases.get(name, name)
-    if name not in names.values():
-        raise ParameterError(f"{where}.sign_mode: expected one of EXCITATORY, INHIBITORY, MIXED, got {value!r}")
-    return name
 
 
 class _FixedProjection:
@@ -646,7 +633,7 @@ class NumpyFixedBackend(Backend):
         for proj in program.projections:
             if proj.nnz and int(proj.delays.min()) < 1:
                 raise CompileError(f"projection {proj.name!r}: delay 0 cannot run in fixed point (min 1 step)")
-        steps = _check_steps(steps)
+        steps = check_steps(steps)
         ins = check_spike_inputs(normalize_inputs(program, inputs, steps))
         prb = all_probes(program, probes)
         engine = self.make_engine(program)

@@ -67,9 +67,9 @@ if fixed.supported("alif"):
     acc["numpy-fixed (AdaptiveLIF)"] = float(re.search(r"accuracy ([\d.]+) %", text).group(1))
 lava = None
 if args.lava_samples > 0:
-    from neuroport import backends  # noqa: E402
+    from neuroport import backend as registry  # noqa: E402
 
-    ok, why = backends.get("lava-fixed").available()
+    ok, why = registry.get("lava-fixed").available()
     if not ok:
         print(f"lava-fixed skipped: {why}")
     else:

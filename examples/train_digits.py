@@ -24,9 +24,10 @@ import warnings
 
 import numpy as np
 
-from neuroport import backends, plot
+from neuroport import backend as registry
+from neuroport import plot
+from neuroport.apps import diehl_cook as dc
 from neuroport.errors import QuantizationWarning
-from neuroport.models.networks import diehl_cook as dc
 
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("--neurons", type=int, default=400)
@@ -39,7 +40,7 @@ parser.add_argument("--out", default="examples_output")
 args = parser.parse_args()
 os.makedirs(args.out, exist_ok=True)
 # lava-nc sets the multiprocessing start method on import: import it before anything fixes one
-lava_ok, lava_why = backends.get("lava-fixed").available() if args.lava_samples > 0 else (False, "--lava-samples 0")
+lava_ok, lava_why = registry.get("lava-fixed").available() if args.lava_samples > 0 else (False, "--lava-samples 0")
 
 
 def quiet_count(fn, *a, **kw):

@@ -113,8 +113,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from neuroport.errors import ParameterError, QuantizationError, UnsupportedNodeError
+from neuroport.hardware import sign_mode_name
+from neuroport.quantize_report import ParamEntry
 
 W_ACC_U = 15        #: unsigned accumulator width (Lava W_ACCUMULATOR_U)
 W_S_MANT = 4        #: coefficient mantissa width (Lava W_S_MANT)
@@ -211,8 +214,6 @@ def quantize_plastic(proj, params: dict, weight_scale: float, mode: str, hw, rep
     QuantizationError
         ``trace_impulse`` outside [1, 127].
     """
-    from neuroport.quantize_report import ParamEntry
-
     name = proj.name
     lo_i, hi_i = IMPULSE_RANGE
     if not (isinstance(trace_impulse, (int, np.integer)) and lo_i < trace_impulse <= hi_i):
@@ -407,9 +408,7 @@ def prepare(proj, hw) -> FixedPlasticState:
                                                       for v, _ in p["factors"]):
             raise UnsupportedNodeError(f"projection {proj.name!r}: product {p} uses a dependency or factor "
                                        "numpy-fixed does not emulate (x0, y0, x1, y1, w only)")
-    from neuroport.backends.numpy_fixed import _sign_mode_name
-
-    mode = _sign_mode_name(proj.extra.get("sign_mode", "MIXED"), None, f"projection {proj.name!r}")
+    mode = sign_mode_name(proj.extra.get("sign_mode", "MIXED"), f"projection {proj.name!r}")
     nwb = int(proj.extra.get("num_weight_bits", hw.weight_bits))
     w = np.asarray(spec["weight"]).astype(np.int64).astype(np.int32).astype(np.int64)
     mask = np.asarray(spec["connectivity"], dtype=bool)
@@ -562,10 +561,6 @@ def pin_scale(s: float, proj, hw) -> float:
 
 def quantize_weights(proj, row_scale, hw, nwb: int, report, *, trace_impulse: int, rng_seed: int):
     """CSR mantissas and ``extra`` (``weight_exp``, ``num_weight_bits``, ``sign_mode``, ``plasticity``)."""
-    import scipy.sparse as sp
-
-    from neuroport.quantize_report import ParamEntry
-
     params = proj.extra["plasticity"]
     mode = sign_mode_for(params)
     g = _uniform_gain(proj)

@@ -17,6 +17,8 @@ import nir
 import numpy as np
 
 from neuroport.errors import GraphError
+from neuroport.nodes import AdaptiveLIF
+from neuroport.nodes import CondLIF as CondLIFNode
 
 
 def _vector(name: str, value, n: int) -> np.ndarray:
@@ -66,8 +68,6 @@ class _Extensible(Spec):
         arrays = self.arrays(n)
         if not self.uses_extension():
             return self.nir_type(**{k: v for k, v in arrays.items() if k not in EXTENDED})
-        from neuroport.nodes import AdaptiveLIF
-
         return AdaptiveLIF(**{self.renames.get(k, k): v for k, v in arrays.items()})
 
 
@@ -235,8 +235,6 @@ class CondLIF(Spec):
     g_inh_init: float = 0.0
 
     def to_nir(self, n: int):
-        from neuroport.nodes import CondLIF as CondLIFNode
-
         return CondLIFNode(**self.arrays(n))
 
     @classmethod

@@ -14,6 +14,8 @@ Quick start::
 Time is in seconds everywhere (``dt``, ``tau``, ``delay``), as NIR exporters write it.
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
 from neuroport import nodes as _nodes  # noqa: F401,E402  (registers extension nodes)
@@ -30,8 +32,6 @@ from neuroport.quantize import quantize  # noqa: F401,E402  (the function, not t
 
 def __getattr__(name):
     # Lazy submodules and optional passes, so `import neuroport` stays light.
-    import importlib
-
     lazy_modules = {"encoders", "plot", "compare", "check", "hardware", "testing", "backends", "models"}
     if name in lazy_modules:
         return importlib.import_module(f"neuroport.{name}")

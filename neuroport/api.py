@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from neuroport import backend as registry
+from neuroport.compile import compile as compile_graph
 from neuroport.errors import CompileError
+from neuroport.program import Program
+from neuroport.quantize import quantize
 
 
 def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, profile=None,
@@ -12,9 +16,6 @@ def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, 
     ``network`` may be a :class:`neuroport.Network`, a ``nir.NIRGraph`` or a
     :class:`~neuroport.program.Program` (float or fixed).
     """
-    from neuroport.compile import compile as compile_graph
-    from neuroport.program import Program
-
     if hasattr(network, "to_nir") and not isinstance(network, Program):
         network = network.to_nir()
     if isinstance(network, Program):
@@ -31,8 +32,6 @@ def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, 
             f"the Program was compiled with timing={program.timing!r}"
         )
     if backend.level == "fixed" and program.level == "discrete":
-        from neuroport.quantize import quantize
-
         kwargs = {} if hardware is None else {"hardware": hardware}
         program, _report = quantize(program, strict=strict, **kwargs)
     elif backend.level in ("discrete", "nir") and program.level == "fixed":
@@ -52,7 +51,7 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
     ----------
     network : Network, nir.NIRGraph or Program
     backend : str
-        Mode name (``neuroport.backends.names()``): ``numpy``, ``numpy-fixed``,
+        Mode name (``neuroport.backend.names()``): ``numpy``, ``numpy-fixed``,
         ``lava``, ``lava-fixed``, ``loihi2``, ``brian2``.
     steps : int
         Number of time steps of ``dt``.
@@ -82,9 +81,7 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
     >>> result.spikes["lif"].count > 0
     True
     """
-    from neuroport import backends
-
-    be = backends.get(backend)
+    be = registry.get(backend)
     be.require_available()
     program = prepare(network, be, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile,
                       probes=probes, hardware=hardware, strict=strict)

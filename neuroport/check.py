@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neuroport import backend as registry
+from neuroport.api import prepare
 from neuroport.compare import EquivalenceReport, compare, criteria, format_rows
+from neuroport.compile import compile as compile_graph
+from neuroport.encoders import poisson
 from neuroport.errors import UnsupportedNodeError
 
 __all__ = ["CheckReport", "check", "poisson_inputs"]
@@ -90,18 +94,10 @@ def _json_tree(d):
 
 def poisson_inputs(program, *, steps: int, rate_hz: float, seed: int) -> dict:
     """One seeded Poisson array ``(steps, size)`` per input population (seed + index)."""
-    try:
-        from neuroport.encoders import poisson
-    except ImportError:  # pragma: no cover (encoders not present)
-        poisson = None
     out = {}
     for i, name in enumerate(program.inputs):
         size = program.populations[name].size
-        if poisson is not None:
-            out[name] = np.asarray(poisson([rate_hz] * size, steps=steps, dt=program.dt, seed=seed + i))
-        else:  # pragma: no cover
-            rng = np.random.default_rng(seed + i)
-            out[name] = (rng.random((steps, size)) < rate_hz * program.dt).astype(np.uint8)
+        out[name] = np.asarray(poisson([rate_hz] * size, steps=steps, dt=program.dt, seed=seed + i))
     return out
 
 
@@ -146,10 +142,6 @@ def check(graph, *, dt: float | None = None, steps: int, backends=None, input_ra
     >>> report.passed                                                             # doctest: +SKIP
     True
     """
-    from neuroport import backends as registry
-    from neuroport.api import prepare
-    from neuroport.compile import compile as compile_graph
-
     if hasattr(graph, "to_nir"):
         graph = graph.to_nir()
     explicit = backends is not None

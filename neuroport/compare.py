@@ -33,7 +33,9 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy.signal import lfilter
 
+from neuroport import backend as registry
 from neuroport.errors import InputError
 
 __all__ = ["PopulationMetrics", "StateMetrics", "EquivalenceReport", "compare", "criteria",
@@ -85,8 +87,6 @@ def _dense(train, neurons=None) -> np.ndarray:
 
 def van_rossum(a, b, *, tau: float, dt: float) -> np.ndarray:
     """Van Rossum distance per neuron (shape ``(size,)``), on the step grid."""
-    from scipy.signal import lfilter
-
     _same_shape(a, b)
     if not tau > 0:
         raise InputError(f"van Rossum tau: expected > 0 s, got {tau}")
@@ -273,9 +273,7 @@ THRESHOLDS = {
 def mode_kind(name: str) -> str:
     """``"nir"``, ``"float"`` or ``"fixed"`` for a backend mode (by its declared level)."""
     try:
-        from neuroport import backends
-
-        level = backends.get(name).level
+        level = registry.get(name).level
     except Exception:  # an unregistered name: guess from the name
         level = "fixed" if ("fixed" in name or "loihi" in name) else ("nir" if "brian" in name else "discrete")
     return {"nir": "nir", "discrete": "float", "fixed": "fixed"}.get(level, "float")

@@ -25,8 +25,78 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
+import numpy as np
+
+from neuroport.errors import ParameterError
+
 #: Lava's names for the weight sign modes (``lava.utils.weightutils.SignMode``).
 SIGN_MODES = ("EXCITATORY", "INHIBITORY", "MIXED")
+
+#: ``SignMode`` enum values of lava-nc 0.10 (``lava/utils/weightutils.py``).
+_SIGN_MODE_VALUES = {1: "MIXED", 2: "EXCITATORY", 3: "INHIBITORY"}
+_SIGN_MODE_ALIASES = {"EXC": "EXCITATORY", "INH": "INHIBITORY", "MIX": "MIXED"}
+
+
+def sign_mode_of(data: np.ndarray) -> str:
+    """Lava's ``determine_sign_mode``: EXCITATORY if all >= 0, INHIBITORY if all <= 0, else MIXED.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Weights (any shape); empty ones are EXCITATORY.
+
+    Returns
+    -------
+    str
+        One of :data:`SIGN_MODES`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sign_mode_of(np.array([0, 3])), sign_mode_of(np.array([-1, 0])), sign_mode_of(np.array([-1, 2]))
+    ('EXCITATORY', 'INHIBITORY', 'MIXED')
+    """
+    if data.size == 0 or data.min() >= 0:
+        return "EXCITATORY"
+    if data.max() <= 0:
+        return "INHIBITORY"
+    return "MIXED"
+
+
+def sign_mode_name(value, where: str = "projection") -> str:
+    """The name of a sign mode given as a name, an alias, an enum or Lava's enum value.
+
+    Parameters
+    ----------
+    value : str, int or enum
+        ``"EXCITATORY"`` / ``"exc"``, Lava's ``SignMode.MIXED``, or its value
+        (1 MIXED, 2 EXCITATORY, 3 INHIBITORY).
+    where : str
+        The object named in the error message (``"projection 'w'"``).
+
+    Returns
+    -------
+    str
+        One of :data:`SIGN_MODES`.
+
+    Raises
+    ------
+    ParameterError
+        For anything else, naming ``where`` and the valid choices.
+
+    Examples
+    --------
+    >>> sign_mode_name("inh"), sign_mode_name(1)
+    ('INHIBITORY', 'MIXED')
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        name = _SIGN_MODE_VALUES.get(int(value))
+    else:
+        name = str(getattr(value, "name", value)).upper()
+        name = _SIGN_MODE_ALIASES.get(name, name)
+    if name not in SIGN_MODES:
+        raise ParameterError(f"{where}.sign_mode: expected one of EXCITATORY, INHIBITORY, MIXED, got {value!r}")
+    return name
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ import numpy as np
 from nir.ir.graph import Identity
 from nir.serialization import hdf2dict
 
+from neuroport import __version__
 from neuroport.errors import GraphError, NIRFileError, NeuroportError
 from neuroport.fileutil import atomic_target
 from neuroport.nodes import EXTENSIONS, PREFIX
@@ -236,8 +237,6 @@ def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
         for key in ("dt", "scheme", "reset", "timing"):
             if options.get(key) is not None:
                 metadata[f"neuroport.{key}"] = options[key]
-    from neuroport import __version__
-
     metadata.setdefault("neuroport.version", __version__)
     return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=metadata, type_check=False)
 

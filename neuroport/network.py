@@ -27,6 +27,7 @@ import nir
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport.compile import compile as compile_graph
 from neuroport.errors import GraphError, ParameterError
 from neuroport.nodes import Depression, SparseLinear
 from neuroport.structure import node_size, population_model
@@ -197,8 +198,6 @@ class Network:
 
     def compile(self, **options):
         """Shortcut for ``neuroport.compile(self.to_nir(), probes=self.probes, **options)``."""
-        from neuroport.compile import compile as compile_graph
-
         return compile_graph(self.to_nir(), probes=tuple(self.probes), **options)
 
 

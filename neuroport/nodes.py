@@ -22,6 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.errors import GraphError, ParameterError
+from neuroport.structure import Transform, register_population, register_transform
 
 PREFIX = "neuroport."
 EXTENSIONS: dict[str, type] = {}
@@ -108,8 +109,6 @@ class SparseLinear(ExtensionNode):
 
 
 def _register_structure():
-    from neuroport.structure import Transform, register_population, register_transform
-
     @register_transform(SparseLinear)
     def _sparse_linear(node, name):
         m = node.matrix()

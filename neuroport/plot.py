@@ -22,8 +22,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from neuroport.backends.base import Result, SpikeTrain
 from neuroport.errors import InputError, ParameterError
+from neuroport.fileutil import atomic_target
+from neuroport.result import Result, SpikeTrain
 
 __all__ = ["raster", "traces", "weights_histogram", "weight_images", "save"]
 
@@ -76,8 +77,6 @@ def save(fig: Figure, path) -> str:
     supported = FigureCanvasAgg.get_supported_filetypes()
     if ext not in supported:
         raise ParameterError(f"path: expected an image extension among {sorted(supported)}, got {path!r}")
-    from neuroport.fileutil import atomic_target
-
     with atomic_target(path) as tmp:
         with open(tmp, "wb") as fh:
             fig.savefig(fh, format=ext, dpi=DPI)

@@ -53,7 +53,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.errors import CompileError, QuantizationError, UnsupportedNodeError
-from neuroport.hardware import LOIHI2, HardwareSpec
+from neuroport.hardware import LOIHI2, HardwareSpec, sign_mode_of  # noqa: F401  (sign_mode_of re-exported)
+from neuroport.models import neurons
+from neuroport.models import fixed_plasticity
 from neuroport.program import Population, Program, Projection
 from neuroport.quantize_report import (FidelityReport, ParamEntry, PopulationBound, QuantizationReport, fidelity,
                                        match_spikes)
@@ -112,9 +114,6 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
     CompileError
         For a Program that is not ``level="discrete"`` with delays >= 1.
     """
-    from neuroport.models import neurons as fixed_models
-    from neuroport.models import fixed_plasticity
-
     hw = hardware
     nwb = hw.weight_bits if num_weight_bits is None else int(num_weight_bits)
     if not 1 <= nwb <= hw.weight_bits:
@@ -139,7 +138,7 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
         if pop.is_input:
             new_pops[name] = pop
             continue
-        _refuse_unsupported(program, pop, fixed_models)
+        _refuse_unsupported(program, pop)
         s = scales.get(name) or _choose_scale(pop, incoming[name], hw, headroom_bits, nwb, min_threshold_bits)
         plastic = [p for p in incoming[name] if p.extra.get("plasticity") is not None]
         if plastic and name not in scales and pop.model != "condlif":
@@ -175,9 +174,9 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
 
 
 # ------------------------------------------------------------------ refusals
-def _refuse_unsupported(program, pop, fixed_models):
-    if not fixed_models.supported(pop.model):
-        fixed_models.get(pop.model)  # raises UnsupportedNodeError naming the known models
+def _refuse_unsupported(program, pop):
+    if not neurons.supported(pop.model):
+        neurons.get(pop.model)  # raises UnsupportedNodeError naming the known models
     if pop.emits != "spikes":
         out = [p.name for p in program.outgoing(pop.name)]
         if out:
@@ -425,15 +424,6 @@ def _g_format(pop, field, x, gs, hw, report, f):
                                 underflow_is_loss=field == "b_adapt",
                                 note=f"G = dv * g * 2**{f} (g_shift={f})"))
     return ints.astype(np.int64)
-
-
-def sign_mode_of(data: np.ndarray) -> str:
-    """Lava's ``determine_sign_mode``: EXCITATORY if all >= 0, INHIBITORY if all <= 0, else MIXED."""
-    if data.size == 0 or data.min() >= 0:
-        return "EXCITATORY"
-    if data.max() <= 0:
-        return "INHIBITORY"
-    return "MIXED"
 
 
 def weight_format(data: np.ndarray, hw: HardwareSpec, nwb: int):

@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 
+from neuroport import backend as registry
 from neuroport.errors import QuantizationError, QuantizationWarning
 from neuroport.hardware import LOIHI2, HardwareSpec
 from neuroport.program import Program
@@ -349,15 +350,13 @@ def fidelity(program: Program, steps: int, inputs=None, *, hardware: HardwareSpe
     --------
     >>> # rep = fidelity(program, 1000, spikes); print(rep); rep.min_match_rate
     """
-    from neuroport.backends.numpy import NumpyBackend
-    from neuroport.backends.numpy_fixed import NumpyFixedBackend
-
     if fixed_program is None:
+        # here, not at the top: neuroport.quantize imports this module (a cycle)
         from neuroport.quantize import quantize
 
         fixed_program, _ = quantize(program, hardware, **quantize_options)
-    ref = NumpyBackend().run(program, steps=steps, inputs=inputs, progress=False)
-    got = NumpyFixedBackend().run(fixed_program, steps=steps, inputs=inputs, progress=False)
+    ref = registry.get("numpy").run(program, steps=steps, inputs=inputs, progress=False)
+    got = registry.get("numpy-fixed").run(fixed_program, steps=steps, inputs=inputs, progress=False)
     names = populations or [n for n, p in program.populations.items() if not p.is_input and p.emits == "spikes"]
     rows = {}
     for n in names:

@@ -22,9 +22,17 @@ Example
 
 from __future__ import annotations
 
+import dataclasses
+
+import nir
 import numpy as np
 
+from neuroport import backend as registry
+from neuroport.api import prepare
+from neuroport.backend import all_probes, check_steps
 from neuroport.errors import InputError, UnsupportedNodeError
+from neuroport.nodes import AdaptiveLIF, PlasticLinear
+from neuroport.result import Result
 
 
 class Simulator:
@@ -44,10 +52,7 @@ class Simulator:
 
     def __init__(self, network, *, backend: str = "numpy", dt=None, scheme=None, reset=None, timing=None,
                  profile=None, probes=(), hardware=None, strict: bool = False):
-        from neuroport import backends
-        from neuroport.api import prepare
-
-        self.backend = backends.get(backend)
+        self.backend = registry.get(backend)
         if not hasattr(self.backend, "make_engine"):
             raise UnsupportedNodeError(
                 f"Simulator: backend {backend!r} cannot keep state between runs; use 'numpy' or 'numpy-fixed' "
@@ -72,10 +77,7 @@ class Simulator:
 
     def run(self, steps: int, inputs=None, *, probes=(), progress=None):
         """Advance ``steps`` steps from the current state; returns a Result for these steps."""
-        from neuroport.backends.base import Result, all_probes
-        from neuroport.backends.numpy import _check_steps
-
-        steps = _check_steps(steps)
+        steps = check_steps(steps)
         ins = self.backend.check_inputs(self.program, inputs, steps)
         prb = all_probes(self.program, list(self.probes) + list(probes))
         trains, states, wall = self.engine.advance(steps=steps, inputs=ins, probes=prb, progress=progress)
@@ -150,12 +152,6 @@ class Simulator:
         integers (``rint(m / k * k) = m``); a different scale (another
         graph, e.g. a frozen one) rounds them anew.
         """
-        import dataclasses
-
-        import nir
-
-        from neuroport.nodes import AdaptiveLIF, PlasticLinear
-
         if self.program.level not in ("discrete", "fixed"):
             raise UnsupportedNodeError(f"to_nir: cannot write back from a {self.program.level!r} Program")
         nodes = dict(self.graph.nodes)

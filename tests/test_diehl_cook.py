@@ -10,7 +10,7 @@ import pytest
 import neuroport
 from neuroport.cli import main
 from neuroport.errors import InputError, QuantizationWarning
-from neuroport.models.networks import diehl_cook as dc
+from neuroport.apps import diehl_cook as dc
 from neuroport.nodes import AdaptiveLIF, PlasticLinear
 
 TINY = dc.Config(neurons=8, steps=30)

@@ -15,9 +15,11 @@ import time
 
 import numpy as np
 
-from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
+from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
 from neuroport.backends.brian2 import _compat
+from neuroport.backends.brian2.lowering import lower
 from neuroport.errors import BackendError, CompileError, InputError, NeuroportError
+from neuroport.result import Result, SpikeTrain
 
 CODEGEN_TARGETS = ("numpy", "cython")
 DEVICES = ("runtime", "cpp_standalone")
@@ -61,13 +63,10 @@ class Brian2Backend(Backend):
     def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
         self.require_available()
         b2 = _compat.brian2()
-        from neuroport.backends.brian2.lowering import lower
-        from neuroport.backends.numpy import _check_steps
-
         if program.level == "fixed":
             raise CompileError("backend 'brian2' needs the float Program (it reads program.graph); "
                                "it was given a quantized one")
-        steps = _check_steps(steps)
+        steps = check_steps(steps)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
         dt = program.dt

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from neuroport.backends.base import python_version_reason
+from neuroport.backend import python_version_reason
 
 INSTALL_HINT = "pip install 'lava-nc==0.10.*' (Python 3.8-3.10)"
 LOIHI_HINT = (

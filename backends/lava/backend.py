@@ -14,10 +14,13 @@ import time
 
 import numpy as np
 
-from neuroport.backends.base import Backend, Result, SpikeTrain, all_probes, normalize_inputs
-from neuroport.backends.lava import _compat
-from neuroport.backends.lava import lowering
+from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
+from neuroport.backends.lava import _compat, learning, lowering
 from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
+from neuroport.hardware import LOIHI2
+from neuroport.mapping import CPU_ONLY, cpu_only, map_program
+from neuroport.quantize import quantize
+from neuroport.result import Result, SpikeTrain
 
 #: Seconds to wait for Lava's child processes to exit after ``stop`` before they are killed.
 SHUTDOWN_TIMEOUT = 10.0
@@ -66,11 +69,9 @@ class _LavaBackend(Backend):
             The Program is not of this mode's level, was compiled with
             ``timing="ideal"``, or uses what Lava's LIF cannot express.
         """
-        from neuroport.backends.numpy import _check_steps
-
         self.refuse(program)
         self.require_available()
-        steps = _check_steps(steps)
+        steps = check_steps(steps)
         plan = lowering.plan(program, fixed=self.fixed, mode=self.name, strict=self.strict)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
@@ -85,8 +86,6 @@ class _LavaBackend(Backend):
         result = self._result(program, plan, net, recorded, ins, prb, steps, wall)
         result.meta["build_time"] = t_compile - t_build
         if net.learning:
-            from neuroport.backends.lava import learning
-
             result.weights = learning.learned_weights(program, net, recorded, mode=self.name)
             result.meta["learning"] = learning.describe(net)
         return result
@@ -337,8 +336,6 @@ class Loihi2Backend(_LavaBackend):
         UnsupportedNodeError
             Naming every population and projection that needs one of them.
         """
-        from neuroport.mapping import CPU_ONLY, cpu_only
-
         found = cpu_only(program)
         if found:
             raise UnsupportedNodeError(
@@ -369,8 +366,6 @@ class Loihi2Backend(_LavaBackend):
             As :meth:`run`.
         """
         if program.level == "discrete":
-            from neuroport.quantize import quantize
-
             kwargs = {} if hardware is None else {"hardware": hardware}
             program, _ = quantize(program, **kwargs)
         plan = lowering.plan(program, fixed=True, mode=self.name)
@@ -381,15 +376,7 @@ class Loihi2Backend(_LavaBackend):
             zeros = {name: np.zeros((steps, program.populations[name].size)) for name in program.inputs}
             lowering.build(plan, program, steps=steps, inputs=zeros, probes=[])  # not compiled, not run
             built = True
-        mapping = None
-        try:
-            from neuroport.mapping import map_program
-        except ImportError:
-            map_program = None
-        if map_program is not None:
-            if hardware is None:
-                from neuroport.hardware import LOIHI2 as hardware
-            mapping = map_program(program, hardware)
+        mapping = map_program(program, LOIHI2 if hardware is None else hardware)
         return {"backend": self.name, "available": ok, "reason": reason,
                 "processes": plan.n_processes, "process_counts": plan.process_counts,
                 "cpu_only": plan.custom_processes,

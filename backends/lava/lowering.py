@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neuroport.backends.lava import learning
 from neuroport.errors import CompileError, InputError, ParameterError, UnsupportedNodeError
+from neuroport.hardware import LOIHI2
 from neuroport.mapping import cpu_only, custom_features
 from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT, LoihiArithmetic
@@ -48,7 +50,7 @@ NON_SPIKING_MODELS = ("li", "cubali", "integrator")
 def fixed_ranges(hardware=None) -> dict:
     """``{field: (low, high)}`` of the fixed-point LIF parameters (from the HardwareSpec)."""
     if hardware is None:
-        from neuroport.hardware import LOIHI2 as hardware
+        hardware = LOIHI2
     return {"du": hardware.decay_range, "dv": hardware.decay_range, "vth": hardware.vth_range,
             "bias_mant": hardware.bias_mant_range, "bias_exp": tuple(hardware.bias_exp_range)}
 
@@ -195,8 +197,6 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
             raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r}: 'learning_rule' is not a "
                                        "neuroport plasticity field (Projection.extra['plasticity'] is)")
         if proj.extra.get("plasticity") is not None:
-            from neuroport.backends.lava import learning
-
             learning.check_projection(proj, program, fixed=fixed, mode=mode)
         if proj.extra.get("depression") is not None and fixed:
             _check_fixed_depression(proj, mode)
@@ -381,8 +381,6 @@ def plan(program, *, fixed: bool, mode: str, strict: bool = False) -> Plan:
 def _learning(proj, rows, *, fixed: bool, mode: str, strict: bool):
     if proj.extra.get("plasticity") is None:
         return None
-    from neuroport.backends.lava import learning
-
     if fixed:
         return learning.fixed_rule(proj, rows, mode=mode)
     return learning.float_rule(proj, rows, strict=strict, mode=mode)
@@ -464,9 +462,7 @@ def custom_arguments(pop, kind: str, *, fixed: bool, hardware=None) -> dict:
 
 
 def _hardware(hardware):
-    if hardware is None:
-        from neuroport.hardware import LOIHI2 as hardware
-    return hardware
+    return LOIHI2 if hardware is None else hardware
 
 
 def depression_arguments(dep: dict, size: int, *, fixed: bool, hardware=None) -> dict:
@@ -488,7 +484,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF
 
-    from neuroport.backends.lava.processes.recorder import Recorder
+    from neuroport.backends.lava.processes.recorder import Recorder  # imports lava (optional)
 
     fixed = plan_.fixed
     hardware = program.options.get("hardware_spec")
@@ -530,7 +526,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     plastic = []  # (Block, LearningDense)
     depressed = {}  # Depression key -> OutPort
     if plan_.depressions:
-        from neuroport.backends.lava.processes.depression.process import Depression
+        from neuroport.backends.lava.processes.depression.process import Depression  # imports lava (optional)
 
         for key, (pre, dep) in plan_.depressions.items():
             size = program.populations[pre].size
@@ -544,9 +540,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
         bits = GRADED_MESSAGE_BITS if (b.source or graded.get(b.pre, False)) else 0
         weights = b.weights.astype(np.int32) if fixed else b.weights
         if b.learning is not None:
-            from neuroport.backends.lava import learning as _lrn
-
-            conn = _lrn.make_process(b.learning, b.weights, fixed=fixed)
+            conn = learning.make_process(b.learning, b.weights, fixed=fixed)
             lifs[b.post].s_out.connect(conn.s_in_bap)  # back-propagating action potentials: y traces
             plastic.append((b, conn))
         elif b.kind == "Dense":
@@ -577,9 +571,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     processes.append(recorder)
     watch = None
     if plastic:
-        from neuroport.backends.lava.learning import weight_watch
-
-        watch = weight_watch(plastic)
+        watch = learning.weight_watch(plastic)
     if watch is not None:
         processes.append(watch)
     return LavaNetwork(plan_, processes, lifs, recorder, spike_vars, state_vars, plastic, watch)
@@ -587,9 +579,9 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
 
 def _custom_process(kind: str):
     if kind == "ALIF":
-        from neuroport.backends.lava.processes.alif.process import ALIF
+        from neuroport.backends.lava.processes.alif.process import ALIF  # imports lava (optional)
 
         return ALIF
-    from neuroport.backends.lava.processes.condlif.process import CondLIF
+    from neuroport.backends.lava.processes.condlif.process import CondLIF  # imports lava (optional)
 
     return CondLIF

@@ -1,34 +1,23 @@
-"""Diehl & Cook (2015) unsupervised digit classifier on scikit-learn's 8x8 digits.
+"""The Diehl & Cook (2015) network: builder and frozen copy (no training loop here).
 
 P. U. Diehl and M. Cook, "Unsupervised learning of digit recognition using
 spike-timing-dependent plasticity", Front. Comput. Neurosci. 9:99 (2015),
-built with neuroport's public API and run on the stateful numpy Simulator,
-in float (``numpy``) or in Loihi 2 fixed point (``backend="numpy-fixed"``:
-the quantized rule on the emulation of the learning engine, see
-docs/diehl_cook.md "Fixed-point training"):
+built with neuroport's public API:
 
 * input ``x``: 64 Poisson channels, pixel intensity 0..16 -> 0..``max_rate`` Hz;
 * ``x -> exc``: ``neuroport.PlasticLinear`` with ``rule="diehl_cook"``
   (``dW = eta * (x_pre - x_tar) * (w_max - W) ** mu`` on a post spike);
-  each neuron's incoming weights are rescaled to sum ``weight_sum`` after
-  every sample (through ``Simulator.weights`` / ``set_weights``);
+  each neuron's incoming weights start rescaled to sum ``weight_sum``;
 * ``exc``: ``neuroport.LIF`` with an adaptive threshold (``theta`` grows by
   ``theta_plus`` per spike and never decays, ``tau_theta = 0``);
 * lateral inhibition: direct inhibitory connections ``exc -> exc``, every
   neuron inhibits every other one (the paper's one-to-one exc -> inh ->
-  all-other-exc loop with the inhibitory relay folded away);
-* each sample is shown for ``steps`` steps, then the state is reset
-  (``sim.reset()`` keeps weights and theta). If fewer than ``min_spikes``
-  excitatory spikes occur, the sample is shown again with ``boost_rate`` Hz
-  more (as in the paper); no spike means no weight or theta change, so the
-  failed presentation leaves no trace.
+  all-other-exc loop with the inhibitory relay folded away).
 
-Labels are used only after training: :meth:`DiehlCook.assign` runs the
-frozen network (:func:`frozen`) over labelled samples and gives each neuron
-the class it responds to most; :meth:`DiehlCook.predict` votes with the mean
-response per class. Every random draw (sample order, Poisson spikes) is a
-function of ``(seed, epoch, sample)``, so training continued from a saved
-``.nir`` file is identical to an uninterrupted run.
+Training (sample presentation, weight normalisation, label assignment,
+saving and loading a trained classifier; what ``neuroport train`` and
+``neuroport evaluate`` run) is an application of this network and lives in
+:mod:`neuroport.apps.diehl_cook`.
 
 Units: a spike through a weight ``w`` raises ``v`` by ``w * dt / tau_exc``
 (NIR's ``LIF`` with ``r = 1``, forward Euler); thresholds and theta are in
@@ -36,33 +25,24 @@ that voltage unit.
 
 Example
 -------
->>> from neuroport.models.networks import diehl_cook as dc
->>> data = dc.load_split()
->>> model = dc.DiehlCook(dc.Config(neurons=10, steps=30), seed=0)
->>> model.fit(data.x_train[:5], progress=False)["epochs_done"]
-1
+>>> from neuroport.models.networks import diehl_cook
+>>> net = diehl_cook.build(diehl_cook.Config(neurons=10), seed=0)
+>>> sorted(net.to_nir().nodes)
+['exc', 'inhibition', 'x', 'x->exc']
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import warnings
 from dataclasses import dataclass
 
 import nir
 import numpy as np
 
 import neuroport
-from neuroport.errors import InputError, QuantizationWarning
 from neuroport.nodes import AdaptiveLIF, PlasticLinear
 
-LABELS_KEY = "neuroport.labels"  #: graph metadata: JSON list, class of each neuron (-1: unassigned)
-STATE_KEY = "neuroport.diehl_cook"  #: graph metadata: JSON with config, seed, epochs done, split
-SPLIT_SEED = 2015  #: fixed seed of the train/test split of the 1797 digits
-N_CLASSES = 10
-TRAIN_BACKENDS = ("numpy", "numpy-fixed")  #: engines that train (stateful Simulator)
-ONE_SHOT_BACKENDS = ("lava", "lava-fixed")  #: evaluate only: one fresh run per presentation
+__all__ = ["Config", "build", "frozen"]
 
 
 @dataclass(frozen=True)
@@ -90,31 +70,6 @@ class Config:
     tau_pre: float = 0.02
     tau_post: float = 0.02
     test_fraction: float = 0.2
-
-
-@dataclass
-class Split:
-    """The digits, split with :data:`SPLIT_SEED`: images (n, 64) in 0..16, labels (n,)."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def load_split(test_fraction: float = 0.2) -> Split:
-    """scikit-learn's bundled 1797 8x8 digits (no download), split once with :data:`SPLIT_SEED`.
-
-    The default gives 1438 training samples (used for learning and, frozen,
-    for the label assignment) and 359 test samples never seen by either.
-    """
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    order = np.random.default_rng(SPLIT_SEED).permutation(len(digits.target))
-    n_test = int(round(test_fraction * len(order)))
-    test, train = order[:n_test], order[n_test:]
-    return Split(digits.data[train], digits.target[train], digits.data[test], digits.target[test])
 
 
 def build(config: Config = Config(), *, seed: int = 0) -> neuroport.Network:
@@ -165,289 +120,3 @@ def frozen(graph, *, fold_theta: bool = True) -> nir.NIRGraph:
         nodes[name] = node
     return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=dict(graph.metadata or {}),
                         type_check=False)
-
-
-def _seed(*parts) -> int:
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
-
-
-def present(sim, image, config: Config, seed: int) -> np.ndarray:
-    """Show one image (64 intensities 0..16) to ``sim``; spike counts of ``exc`` (neurons,). Resets after.
-
-    ``sim`` is a :class:`neuroport.Simulator` or anything with its ``run`` and ``reset`` (:class:`OneShot`).
-    """
-    c = config
-    rates = np.asarray(image, dtype=np.float64) / 16.0
-    for boost in range(c.max_boosts + 1):
-        spikes = neuroport.encoders.poisson(rates * (c.max_rate + boost * c.boost_rate), steps=c.steps,
-                                            dt=c.dt, seed=_seed(seed, boost))
-        result = sim.run(c.steps, inputs={"x": spikes}, progress=False)
-        sim.reset()
-        counts = np.bincount(result.spikes["exc"].neurons, minlength=c.neurons)
-        if counts.sum() >= c.min_spikes:
-            break
-    return counts
-
-
-class OneShot:
-    """:func:`present`'s interface for backends without a stateful Simulator (``lava``, ``lava-fixed``).
-
-    The graph is compiled (and quantized) once; every :meth:`run` is a fresh
-    :func:`neuroport.run` from the initial state, which is what
-    ``Simulator.reset()`` restores for a frozen network (theta does not move).
-    Quantization warnings are emitted here, once.
-    """
-
-    def __init__(self, graph, backend: str, dt: float):
-        from neuroport import backends
-        from neuroport.api import prepare
-
-        self.backend = backend
-        be = backends.get(backend)
-        be.require_available()
-        self.program = prepare(graph, be, dt=dt)
-
-    def run(self, steps, inputs=None, progress=False):
-        return neuroport.run(self.program, backend=self.backend, steps=steps, inputs=inputs, progress=progress)
-
-    def reset(self) -> None:
-        pass
-
-
-def assign_labels(responses: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Class of each neuron: the class with the highest mean response; -1 for neurons that never fired."""
-    responses = np.asarray(responses, dtype=np.float64)
-    labels = np.asarray(labels)
-    mean = np.stack([responses[labels == k].mean(axis=0) if np.any(labels == k) else np.zeros(responses.shape[1])
-                     for k in range(N_CLASSES)])
-    assigned = mean.argmax(axis=0)
-    assigned[mean.max(axis=0) <= 0] = -1
-    return assigned
-
-
-def vote(responses: np.ndarray, neuron_labels: np.ndarray) -> np.ndarray:
-    """Predicted class per sample: the class whose neurons have the highest mean spike count."""
-    responses = np.atleast_2d(np.asarray(responses, dtype=np.float64))
-    scores = np.full((responses.shape[0], N_CLASSES), -1.0)
-    for k in range(N_CLASSES):
-        members = neuron_labels == k
-        if members.any():
-            scores[:, k] = responses[:, members].mean(axis=1)
-    return scores.argmax(axis=1)
-
-
-class DiehlCook:
-    """The classifier: a training Simulator plus the neuron labels.
-
-    Parameters
-    ----------
-    config : Config
-    seed : int
-        Seeds the initial weights, the sample order and every Poisson draw.
-    graph : nir.NIRGraph, optional
-        A trained graph to continue from (see :meth:`load`).
-    backend : {"numpy", "numpy-fixed"}
-        The training engine. ``numpy-fixed`` learns with the emulation of
-        Loihi 2's learning engine (integer weights and 7-bit traces, the
-        ``diehl_cook`` rule quantized by :func:`neuroport.quantize`); it is
-        also the default engine of :meth:`assign` and :meth:`predict`.
-
-    Attributes
-    ----------
-    quantization_warnings : list of str
-        The ``QuantizationWarning`` messages of quantizing the training
-        network (``numpy-fixed``; empty on ``numpy``). They are recorded here
-        and emitted again, so callers see them as warnings as well.
-    """
-
-    def __init__(self, config: Config = Config(), *, seed: int = 0, graph=None, epochs_done: int = 0,
-                 labels=None, backend: str = "numpy"):
-        if backend not in TRAIN_BACKENDS:
-            raise InputError(f"DiehlCook: backend {backend!r} cannot train; expected one of {TRAIN_BACKENDS}")
-        self.config, self.seed, self.epochs_done, self.backend = config, int(seed), int(epochs_done), backend
-        self.graph = graph if graph is not None else build(config, seed=seed).to_nir()
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", QuantizationWarning)
-            self.sim = neuroport.Simulator(self.graph, backend=backend, dt=config.dt)
-        self.quantization_warnings = [str(w.message) for w in caught if issubclass(w.category, QuantizationWarning)]
-        for w in caught:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
-
-    # ------------------------------------------------------------ training
-    def normalize(self) -> None:
-        """Rescale each neuron's incoming weights to sum ``weight_sum`` (clipped to ``w_max``).
-
-        Graph units through ``Simulator.weights`` / ``set_weights``; on
-        ``numpy-fixed`` ``set_weights`` rounds to the nearest mantissa, so the
-        sums are ``weight_sum`` to within half a mantissa per synapse.
-        """
-        w = self.sim.weights["x->exc"]
-        total = w.sum(axis=1, keepdims=True)
-        scaled = np.where(total > 0, w * (self.config.weight_sum / np.where(total > 0, total, 1.0)), w)
-        self.sim.set_weights("x->exc", np.minimum(scaled, self.config.w_max))
-
-    def fit(self, x, y=None, *, epochs: int = 1, progress: bool = True, window: int = 1000,
-            relabel: int = 50) -> dict:
-        """Train ``epochs`` more epochs on images ``x`` (n, 64), without labels.
-
-        ``y`` only feeds the running accuracy shown on the progress bar: each
-        sample is predicted (before it is learned) from labels assigned every
-        ``relabel`` samples to the responses of the last ``window`` samples.
-
-        Returns
-        -------
-        dict
-            ``epochs_done``, ``running_accuracy`` (over this call; None without ``y``), ``samples``.
-        """
-        x = _images(x)
-        hits, seen, shown, labels = 0, 0, 0, None
-        recent_counts, recent_y = [], []
-        bar = _bar(progress, total=epochs * len(x), desc="training", unit="sample")
-        for _ in range(epochs):
-            epoch = self.epochs_done
-            order = np.random.default_rng([self.seed, epoch]).permutation(len(x))
-            for i in order:
-                counts = present(self.sim, x[i], self.config, _seed(self.seed, epoch, i))
-                self.normalize()
-                if y is not None:
-                    if labels is not None:
-                        hits += int(vote(counts, labels)[0] == y[i])
-                        seen += 1
-                    recent_counts.append(counts)
-                    recent_y.append(int(y[i]))
-                    del recent_counts[:-window], recent_y[:-window]
-                    shown += 1
-                    if shown % relabel == 0:
-                        labels = assign_labels(np.array(recent_counts), np.array(recent_y))
-                    if seen:
-                        bar.set_postfix(epoch=epoch + 1, running_acc=f"{hits / seen:.3f}", refresh=False)
-                bar.update(1)
-            self.epochs_done += 1
-        bar.close()
-        self.graph = self.sim.to_nir()
-        return {"epochs_done": self.epochs_done, "running_accuracy": hits / seen if seen else None,
-                "samples": epochs * len(x)}
-
-    # ------------------------------------------------------------ evaluation
-    def responses(self, x, *, backend: str | None = None, fold_theta: bool = True, phase: int = 1,
-                  progress: bool = False) -> np.ndarray:
-        """Spike counts (n, neurons) of the frozen network (learning off, see :func:`frozen`) for images ``x``.
-
-        ``phase`` picks the Poisson draws (1: assignment, 2: prediction), so
-        every backend sees the same spikes. ``backend``: the training engine
-        by default; ``numpy``, ``numpy-fixed``, or ``lava`` / ``lava-fixed``
-        (one Lava run per presentation, slow: use a few samples and
-        ``fold_theta=False``, since a folded layer has one threshold per
-        neuron and Lava's LIF one per process).
-        """
-        x = _images(x)
-        backend = self.backend if backend is None else backend
-        graph = frozen(self.sim.to_nir(), fold_theta=fold_theta)
-        if backend in ONE_SHOT_BACKENDS:
-            sim = OneShot(graph, backend, self.config.dt)
-        else:
-            sim = neuroport.Simulator(graph, backend=backend, dt=self.config.dt)
-        return np.stack([present(sim, x[i], self.config, _seed(self.seed, 1_000_000 + phase, i))
-                         for i in _bar(progress, range(len(x)), desc=f"responses ({backend})", unit="sample")])
-
-    def assign(self, x, y, *, backend: str | None = None, fold_theta: bool = True,
-               progress: bool = False) -> np.ndarray:
-        """Give every neuron the class it responds to most (frozen network, labelled ``x``, ``y``).
-
-        Runs on the training engine unless ``backend`` says otherwise.
-        """
-        self.labels = assign_labels(self.responses(x, backend=backend, fold_theta=fold_theta, phase=1,
-                                                   progress=progress), y)
-        return self.labels
-
-    def predict(self, x, *, backend: str | None = None, fold_theta: bool = True,
-                progress: bool = False) -> np.ndarray:
-        """Predicted classes (n,) for images ``x``; needs :meth:`assign` (or a loaded model) first.
-
-        ``backend``: the training engine by default; ``"numpy-fixed"`` runs the
-        quantized frozen network, ``"lava-fixed"`` the same on Lava (see
-        :meth:`responses`); ``fold_theta=False`` keeps the ``AdaptiveLIF``
-        (theta frozen) instead of folding theta into a LIF threshold.
-        """
-        if self.labels is None:
-            raise InputError("predict: the neurons have no labels yet; call assign(x, y) first")
-        return vote(self.responses(x, backend=backend, fold_theta=fold_theta, phase=2, progress=progress),
-                    self.labels)
-
-    def accuracy(self, x, y, **options) -> float:
-        """Fraction of ``x`` classified as ``y``; ``options`` as :meth:`predict`."""
-        return float(np.mean(self.predict(x, **options) == np.asarray(y)))
-
-    # ------------------------------------------------------------ files
-    def to_nir(self) -> nir.NIRGraph:
-        """The trained graph: learned weights, thresholds, labels and training state in the metadata.
-
-        Weights and theta are in graph units (from ``numpy-fixed``: mantissas
-        and integer theta converted by ``Simulator.to_nir``).
-        """
-        meta = {STATE_KEY: json.dumps({"config": dataclasses.asdict(self.config), "seed": self.seed,
-                                       "epochs_done": self.epochs_done, "split_seed": SPLIT_SEED,
-                                       "backend": self.backend})}
-        if self.labels is not None:
-            meta[LABELS_KEY] = json.dumps([int(k) for k in self.labels])
-        return self.sim.to_nir(metadata=meta)
-
-    def save(self, path) -> None:
-        neuroport.write(path, self.to_nir(), options={"dt": self.config.dt})
-
-    @classmethod
-    def load(cls, path, *, backend: str | None = None) -> "DiehlCook":
-        """A model saved by :meth:`save`, ready to :meth:`fit` further or to :meth:`predict`.
-
-        It trains on the engine it was trained on (``backend`` overrides;
-        files without the entry were trained on ``numpy``).
-        """
-        graph = neuroport.read(path)
-        meta = graph.metadata or {}
-        if STATE_KEY not in meta:
-            raise InputError(f"{path}: not a Diehl & Cook model (no {STATE_KEY!r} in the graph metadata)")
-        state = json.loads(_text(meta[STATE_KEY]))
-        labels = json.loads(_text(meta[LABELS_KEY])) if LABELS_KEY in meta else None
-        return cls(Config(**state["config"]), seed=state["seed"], graph=graph, epochs_done=state["epochs_done"],
-                   labels=labels, backend=backend or state.get("backend", "numpy"))
-
-
-class _NoBar:
-    """What :func:`_bar` gives without a progress bar: iterates, ignores updates."""
-
-    def __init__(self, iterable=None):
-        self.iterable = iterable
-
-    def __iter__(self):
-        return iter(self.iterable)
-
-    def update(self, n=1):
-        pass
-
-    def set_postfix(self, *args, **kwargs):
-        pass
-
-    def close(self):
-        pass
-
-
-def _bar(progress: bool, iterable=None, **options):
-    """A tqdm bar, or nothing when ``progress`` is off: tqdm's first bar creates a multiprocessing
-    lock, which fixes the start method, and lava-nc then fails to import (it sets ``fork`` itself)."""
-    if not progress:
-        return _NoBar(iterable)
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, **options)
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _images(x) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[1] != 64 or x.min(initial=0) < 0 or x.max(initial=0) > 16:
-        raise InputError(f"images: expected shape (n, 64) with intensities 0..16, got shape {x.shape}")
-    return x

@@ -6,6 +6,9 @@ import json
 import os
 import sys
 
+from neuroport.check import check
+from neuroport.io import read
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -35,16 +38,11 @@ def register(sub) -> None:
 
 
 def read_graph(path):
-    try:
-        from neuroport.io import read
-    except ImportError:  # pragma: no cover (neuroport.io not present)
-        from nir import read
+    """The graph in the ``.nir`` file ``path`` (:func:`neuroport.io.read`)."""
     return read(path)
 
 
 def run(args) -> int:
-    from neuroport.check import check
-
     graph = read_graph(args.file)
     names = [n.strip() for n in args.backends.split(",") if n.strip()] if args.backends else None
     report = check(graph, dt=args.dt, steps=args.steps, backends=names, input_rate_hz=args.rate, seed=args.seed,
@@ -64,7 +62,7 @@ def run(args) -> int:
 
 
 def _plot(report, path) -> None:
-    try:
+    try:  # matplotlib is heavy: imported only when a plot is asked for
         from neuroport.plot import raster
     except ImportError:
         print("plot skipped: neuroport.plot is not available", file=sys.stderr)

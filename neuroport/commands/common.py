@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from neuroport import encoders
 from neuroport.errors import InputError
 
 
@@ -50,8 +51,6 @@ def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
     m = re.fullmatch(r"(poisson|regular):rate=([0-9.eE+-]+)", spec)
     if not m:
         raise InputError(f"--input {spec!r}: expected poisson:rate=HZ, regular:rate=HZ, zeros or FILE.npz")
-    from neuroport import encoders
-
     kind, rate = m.group(1), float(m.group(2))
     out = {}
     for i, n in enumerate(names):

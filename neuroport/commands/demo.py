@@ -6,6 +6,15 @@ import os
 import sys
 import time
 
+import numpy as np
+
+import neuroport
+from neuroport import backend as registry
+from neuroport import encoders
+from neuroport.api import prepare
+from neuroport.compare import matched_fraction
+from neuroport.models.networks.demo import DT, demo_network
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -26,8 +35,6 @@ def register(sub) -> None:
 
 def _agreement(reference, result, populations):
     """(identical spikes?, fraction of reference spikes matched within +-1 step) over ``populations``."""
-    from neuroport.compare import matched_fraction
-
     identical = all(
         (reference.spikes[p].steps.tolist(), reference.spikes[p].neurons.tolist())
         == (result.spikes[p].steps.tolist(), result.spikes[p].neurons.tolist())
@@ -42,13 +49,6 @@ def _agreement(reference, result, populations):
 
 
 def run(args) -> int:
-    import numpy as np
-
-    import neuroport
-    from neuroport import backends, encoders
-    from neuroport.api import prepare
-    from neuroport.models.networks.demo import DT, demo_network
-
     os.makedirs(args.out, exist_ok=True)
     net = demo_network(seed=args.seed)
     path = os.path.join(args.out, "demo.nir")
@@ -61,10 +61,10 @@ def run(args) -> int:
     inputs = {"input": encoders.poisson(np.full(program.populations["input"].size, args.rate),
                                         steps=args.steps, dt=program.dt, seed=args.seed)}
     populations = [n for n, p in program.populations.items() if not p.is_input]
-    modes = args.backends.split(",") if args.backends else backends.names()
+    modes = args.backends.split(",") if args.backends else registry.names()
     results, rows = {}, []
     for mode in modes:
-        be = backends.get(mode)
+        be = registry.get(mode)
         ok, reason = be.available()
         if not ok:
             rows.append((mode, "unavailable", reason))
@@ -93,7 +93,7 @@ def run(args) -> int:
             continue
         res = results[mode]
         counts = " ".join(f"{res.spikes[p].count:>9}" for p in populations)
-        ref_name = "numpy-fixed" if backends.get(mode).level == "fixed" and mode != "numpy-fixed" else "numpy"
+        ref_name = "numpy-fixed" if registry.get(mode).level == "fixed" and mode != "numpy-fixed" else "numpy"
         ref = results.get(ref_name)
         if ref is not None and mode != ref_name:
             identical, frac = _agreement(ref, res, populations)
@@ -102,7 +102,7 @@ def run(args) -> int:
             agree = f"{'(reference)':<13} {'-':>9} {'-':>9}"
         print(f"{mode:<12} {counts}  {agree} {info:>9.2f}")
     if reference is not None:
-        from neuroport import plot
+        from neuroport import plot  # matplotlib is heavy: imported only when a plot is written
 
         png = os.path.join(args.out, "demo_raster.png")
         # overlay the independent reference when it ran, else the first other backend

@@ -5,6 +5,11 @@ from __future__ import annotations
 import time
 import warnings
 
+import numpy as np
+
+from neuroport.apps import diehl_cook as dc
+from neuroport.errors import InputError, QuantizationWarning
+
 BACKENDS = ("numpy", "numpy-fixed", "lava-fixed")
 
 
@@ -33,11 +38,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
-    from neuroport.errors import InputError, QuantizationWarning
-    from neuroport.models.networks import diehl_cook as dc
-
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     for b in backends:
         if b not in BACKENDS:

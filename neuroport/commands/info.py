@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import nir
 import numpy as np
+
+import neuroport
+from neuroport.structure import population_model
 
 
 def register(sub) -> None:
@@ -15,10 +19,6 @@ def register(sub) -> None:
 
 def describe(graph) -> str:
     """The text ``neuroport info`` prints for ``graph``."""
-    import nir
-
-    from neuroport.structure import population_model
-
     lines = [f"{'node':<28} {'type':<26} {'size':>8}  parameters"]
     total_syn = 0
     for name, node in graph.nodes.items():
@@ -59,7 +59,5 @@ def describe(graph) -> str:
 
 
 def run(args) -> int:
-    import neuroport
-
     print(describe(neuroport.read(args.file)))
     return 0

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import sys
 
+import neuroport
+from neuroport.commands.quantize import read_graph
+from neuroport.hardware import LOIHI2
+from neuroport.mapping import map_program
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -21,11 +26,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import neuroport
-    from neuroport.commands.quantize import read_graph
-    from neuroport.hardware import LOIHI2
-    from neuroport.mapping import map_program
-
     graph = read_graph(args.file)
     program = neuroport.compile(graph, dt=args.dt, timing="hardware", profile=args.profile)
     report = map_program(program, LOIHI2.with_chips(args.chips), raise_on_error=False)

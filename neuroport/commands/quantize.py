@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 import warnings
 
+import neuroport
+from neuroport import encoders
+from neuroport.io import read
+from neuroport.quantize import fidelity, quantize
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -29,17 +34,11 @@ def register(sub) -> None:
 
 
 def read_graph(path):
-    try:
-        from neuroport.io import read
-    except ImportError:  # pragma: no cover (neuroport.io not yet present)
-        from nir import read
+    """The graph in the ``.nir`` file ``path`` (:func:`neuroport.io.read`)."""
     return read(path)
 
 
 def run(args) -> int:
-    import neuroport
-    from neuroport.quantize import fidelity, quantize
-
     graph = read_graph(args.file)
     program = neuroport.compile(graph, dt=args.dt, timing=args.timing, profile=args.profile)
     with warnings.catch_warnings(record=True):
@@ -54,8 +53,6 @@ def run(args) -> int:
             print(f"  loss: {msg}")
     out = {"quantization": report.to_dict()}
     if args.steps > 0:
-        from neuroport import encoders
-
         inputs = {n: encoders.poisson([args.rate] * program.populations[n].size, steps=args.steps,
                                       dt=program.dt, seed=args.seed + i)
                   for i, n in enumerate(program.inputs)}

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
+import neuroport
+from neuroport import backend as registry
+from neuroport.api import prepare
 from neuroport.commands.common import add_compile_options, compile_kwargs, parse_input_spec
+from neuroport.commands.run_dry import format_dry_run
+from neuroport.errors import InputError
 
 
 def register(sub) -> None:
@@ -35,11 +40,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import neuroport
-    from neuroport import backends
-    from neuroport.api import prepare
-    from neuroport.errors import InputError
-
     graph = neuroport.read(args.file)
     probes = []
     for spec in args.probe:
@@ -47,12 +47,10 @@ def run(args) -> int:
         if not pop:
             raise InputError(f"--probe {spec!r}: expected POPULATION.VARIABLE, e.g. lif1.v")
         probes.append((pop, var))
-    be = backends.get(args.backend)
+    be = registry.get(args.backend)
     if args.dry_run:
         if not hasattr(be, "dry_run"):
             raise InputError(f"--dry-run: backend {args.backend!r} has no dry run (loihi2 has)")
-        from neuroport.commands.run_dry import format_dry_run
-
         program = prepare(graph, be, **compile_kwargs(args))
         summary = be.dry_run(program)
         print(format_dry_run(summary))
@@ -72,7 +70,7 @@ def run(args) -> int:
         result.save_npz(args.out)
         print(f"wrote {args.out}")
     if args.plot:
-        from neuroport import plot
+        from neuroport import plot  # matplotlib is heavy: imported only when a plot is written
 
         plot.raster(result, path=args.plot, title=f"{args.file} on {result.backend}")
         print(f"wrote {args.plot}")

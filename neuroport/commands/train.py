@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
 import warnings
+
+from neuroport.apps import diehl_cook as dc
+from neuroport.errors import InputError, QuantizationWarning
 
 
 def register(sub) -> None:
@@ -37,13 +41,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import dataclasses
-
-    from neuroport.errors import InputError
-    from neuroport.models.networks import diehl_cook as dc
-
-    from neuroport.errors import QuantizationWarning
-
     if args.epochs < 0:
         raise InputError(f"--epochs: expected an integer >= 0, got {args.epochs}")
     backend = getattr(args, "backend", None)

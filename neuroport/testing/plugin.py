@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import pytest
 
-from neuroport import backends
+from neuroport import backend as registry
 
 
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
-        metafunc.parametrize("backend", backends.names(), indirect=True)
+        metafunc.parametrize("backend", registry.names(), indirect=True)
 
 
 @pytest.fixture
 def backend(request):
     """The backend instance for one registered mode (skipped with its reason if unavailable)."""
     name = request.param
-    instance = backends.get(name)
+    instance = registry.get(name)
     ok, reason = instance.available()
     if not ok:
         pytest.skip(f"backend {name} unavailable: {reason}")

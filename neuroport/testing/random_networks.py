@@ -27,10 +27,11 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport.hardware import SIGN_MODES  # noqa: F401  (re-exported in __all__)
+from neuroport.models import neurons
 from neuroport.program import Population, Program, Projection
 
 FIXED_OPTIONS = {"dt": 1e-3, "scheme": "euler", "reset": "zero", "timing": "hardware", "hardware": "loihi2"}
-SIGN_MODES = ("EXCITATORY", "INHIBITORY", "MIXED")
 #: Population kinds :func:`random_fixed_program` can make.
 KINDS = ("lif", "lif_ext", "alif", "condlif")
 #: Fraction bits of the fixed-point depression (``HardwareSpec.depression_bits``).
@@ -142,8 +143,6 @@ def _aligned(w: np.ndarray, mode: str, nwb: int) -> np.ndarray:
 
 
 def _states(pop) -> tuple:
-    from neuroport.models import neurons
-
     return neurons.state_names(pop)
 
 

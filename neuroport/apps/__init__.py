@@ -1,0 +1,1 @@
+"""Applications built on neuroport: training loops and command-line back ends, not models."""

@@ -1,0 +1,159 @@
+"""What a run returns: :class:`SpikeTrain` and :class:`Result`.
+
+Every backend (``neuroport.backends.*``) builds these, and the core
+(:mod:`neuroport.compare`, :mod:`neuroport.plot`, :class:`neuroport.Simulator`)
+reads them; they live in the core so that neither has to import a backend.
+``neuroport.backends.base`` re-exports both names for older imports.
+
+Examples
+--------
+>>> import numpy as np
+>>> from neuroport.result import SpikeTrain
+>>> train = SpikeTrain.from_dense(np.array([[True, False], [False, True], [True, False]]))
+>>> train.count, train.counts().tolist(), train.times_of(0).tolist()
+(3, [2, 1], [0, 2])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from neuroport.fileutil import atomic_target
+
+__all__ = ["SpikeTrain", "Result"]
+
+
+@dataclass(frozen=True)
+class SpikeTrain:
+    """Spikes of one population, stored compactly as (step, neuron) pairs.
+
+    Attributes
+    ----------
+    steps : numpy.ndarray of int64, shape (n_spikes,)
+        Time step of each spike (0-based), sorted ascending.
+    neurons : numpy.ndarray of int64, shape (n_spikes,)
+        Neuron index of each spike.
+    size : int
+        Number of neurons in the population.
+    num_steps : int
+        Length of the run in steps.
+    """
+
+    steps: np.ndarray
+    neurons: np.ndarray
+    size: int
+    num_steps: int
+
+    @classmethod
+    def from_dense(cls, spikes: np.ndarray) -> "SpikeTrain":
+        """From a boolean array of shape ``(num_steps, size)``."""
+        spikes = np.asarray(spikes)
+        steps, neurons = np.nonzero(spikes)
+        return cls(steps.astype(np.int64), neurons.astype(np.int64), spikes.shape[1], spikes.shape[0])
+
+    def to_dense(self) -> np.ndarray:
+        """Boolean array of shape ``(num_steps, size)``."""
+        out = np.zeros((self.num_steps, self.size), dtype=bool)
+        out[self.steps, self.neurons] = True
+        return out
+
+    @property
+    def count(self) -> int:
+        return int(self.steps.size)
+
+    def counts(self) -> np.ndarray:
+        """Spike count per neuron, shape ``(size,)``."""
+        return np.bincount(self.neurons, minlength=self.size)
+
+    def times_of(self, neuron: int) -> np.ndarray:
+        """Steps at which ``neuron`` spiked, ascending."""
+        return self.steps[self.neurons == neuron]
+
+    def rate_hz(self, dt: float) -> float:
+        """Mean firing rate per neuron in Hz over the run (``dt`` in s)."""
+        if self.size == 0 or self.num_steps == 0:
+            return 0.0
+        return self.count / (self.size * self.num_steps * dt)
+
+
+@dataclass
+class Result:
+    """What a backend returns from a run.
+
+    Attributes
+    ----------
+    backend : str
+        Mode that produced it (``"numpy"``, ``"lava-fixed"``...).
+    dt : float
+        Time step in s.
+    num_steps : int
+    spikes : dict[str, SpikeTrain]
+        Per population (inputs included).
+    states : dict[str, dict[str, numpy.ndarray]]
+        Probed states: population -> variable -> array ``(num_steps, size)``,
+        in the model's units (``v`` in the graph's voltage units; in fixed
+        runs, integers).
+    weights : dict[str, Any]
+        Final weights of plastic projections (CSR), by projection name.
+    wall_time : float
+        Seconds spent in the simulation loop.
+    meta : dict
+        Backend-specific facts (process count, compile time, options).
+    """
+
+    backend: str
+    dt: float
+    num_steps: int
+    spikes: dict = field(default_factory=dict)
+    states: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+    wall_time: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+    def spike_counts(self) -> dict:
+        """Total spikes per population."""
+        return {name: train.count for name, train in self.spikes.items()}
+
+    def save_npz(self, path) -> None:
+        """Write spikes (``spikes/<pop>/steps|neurons``) and states (``states/<pop>/<var>``)
+        to a compressed ``.npz`` file, atomically (a failed write keeps the old file)."""
+        arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
+                  "meta/num_steps": np.array(self.num_steps)}
+        for pop, train in self.spikes.items():
+            arrays[f"spikes/{pop}/steps"] = train.steps
+            arrays[f"spikes/{pop}/neurons"] = train.neurons
+            arrays[f"spikes/{pop}/size"] = np.array(train.size)
+        for pop, variables in self.states.items():
+            for var, arr in variables.items():
+                arrays[f"states/{pop}/{var}"] = arr
+        with atomic_target(path, suffix=".npz") as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(handle, **arrays)
+
+    @classmethod
+    def load_npz(cls, path) -> "Result":
+        """Read a file written by :meth:`save_npz`."""
+        with np.load(path, allow_pickle=False) as data:
+            keys = list(data.keys())
+            result = cls(str(data["meta/backend"]), float(data["meta/dt"]), int(data["meta/num_steps"]))
+            for key in keys:
+                parts = key.split("/")
+                if parts[0] == "spikes" and parts[-1] == "steps":
+                    pop = "/".join(parts[1:-1])
+                    result.spikes[pop] = SpikeTrain(data[key], data[f"spikes/{pop}/neurons"],
+                                                    int(data[f"spikes/{pop}/size"]), result.num_steps)
+                elif parts[0] == "states":
+                    pop, var = "/".join(parts[1:-1]), parts[-1]
+                    result.states.setdefault(pop, {})[var] = data[key]
+        return result
+
+    def state(self, population: str, variable: str = "v") -> np.ndarray:
+        try:
+            return self.states[population][variable]
+        except KeyError:
+            probed = [f"{p}.{v}" for p, vs in self.states.items() for v in vs]
+            raise KeyError(
+                f"{population}.{variable} was not probed; probed: {', '.join(probed) or 'nothing'}"
+            ) from None
