@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, initial_v, node_field, optional_decay, refractory_steps
 from neuroport.errors import ParameterError
 from neuroport.models import base
@@ -120,6 +121,24 @@ class AdaptiveLIF(LIFFamily):
         state["theta"] = np.array(pop.param("theta_init", 0), dtype=ar.dtype)
         state["v"] = np.array(pop.param("v_init", 0), dtype=ar.dtype)
         return state
+
+    # -- fixed point -------------------------------------------------------------------------
+    always_u_bias = True
+    _SIGNED24 = ("theta_plus", "w_plus", "v_init", "theta_init")
+
+    def state_limits(self, pop) -> tuple:
+        return tuple(pop.param(k) for k in ("v_init", "theta_init", "theta_plus", "w_plus"))
+
+    def quantize_params(self, pop, s, hw, report, projs):
+        out = {"du": ff.decay(pop, "du", hw, report, offset=hw.du_offset),
+               "du_inh": ff.decay(pop, "du_inh", hw, report, offset=hw.du_offset)}
+        out.update(self.quantize_membrane(pop, s, hw, report))
+        out["theta_decay"] = ff.decay(pop, "theta_decay", hw, report, default=0.0, optional=True)
+        out["w_decay"] = ff.decay(pop, "w_decay", hw, report, default=0.0, optional=True)
+        for fld in self._SIGNED24:
+            out[fld] = ff.signed24(pop, fld, pop.param(fld), s, hw, report,
+                                   loss_on_underflow=fld in ("theta_plus", "w_plus"))
+        return out, np.full(pop.size, float(s))
 
 
 ADAPTIVE_LIF = base.register(AdaptiveLIF())

@@ -49,11 +49,15 @@ discrete float                  fixed                                       bits
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, initial_v, node_field, optional_decay, refractory_steps
 from neuroport.errors import ParameterError
 from neuroport.models import base
+from neuroport.quantize_report import PopulationBound
 
 
 class CondLIF(base.SpikingModel):
@@ -134,6 +138,70 @@ class CondLIF(base.SpikingModel):
             ga[...] = ar.decay(ga, c["a_keep"])
             acc += ga * (c["e_adapt"] - v)
         return ar.conductance_drive(acc, c["dv"], c["g_shift"], c["g_round"])
+
+    # -- fixed point -------------------------------------------------------------------------
+    conductance_weights = True
+
+    def choose_scale(self, pop, projs, hw, *, headroom_bits: int, nwb: int, min_threshold_bits: int) -> float:
+        """``v``, reversal potentials and theta share the scale; weights are conductances (own format)."""
+        limits = ff.bias_limits(pop, hw)
+        s_thr = ff.threshold_scale(pop, hw)
+        if s_thr is not None:
+            limits.append(s_thr / 2 ** headroom_bits)
+        lim = ff.state_limit(hw, *(pop.param(k) for k in ("e_exc", "e_inh", "e_adapt", "v_init", "theta_init",
+                                                            "theta_plus")))
+        if lim is not None:
+            limits.append(lim)
+        return float(min(limits)) if limits else float((hw.state_max - 1) / 2 ** headroom_bits)
+
+    @staticmethod
+    def g_shift(pop, projs, hw) -> int:
+        """Fractional bits F of the conductances: ``dv * g`` up to ``c_max`` fits with one bit to spare."""
+        dv = pop.param("dv", 1.0)
+        one_step = 0.0
+        for proj in projs:
+            w = abs(proj.weights)
+            if w.nnz:
+                one_step = max(one_step, float(np.max(np.asarray(w.sum(axis=1)).ravel() * dv)))
+        c_max = max(2.0, one_step, ff.absmax(dv * pop.param("g_exc_init")), ff.absmax(dv * pop.param("g_inh_init")),
+                    ff.absmax(dv * pop.param("b_adapt")))
+        f = (hw.state_bits - 1) - 1 - int(math.ceil(math.log2(c_max)))
+        return int(min(max(f, 0), hw.cond_frac_bits_max))
+
+    def quantize_params(self, pop, s, hw, report, projs):
+        """Integer params, and the per-row scale of incoming weights: ``G`` units per relative conductance."""
+        n = pop.size
+        f = self.g_shift(pop, projs, hw)
+        gs = pop.param("dv") * 2.0 ** f
+        out = {"dv": ff.decay(pop, "dv", hw, report)}
+        for fld in ("de", "di"):
+            out[fld] = ff.decay(pop, fld, hw, report)
+        out["da"] = ff.decay(pop, "da", hw, report, default=0.0, optional=True)
+        out["theta_decay"] = ff.decay(pop, "theta_decay", hw, report, default=0.0, optional=True)
+        out["g_shift"] = np.full(n, f, dtype=np.int64)
+        for fld in ("e_exc", "e_inh", "e_adapt"):
+            out[fld] = ff.signed24(pop, fld, pop.param(fld), s, hw, report, loss_on_underflow=False,
+                                   note="reversal potential - v_reset, v units")
+        for fld in ("b_adapt", "g_exc_init", "g_inh_init"):
+            out[fld] = ff.g_format(pop, fld, pop.param(fld), gs, hw, report, f)
+        out["vth"] = ff.vth(pop, s, hw, report)
+        out["bias_mant"], out["bias_exp"] = ff.mant_exp(pop, "bias", pop.param("bias"), s, hw, report)
+        out["refractory"] = ff.refractory(pop, hw, report)
+        for fld in ("theta_plus", "v_init", "theta_init"):
+            out[fld] = ff.signed24(pop, fld, pop.param(fld), s, hw, report, loss_on_underflow=fld == "theta_plus")
+        return out, gs
+
+    def bounds(self, pop, projs, s, hw, fixed_params) -> PopulationBound:
+        """``u`` stands for the conductances (G units: every input every step, at the steady state of the
+        slowest decay), ``v`` for the largest of the reversal potentials, ``v_init`` and the threshold."""
+        f = int(np.asarray(fixed_params["g_shift"]).flat[0])
+        dv = pop.param("dv")
+        pos, neg = ff.max_inputs(projs)
+        d = max(float(min(pop.param("de").min(), pop.param("di").min())), 1.0 / hw.decay_unity)
+        g_max = (max(pos, neg) / d) * float(dv.max()) * 2.0 ** f
+        v_max = max(ff.absmax(pop.param(k)) for k in ("e_exc", "e_inh", "e_adapt", "v_init", "v_threshold")) * s
+        return PopulationBound(pop.name, s, g_max, v_max, hw.state_bits,
+                               single_step=max(pos, neg) * float(dv.max()) * 2.0 ** f)
 
 
 COND_LIF = base.register(CondLIF())

@@ -42,10 +42,14 @@ discrete float  meaning                    fixed (Loihi 2)                bits
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, node_param
 from neuroport.models import base
+from neuroport.quantize_report import PopulationBound
 
 SPIKING = ("lif", "cubalif", "if", "threshold")
 
@@ -141,6 +145,88 @@ class LIFFamily(base.SpikingModel):
             w[...] = ar.decay(w, c["w_keep"])
             drive = drive - w
         return drive
+
+    # -- fixed point (called by neuroport.quantize) -----------------------------------------
+    #: incoming weights scale like ``v`` (CondLIF's are conductances in their own format)
+    conductance_weights = False
+    #: write ``u_bias_mant/exp`` even when every u bias is 0
+    always_u_bias = False
+
+    def state_limits(self, pop) -> tuple:
+        """Float parameters stored as signed 24-bit ``v``-unit integers (each bounds the scale)."""
+        return ()
+
+    def choose_scale(self, pop, projs, hw, *, headroom_bits: int, nwb: int, min_threshold_bits: int) -> float:
+        """Integer ``v`` units per float unit (see :mod:`neuroport.quantize`'s scaling rule)."""
+        limits = ff.bias_limits(pop, hw)
+        s_thr = ff.threshold_scale(pop, hw)
+        pos, neg = ff.max_inputs(projs)
+        du = max(float(np.min(np.r_[pop.param("du", 1.0), pop.param("du_inh", 1.0)])), 1.0 / hw.decay_unity)
+        u_bound = max(pos, neg) / du     # |u| when every input spikes every step
+        if s_thr is not None:
+            limits.append(s_thr / 2 ** headroom_bits)
+            # soft limits: keep u from wrapping and v from saturating below (worst case), unless
+            # that leaves vth fewer than min_threshold_bits
+            dv = float(pop.param("dv", 1.0).min())
+            v_neg = (neg / du + max(0.0, -float(pop.param("bias", 0.0).min()))) / dv if dv > 0 else math.inf
+            worst = max(u_bound, v_neg)
+            if worst > 0:
+                limits.append(max((hw.state_max - 1) / worst, s_thr / 2 ** (hw.vth_bits - min_threshold_bits)))
+        lim = ff.state_limit(hw, *self.state_limits(pop)) if self.state_limits(pop) else None
+        if lim is not None:
+            limits.append(lim)
+        top = 2.0 ** hw.weight_exp_range[1] * 2 ** hw.act_shift
+        for proj in projs:
+            data = np.asarray(proj.weights.data, dtype=float)
+            _, lo_eff, hi_eff, _ = ff.weight_format(data, hw, nwb)
+            if data.size and data.max() > 0:
+                limits.append(hi_eff * top / float(data.max()))
+            if data.size and data.min() < 0:
+                limits.append(lo_eff * top / float(data.min()))
+        bias = ff.absmax(pop.param("bias", 0.0))
+        if s_thr is None:
+            # non-spiking: room for the steady state of the worst-case input (or
+            # 1024 steps of it for integrators, whose state is unbounded)
+            a = max(pos, neg) + bias
+            dv = float(pop.param("dv", 1.0).min())
+            bound = a / du / dv if dv > 0 else a / du * 1024
+            if bound > 0:
+                limits.append((hw.state_max - 1) / bound / 2 ** headroom_bits)
+        if not limits:
+            return float((hw.state_max - 1) / 2 ** headroom_bits)
+        return float(min(limits))
+
+    def quantize_membrane(self, pop, s, hw, report) -> dict:
+        """``dv``, ``vth``, the biases and ``refractory`` in their integer formats."""
+        out = {"dv": ff.decay(pop, "dv", hw, report, offset=hw.dv_offset), "vth": ff.vth(pop, s, hw, report)}
+        out["bias_mant"], out["bias_exp"] = ff.mant_exp(pop, "bias", pop.param("bias"), s, hw, report)
+        ub = pop.param("u_bias", 0.0).astype(float)
+        if self.always_u_bias or np.any(ub != 0):
+            out["u_bias_mant"], out["u_bias_exp"] = ff.mant_exp(pop, "u_bias", ub, s, hw, report)
+        out["refractory"] = ff.refractory(pop, hw, report)
+        return out
+
+    def quantize_params(self, pop, s, hw, report, projs):
+        """``(integer params, per-row scale of the incoming weights)`` at scale ``s``."""
+        out = {"du": ff.decay(pop, "du", hw, report, offset=hw.du_offset)}
+        out.update(self.quantize_membrane(pop, s, hw, report))
+        return out, np.full(pop.size, float(s))
+
+    def bounds(self, pop, projs, s, hw, fixed_params) -> PopulationBound:
+        """Worst-case ``|u|`` and ``|v|`` (every input spiking every step) against 24 bits."""
+        pos, neg = ff.max_inputs(projs)
+        du = max(float(np.min(np.r_[pop.param("du", 1.0), pop.param("du_inh", 1.0)])), 1.0 / hw.decay_unity)
+        dv = float(pop.param("dv", 1.0).min())
+        u_bound = max(pos, neg) / du
+        bias = pop.param("bias", 0.0)
+        vth = pop.param("v_threshold", np.inf)
+        neg_v = (neg / du + max(0.0, -float(bias.min()))) / dv if dv > 0 else math.inf
+        if pop.emits == "spikes" and np.all(np.isfinite(vth)):
+            pos_v = float(vth.max()) + pos / du + max(0.0, float(bias.max()))
+        else:
+            pos_v = (pos / du + max(0.0, float(bias.max()))) / dv if dv > 0 else math.inf
+        return PopulationBound(pop.name, s, u_bound * s, max(pos_v, neg_v) * s, hw.state_bits,
+                               single_step=max(pos, neg) * s)
 
 
 LIF_FAMILY = base.register(LIFFamily())
