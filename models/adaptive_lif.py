@@ -62,6 +62,7 @@ class AdaptiveLIF(LIFFamily):
     """``neuroport.AdaptiveLIF`` (model key ``alif``); also runs the LIF family's general populations."""
 
     keys = ("alif",)
+    title = "adaptive LIF (neuroport.AdaptiveLIF)"
     state_names = ("u", "u_inh", "w", "theta", "v", "refractory_left")
     increments = (("theta", "theta_plus", "has_theta"), ("w", "w_plus", "has_w"))
     optional_states = {"u_inh": "u_inh", "w": "w", "theta": "theta", "refractory_left": "refractory"}

@@ -75,6 +75,11 @@ class FloatArithmetic:
         r"""``dv * acc``: the leak-relative conductance current :math:`\sum g (E - v)` per step."""
         return dv * acc
 
+    @staticmethod
+    def product_drive(p: np.ndarray, factor: np.ndarray, shift, rnd) -> np.ndarray:
+        """``factor * p``: a per-step coefficient times a product of states."""
+        return factor * p
+
 
 class LoihiArithmetic:
     """Loihi 2 integers (Lava ``PyLifModelBitAcc`` and neuroport's integer models).
@@ -161,6 +166,15 @@ class LoihiArithmetic:
         """``(acc + 2**(F-1)) >> F``: the exact product sum rounded once (``dv`` is folded into ``G``)."""
         acc += g_round
         acc >>= g_shift
+        return acc
+
+    @staticmethod
+    def product_drive(p: np.ndarray, factor: np.ndarray, shift: np.ndarray, rnd: np.ndarray) -> np.ndarray:
+        """``(p * factor + 2**(shift-1)) >> shift``: ``factor / 2**shift`` (a 12-bit mantissa) times the
+        exact product ``p`` (``|p| < 2**50``), rounded once."""
+        acc = p * factor
+        acc += rnd
+        acc >>= shift
         return acc
 
 

@@ -168,6 +168,8 @@ class SpikingModel:
     """
 
     keys: tuple = ()
+    #: how reports and errors name the model
+    title: str = ""
     state_names: tuple = ()
     #: (state, increment constant, flag) added on a spike, then saturated
     increments: tuple = ()

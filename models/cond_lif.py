@@ -64,6 +64,7 @@ class CondLIF(base.SpikingModel):
     """``neuroport.CondLIF`` (model key ``condlif``)."""
 
     keys = ("condlif",)
+    title = "conductance-based LIF (neuroport.CondLIF)"
     state_names = ("g_exc", "g_inh", "g_adapt", "theta", "v", "refractory_left")
     increments = (("theta", "theta_plus", "has_theta"), ("g_adapt", "b_adapt", "has_adapt"))
     optional_states = {"g_adapt": "g_adapt", "theta": "theta", "refractory_left": "refractory"}

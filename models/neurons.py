@@ -1,7 +1,7 @@
 """The neuron-model registry: Program model names -> model objects.
 
 Every model lives in a file of its own (``lif.py``, ``adaptive_lif.py``,
-``cond_lif.py``) with its parameter table, its continuous equations, its
+``cond_lif.py``, ``qif.py``) with its parameter table, its continuous equations, its
 ``discretize`` and one step written against :mod:`neuroport.models.arithmetic`
 (float or Loihi integers); ``base.py`` holds what they share. Importing this
 module registers them all.
@@ -15,7 +15,7 @@ Examples
 
 from __future__ import annotations
 
-from neuroport.models import adaptive_lif, cond_lif, lif  # noqa: F401  (each registers its model)
+from neuroport.models import adaptive_lif, cond_lif, lif, qif  # noqa: F401  (each registers its model)
 from neuroport.models.base import Block, block_key, get, register, runner, supported  # noqa: F401
 from neuroport.errors import UnsupportedNodeError
 

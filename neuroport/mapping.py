@@ -33,12 +33,12 @@ import numpy as np
 
 from neuroport.errors import ResourceError
 from neuroport.hardware import LOIHI2, HardwareSpec
+from neuroport.models import neurons
 
 #: How the resource map flags what Lava runs only in its CPU simulator.
 CPU_ONLY = "CPU-only (custom neuroport process, no Loihi 2 neuro-core model)"
 #: Models that Lava's LIF process, and so Loihi 2's neuro cores, run.
 NEURO_CORE_MODELS = ("lif", "cubalif", "if", "threshold", "li", "cubali", "integrator")
-_MODEL_NAMES = {"alif": "adaptive LIF (neuroport.AdaptiveLIF)", "condlif": "conductance-based LIF (neuroport.CondLIF)"}
 #: The spiking ones among them.
 SPIKING_CORE_MODELS = ("lif", "cubalif", "if", "threshold")
 
@@ -51,7 +51,8 @@ def custom_features(pop) -> list:
     if pop.is_input:
         return []
     if pop.model not in NEURO_CORE_MODELS:
-        return [_MODEL_NAMES.get(pop.model, f"model {pop.model!r}")]
+        title = neurons.get(pop.model).title if neurons.supported(pop.model) else ""
+        return [title or f"model {pop.model!r}"]
     out = []
     spiking = pop.model in SPIKING_CORE_MODELS and pop.emits == "spikes"
     if spiking and np.any(pop.param("refractory", 0) > 0):

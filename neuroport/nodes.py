@@ -135,8 +135,9 @@ def _register_structure():
 
 
 
-def _per_neuron(node, names, n=None):
-    """Make every field in ``names`` a float64 array of one common shape ``(n,)``."""
+def per_neuron(node, names, n=None):
+    """Make every field in ``names`` a float64 array of one common shape ``(n,)``, and set the node's
+    ``input_type``/``output_type`` to that size (for extension neuron nodes' ``__post_init__``)."""
     for name in names:
         value = np.asarray(getattr(node, name), dtype=np.float64)
         setattr(node, name, value)
@@ -201,7 +202,7 @@ class AdaptiveLIF(ExtensionNode):
     theta_init: np.ndarray = 0.0
 
     def __post_init__(self):
-        _per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
+        per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
 
 
 @extension
@@ -248,7 +249,7 @@ class CondLIF(ExtensionNode):
     g_inh_init: np.ndarray = 0.0
 
     def __post_init__(self):
-        _per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
+        per_neuron(self, [f.name for f in fields(self) if f.init and f.name != "metadata"])
 
 
 @extension
@@ -274,7 +275,7 @@ class Depression(ExtensionNode):
     u_se: np.ndarray
 
     def __post_init__(self):
-        _per_neuron(self, ["tau_rec", "u_se"])
+        per_neuron(self, ["tau_rec", "u_se"])
 
 
 
