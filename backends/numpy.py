@@ -68,9 +68,9 @@ class _Delivery:
 def input_ports(program) -> dict:
     """``{population: its input ports}`` (``("input",)`` or ``("exc", "inh")``); every projection's
     port is checked against its target's."""
-    ports = {name: tuple(pop.extra.get("ports", ("input",))) for name, pop in program.populations.items()}
+    ports = {name: pop.ports for name, pop in program.populations.items()}
     for proj in program.projections:
-        port = proj.extra.get("port", "input")
+        port = proj.port
         if port not in ports[proj.post]:
             raise CompileError(f"projection {proj.name}: port {port!r} not among {proj.post}'s "
                                f"ports {ports[proj.post]}")
@@ -95,10 +95,10 @@ class Engine:
         self.plastic_out = {name: [] for name in self.order}  # ... and by pre
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
-            port = proj.extra.get("port", "input")
+            port = proj.port
             self.outgoing[proj.pre].append(proj)
-            if proj.extra.get("plasticity") is not None:
-                if proj.extra.get("depression") is not None:
+            if proj.plasticity is not None:
+                if proj.depression is not None:
                     raise UnsupportedNodeError(f"{proj.name}: depression and plasticity on one projection "
                                                "are not supported")
                 self.plastic_in[proj.post].append(proj)
@@ -115,7 +115,7 @@ class Engine:
                     ring_len[proj.post] = max(ring_len[proj.post], delay + 1)
         self.ring_len = ring_len
         self.depression = {p.name: p.extra["depression"] for p in program.projections
-                           if p.extra.get("depression") is not None}
+                           if p.depression is not None}
         self.t = None  # global step counter once started
 
     # -- hooks -------------------------------------------------------------
@@ -252,7 +252,7 @@ class Engine:
                     active = np.flatnonzero(out)
                     if active.size:
                         values = None if out.dtype == bool or np.all(out[active] == 1) else out[active]
-                        self.ring[(proj.post, proj.extra.get("port", "input"))][(t + st.delay) % self.ring_len[proj.post]] += \
+                        self.ring[(proj.post, proj.port)][(t + st.delay) % self.ring_len[proj.post]] += \
                             self.plastic_contribution(st, active, values)
             for post in self.order:
                 for proj in self.plastic_in[post]:  # pre spikes count in the step they are emitted (as Lava)

@@ -104,7 +104,7 @@ class _FixedProjection:
         pre = w.indices[order].astype(np.int64)
         self.name = proj.name
         self.post_name = proj.post
-        self.port = proj.extra.get("port", "input")
+        self.port = proj.port
         self.n_post = n_post = w.shape[0]
         self.ring_len = ring_len
         self.indptr = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_pre))].astype(np.int64)
@@ -270,13 +270,12 @@ class FixedEngine(Engine):
         self.order = list(program.populations)
         pops = program.populations
         self.ports = input_ports(program)
+        program.require_pipelined()
         ring_len = {name: 1 for name in self.order}
         for proj in program.projections:
-            if proj.nnz and int(proj.delays.min()) < 1:
-                raise CompileError(f"projection {proj.name!r}: delay 0 cannot run in fixed point (min 1 step)")
             if proj.nnz:
                 ring_len[proj.post] = max(ring_len[proj.post], int(proj.delays.max()) + 1)
-            if proj.extra.get("plasticity") is not None:  # delivers into t + 1, never the slot being read
+            if proj.plasticity is not None:  # delivers into t + 1, never the slot being read
                 ring_len[proj.post] = max(ring_len[proj.post], 2)
         L = max(ring_len.values(), default=1)
         # populations stepped together: (kind, two ports) -> members in program order
@@ -315,12 +314,12 @@ class FixedEngine(Engine):
         # depressing projections join the merged delivery (graded payload per (projection, pre neuron)
         # "slot") when they share one fraction width; otherwise each delivers on its own
         bits = {int(p.extra["depression"].get("bits", -1)) for p in program.projections
-                if p.nnz and p.extra.get("depression") is not None and p.extra.get("plasticity") is None}
+                if p.nnz and p.depression is not None and p.plasticity is None}
         self.dep_projs, self.dep_slot_pre, n_slots = [], [], 0
         self.dep_merged = len(bits) == 1
         for proj in program.projections:
-            if proj.extra.get("plasticity") is not None:
-                if proj.extra.get("depression") is not None:
+            if proj.plasticity is not None:
+                if proj.depression is not None:
                     raise UnsupportedNodeError(f"{proj.name}: depression and plasticity on one projection are "
                                                "not supported")
                 self.plastic_in[proj.post].append(proj)
@@ -329,7 +328,7 @@ class FixedEngine(Engine):
             if not proj.nnz:
                 continue
             fp = _FixedProjection(proj, pops[proj.pre].size, L, hardware)
-            if proj.extra.get("depression") is not None:
+            if proj.depression is not None:
                 spec = proj.extra["depression"]
                 if "bits" not in spec:
                     raise ParameterError(f"projection {proj.name!r}: depression without integer parameters "
@@ -468,7 +467,7 @@ class FixedEngine(Engine):
         for name in self.order:
             outs = [(fp, self.ring[(fp.post_name, fp.port)], self.resources[fp.name])
                     for fp in self.outgoing_fixed[name]]
-            outs += [(self.plastic[p.name], self.ring[(p.post, p.extra.get("port", "input"))], _PLASTIC)
+            outs += [(self.plastic[p.name], self.ring[(p.post, p.port)], _PLASTIC)
                      for p in self.plastic_projs if p.pre == name]
             if outs:
                 pre_outs.append((np.array(span[name]), outs))
@@ -630,9 +629,7 @@ class NumpyFixedBackend(Backend):
         if program.timing not in self.timings:
             raise CompileError(f"backend {self.name!r} supports timing='hardware' only, "
                                f"the Program has timing={program.timing!r}")
-        for proj in program.projections:
-            if proj.nnz and int(proj.delays.min()) < 1:
-                raise CompileError(f"projection {proj.name!r}: delay 0 cannot run in fixed point (min 1 step)")
+        program.require_pipelined()
         steps = check_steps(steps)
         ins = check_spike_inputs(normalize_inputs(program, inputs, steps))
         prb = all_probes(program, probes)

@@ -194,7 +194,7 @@ class SpikingModel:
         if part == "g_adapt":
             return nonzero("da", "b_adapt")
         if part == "u_inh":
-            return tuple(pop.extra.get("ports", ("input",))) == ("exc", "inh")
+            return pop.two_port
         raise KeyError(part)
 
     #: state -> the optional part it belongs to (states not named here always exist)
@@ -218,14 +218,14 @@ class SpikingModel:
             "vth": ar.threshold(p) if "vth" in p or "v_threshold" in p else np.full(n, np.inf),
             "refractory": refractory, "theta_keep": ar.keep(p, "theta_decay", default=0), "theta_plus": theta_plus,
             "spiking": spiking, "resets": spiking if resets is None else np.full(n, resets),
-            "subtract": np.full(n, pop.extra.get("reset", "zero") == "subtract"),
+            "subtract": np.full(n, pop.subtract),
             "has_theta": np.full(n, has_theta), "has_ref": np.full(n, self.uses(pop, "refractory")),
             "count_high": np.full(n, True) if count_high is None else np.full(n, count_high),
         }
 
     @staticmethod
     def two_port(pop) -> bool:
-        return tuple(pop.extra.get("ports", ("input",))) == ("exc", "inh")
+        return pop.two_port
 
     # -- the step ----------------------------------------------------------------------
     def drive(self, ar, b, a_exc, a_inh):  # pragma: no cover - every model defines it
@@ -301,7 +301,7 @@ def runner(pop):
 
 def block_key(pop):
     """Populations with equal keys can share one :class:`Block` (None: step alone)."""
-    ports = tuple(pop.extra.get("ports", ("input",)))
+    ports = pop.ports
     if pop.size == 0 or not (len(ports) == 1 or ports == ("exc", "inh")):
         return None
     return (type(runner(pop)).__name__, len(ports) == 2)

@@ -182,7 +182,7 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         if path.plasticity is not None:
             extra["plasticity"] = _plasticity(path, gains[path.post], opts)
         projections.extend(_split_ports(path.name, path.pre, path.post, w, delays, extra,
-                                        post.extra.get("ports", ("input",)),
+                                        post.ports,
                                         _port_scales(gains[path.post], post.extra.get("port_gain", {}))))
         if np.any(path.bias):
             params = dict(post.params)

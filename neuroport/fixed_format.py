@@ -18,7 +18,7 @@ from neuroport.quantize_report import ParamEntry
 # ------------------------------------------------------------------ worst cases
 def signed(proj) -> float:
     """+1, or -1 for a two-port projection into ``inh`` (it carries magnitudes)."""
-    return -1.0 if proj.extra.get("port") == "inh" else 1.0
+    return -1.0 if proj.port == "inh" else 1.0
 
 
 def max_inputs(projs):

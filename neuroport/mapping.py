@@ -57,7 +57,7 @@ def custom_features(pop) -> list:
     spiking = pop.model in SPIKING_CORE_MODELS and pop.emits == "spikes"
     if spiking and np.any(pop.param("refractory", 0) > 0):
         out.append(f"refractory period ({int(np.max(pop.param('refractory', 0)))} steps)")
-    if spiking and pop.extra.get("reset", "zero") == "subtract":
+    if spiking and pop.subtract:
         out.append("reset='subtract'")
     if np.any(pop.param("u_bias", 0) != 0) or np.any(pop.param("u_bias_mant", 0) != 0):
         out.append("u_bias (a bias on the synaptic current)")

@@ -56,7 +56,7 @@ from typing import Any, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from neuroport.errors import GraphError
+from neuroport.errors import CompileError, GraphError
 
 #: Compile options recorded in every Program and in files neuroport writes.
 OPTION_NAMES = ("dt", "scheme", "reset", "timing")
@@ -100,6 +100,32 @@ class Population:
     def is_input(self) -> bool:
         return self.model == "input"
 
+    # -- typed views of ``extra`` (the one place each fact is derived) -------------------
+    @property
+    def reset(self) -> str:
+        """``"zero"`` or ``"subtract"`` (compile's ``reset`` option)."""
+        return str(self.extra.get("reset", "zero"))
+
+    @property
+    def subtract(self) -> bool:
+        """Whether a spike subtracts the threshold instead of resetting ``v`` to 0."""
+        return self.reset == "subtract"
+
+    @property
+    def ports(self) -> tuple:
+        """Input ports: ``("input",)``, or ``("exc", "inh")`` for two-port models."""
+        return tuple(self.extra.get("ports", ("input",)))
+
+    @property
+    def two_port(self) -> bool:
+        return self.ports == ("exc", "inh")
+
+    @property
+    def scale(self) -> float | None:
+        """Integer ``v`` units per float unit (fixed Programs), else None."""
+        s = self.extra.get("scale")
+        return None if s is None else float(s)
+
     def param(self, key: str, default: float = 0.0) -> np.ndarray:
         """Parameter ``key`` as an array of shape ``(size,)`` (``default`` if absent)."""
         value = self.params.get(key)
@@ -141,6 +167,27 @@ class Projection:
     @property
     def nnz(self) -> int:
         return int(self.weights.nnz)
+
+    # -- typed views of ``extra`` ---------------------------------------------------------
+    @property
+    def port(self) -> str:
+        """The target's port this projection feeds (``"input"``, ``"exc"`` or ``"inh"``)."""
+        return str(self.extra.get("port", "input"))
+
+    @property
+    def plasticity(self):
+        """The learning rule dict, or None."""
+        return self.extra.get("plasticity")
+
+    @property
+    def depression(self):
+        """The short-term depression dict, or None."""
+        return self.extra.get("depression")
+
+    @property
+    def weight_exp(self) -> int:
+        """Fixed Programs: the shift of the summed integer weights (``<<`` if > 0, floor ``>>`` if < 0)."""
+        return int(self.extra.get("weight_exp", 0))
 
     @property
     def max_delay(self) -> int:
@@ -204,6 +251,15 @@ class Program:
     @property
     def timing(self) -> str:
         return str(self.options.get("timing", "hardware"))
+
+    def require_pipelined(self) -> None:
+        """Raise :class:`~neuroport.errors.CompileError` for a projection with a 0-step delay: fixed point
+        (and Lava's pipelined Dense) needs every delay >= 1 step (``timing="hardware"``)."""
+        for proj in self.projections:
+            if proj.nnz and int(proj.delays.min()) < 1:
+                raise CompileError(
+                    f"projection {proj.name!r}: delay 0 (timing={self.timing!r}); fixed point runs "
+                    "timing='hardware' only (every projection >= 1 step), compile with timing='hardware'")
 
     def population(self, name: str) -> Population:
         try:

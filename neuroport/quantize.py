@@ -121,12 +121,7 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
         raise QuantizationError(f"num_weight_bits: expected 1..{hw.weight_bits}, got {num_weight_bits}")
     if program.level != "discrete":
         raise CompileError(f"quantize takes a float Program (level='discrete'), got level={program.level!r}")
-    for proj in program.projections:
-        if proj.nnz and int(proj.delays.min()) < 1:
-            raise CompileError(
-                f"projection {proj.name!r}: delay 0 (timing={program.timing!r}); fixed point runs "
-                "timing='hardware' only (every projection >= 1 step), compile with timing='hardware'"
-            )
+    program.require_pipelined()
     scales = dict(scales or {})
     unknown = set(scales) - set(program.populations)
     if unknown:

@@ -196,13 +196,13 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
         if proj.extra.get("learning_rule") is not None:
             raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r}: 'learning_rule' is not a "
                                        "neuroport plasticity field (Projection.extra['plasticity'] is)")
-        if proj.extra.get("plasticity") is not None:
+        if proj.plasticity is not None:
             learning.check_projection(proj, program, fixed=fixed, mode=mode)
-        if proj.extra.get("depression") is not None and fixed:
+        if proj.depression is not None and fixed:
             _check_fixed_depression(proj, mode)
-        port = proj.extra.get("port", "input")
+        port = proj.port
         post = program.populations[proj.post]
-        ports = tuple(post.extra.get("ports", ("input",)))
+        ports = post.ports
         if port not in ports or port not in PORTS:
             raise UnsupportedNodeError(f"backend {mode!r}: projection {proj.name!r} targets input port "
                                        f"{port!r} of {proj.post!r}, whose ports are {ports}")
@@ -369,7 +369,7 @@ def plan(program, *, fixed: bool, mode: str, strict: bool = False) -> Plan:
             dm[rows[m], cols[m]] = delays[m]
             group = groups[proj.post][go]
             blocks.append(Block(proj.name, proj.pre, group.name, wm, dm, dict(kwargs),
-                                PORTS[proj.extra.get("port", "input")], source, group.index,
+                                PORTS[proj.port], source, group.index,
                                 _learning(proj, group.index, fixed=fixed, mode=mode, strict=strict)))
         if program.populations[proj.pre].is_input:
             feeding.add(proj.pre)

@@ -209,7 +209,7 @@ def _extend_projection(name, pre, post, weights, delays, extra, pops, depression
                                "recover": ext.integers(0, unity // 4, n_pre).astype(np.int64),
                                "u_se": ext.integers(1, unity + 1, n_pre).astype(np.int64)}
         extra["weight_exp"] = int(extra["weight_exp"]) - DEPRESSION_BITS
-    ports = tuple(post_pop.extra.get("ports", ("input",)))
+    ports = post_pop.ports
     if ports == ("input",):
         return [Projection(name, pre, post, weights, delays, extra)]
     out = []
