@@ -46,43 +46,8 @@ from neuroport.errors import CompileError, InputError, ParameterError, Quantizat
 from neuroport.models import neurons
 from neuroport.models.arithmetic import LoihiArithmetic
 from neuroport.models.depression import DepressionFixed
-from neuroport.hardware import sign_mode_name, sign_mode_of
+from neuroport.fixed_format import dense_weights as lava_weights  # noqa: F401  (re-exported)
 from neuroport.result import Result, SpikeTrain
-
-
-def lava_weights(data, sign_mode, num_weight_bits: int, hw, where: str = "projection") -> np.ndarray:
-    """What Lava's Dense does to the integer weights it is given (``lava/utils/weightutils.py``).
-
-    ``astype(int32)``, then ``clip_weights(num_bits=8)`` by sign mode (EXCITATORY
-    [0, 255], INHIBITORY [-255, 0], MIXED [-256, 255]), then
-    ``truncate_weights``: the low ``8 - num_weight_bits`` bits (one more for
-    MIXED) are floored away, on the magnitude for INHIBITORY. A missing
-    ``sign_mode`` is Lava's ``determine_sign_mode`` of the weights.
-
-    Raises
-    ------
-    ParameterError
-        Weights that are not integers, an unknown sign mode or
-        ``num_weight_bits`` outside ``1..8``.
-    """
-    data = np.asarray(data)
-    if data.size and data.dtype.kind == "f":
-        if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
-            bad = data[~np.isfinite(data) | (data != np.round(data))][0]
-            raise ParameterError(f"{where}.weights: a fixed Program needs integer mantissas, got {bad!r}")
-    mode = sign_mode_name(sign_mode, where) if sign_mode is not None else sign_mode_of(data)
-    nwb = int(num_weight_bits)
-    if not 1 <= nwb <= hw.weight_bits:
-        raise ParameterError(f"{where}.num_weight_bits: expected 1..{hw.weight_bits}, got {num_weight_bits!r}")
-    w = np.asarray(data, dtype=np.int64).astype(np.int32).astype(np.int64)
-    inh = mode == "INHIBITORY"
-    mixed = mode == "MIXED"
-    if inh:
-        w = -w
-    w = np.clip(w, -(1 << hw.weight_bits) if mixed else 0, (1 << hw.weight_bits) - 1)
-    drop = hw.weight_bits - nwb + int(mixed)
-    w = (w >> drop) << drop
-    return -w if inh else w
 
 
 class _FixedProjection:

@@ -115,6 +115,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport.fixed_format import truncate_weights
 from neuroport.errors import ParameterError, QuantizationError, UnsupportedNodeError
 from neuroport.hardware import sign_mode_name
 from neuroport.quantize_report import ParamEntry
@@ -413,11 +414,7 @@ def prepare(proj, hw) -> FixedPlasticState:
     w = np.asarray(spec["weight"]).astype(np.int64).astype(np.int32).astype(np.int64)
     mask = np.asarray(spec["connectivity"], dtype=bool)
     # LearningDense: truncate_weights only (no clip) before the first step
-    neg = mode == "INHIBITORY"
-    drop = hw.weight_bits - nwb + int(mode == "MIXED")
-    w = -w if neg else w
-    w = (w >> drop) << drop
-    w = np.where(mask, -w if neg else w, 0)
+    w = np.where(mask, truncate_weights(w, mode, nwb, hw), 0)
     n_post, n_pre = w.shape
     return FixedPlasticState(np.ascontiguousarray(w, dtype=np.int64), mask, np.zeros(n_pre, np.int64),
                              np.zeros(n_post, np.int64), spec, int(proj.extra.get("weight_exp", 0)), mode,

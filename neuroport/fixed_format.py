@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neuroport.hardware import sign_mode_of
+from neuroport.errors import ParameterError
+from neuroport.hardware import sign_mode_name, sign_mode_of
 from neuroport.quantize_report import ParamEntry
 
 
@@ -160,3 +161,41 @@ def bias_limits(pop, hw, keys=("bias", "u_bias")) -> list:
     """The largest scales at which each bias in ``keys`` fits Lava's 13-bit mantissa << 7."""
     bias_lim = hw.bias_mant_range[1] * 2.0 ** hw.bias_exp_range[1]
     return [bias_lim / b for b in (absmax(pop.param(k, 0.0)) for k in keys) if b > 0]
+
+
+def dense_weights(data, sign_mode, num_weight_bits: int, hw, where: str = "projection") -> np.ndarray:
+    """What Lava's Dense does to the integer weights it is given (``lava/utils/weightutils.py``).
+
+    ``astype(int32)``, then ``clip_weights(num_bits=8)`` by sign mode (EXCITATORY
+    [0, 255], INHIBITORY [-255, 0], MIXED [-256, 255]), then
+    ``truncate_weights``: the low ``8 - num_weight_bits`` bits (one more for
+    MIXED) are floored away, on the magnitude for INHIBITORY. A missing
+    ``sign_mode`` is Lava's ``determine_sign_mode`` of the weights.
+
+    Raises
+    ------
+    ParameterError
+        Weights that are not integers, an unknown sign mode or
+        ``num_weight_bits`` outside ``1..8``.
+    """
+    data = np.asarray(data)
+    if data.size and data.dtype.kind == "f":
+        if not np.all(np.isfinite(data)) or np.any(data != np.round(data)):
+            bad = data[~np.isfinite(data) | (data != np.round(data))][0]
+            raise ParameterError(f"{where}.weights: a fixed Program needs integer mantissas, got {bad!r}")
+    mode = sign_mode_name(sign_mode, where) if sign_mode is not None else sign_mode_of(data)
+    nwb = int(num_weight_bits)
+    if not 1 <= nwb <= hw.weight_bits:
+        raise ParameterError(f"{where}.num_weight_bits: expected 1..{hw.weight_bits}, got {num_weight_bits!r}")
+    w = np.asarray(data, dtype=np.int64).astype(np.int32).astype(np.int64)
+    lo, hi = hw.weight_range(mode)
+    return truncate_weights(np.clip(w, lo, hi), mode, nwb, hw)
+
+
+def truncate_weights(w: np.ndarray, mode: str, num_weight_bits: int, hw) -> np.ndarray:
+    """Lava's ``truncate_weights``: the low ``weight_bits - num_weight_bits`` bits (one more for MIXED)
+    floored away, on the magnitude for INHIBITORY (int64 in, int64 out)."""
+    drop = hw.weight_bits - int(num_weight_bits) + int(mode == "MIXED")
+    if mode == "INHIBITORY":
+        return -(((-w) >> drop) << drop)
+    return (w >> drop) << drop

@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport.fixed_format import truncate_weights
+from neuroport.hardware import LOIHI2
 from neuroport.hardware import SIGN_MODES  # noqa: F401  (re-exported in __all__)
 from neuroport.models import neurons
 from neuroport.program import Population, Program, Projection
@@ -136,10 +138,7 @@ def random_fixed_program(seed: int, *, max_neurons: int = 200, aligned: bool = T
 
 def _aligned(w: np.ndarray, mode: str, nwb: int) -> np.ndarray:
     """Mantissas that Lava's clip_weights / truncate_weights leave unchanged."""
-    drop = 8 - nwb + (mode == "MIXED")
-    if mode == "MIXED":
-        return (w >> drop) << drop
-    return np.where(w < 0, -((-w >> drop) << drop), (w >> drop) << drop)
+    return truncate_weights(w, mode, nwb, LOIHI2)
 
 
 def _states(pop) -> tuple:

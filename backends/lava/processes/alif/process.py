@@ -24,12 +24,7 @@ simulator only (``loihi2`` refuses it).
 
 from __future__ import annotations
 
-import typing as ty
-
-import numpy as np
-from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
-from lava.magma.core.process.variable import Var
+from neuroport.backends.lava.processes._neuron_process import NeuronProcess
 
 #: State variables (shape ``(n,)``), in the order the models update them.
 STATES = ("u", "u_inh", "w", "v", "theta", "refractory_left")
@@ -42,7 +37,7 @@ FIXED_PARAMS = ("du", "du_inh", "dv", "theta_decay", "w_decay", "vth", "bias_man
 PARAMS = tuple(dict.fromkeys(FLOAT_PARAMS + FIXED_PARAMS))
 
 
-class ALIF(AbstractProcess):
+class ALIF(NeuronProcess):
     """Adaptive LIF population (see the module docstring).
 
     Parameters
@@ -66,20 +61,4 @@ class ALIF(AbstractProcess):
     ``s_out`` (spikes).
     """
 
-    def __init__(self, *, shape: ty.Tuple[int, ...], population, params: dict, init: dict, fixed: bool = False,
-                 hardware=None, name: ty.Optional[str] = None) -> None:
-        names = FIXED_PARAMS if fixed else FLOAT_PARAMS
-        unknown = set(params) - set(names)
-        if unknown:
-            raise ValueError(f"ALIF: unknown parameter(s) {sorted(unknown)}; expected {names}")
-        # every process holds the Vars of both models (the unused ones stay 0): a Lava
-        # model must declare exactly its process's Vars
-        super().__init__(shape=shape, name=name, population=population, hardware=hardware)
-        self.a_in = InPort(shape=shape)
-        self.a_inh = InPort(shape=shape)
-        self.s_out = OutPort(shape=shape)
-        dtype = np.int64 if fixed else np.float64
-        for key in STATES:
-            setattr(self, key, Var(shape=shape, init=np.asarray(init.get(key, np.zeros(shape)), dtype=dtype)))
-        for key in PARAMS:
-            setattr(self, key, Var(shape=shape, init=np.asarray(params.get(key, np.zeros(shape)), dtype=dtype)))
+    STATES, FLOAT_PARAMS, FIXED_PARAMS = STATES, FLOAT_PARAMS, FIXED_PARAMS

@@ -22,12 +22,7 @@ Loihi 2 microcode for this process (``loihi2`` refuses it).
 
 from __future__ import annotations
 
-import typing as ty
-
-import numpy as np
-from lava.magma.core.process.ports.ports import InPort, OutPort
-from lava.magma.core.process.process import AbstractProcess
-from lava.magma.core.process.variable import Var
+from neuroport.backends.lava.processes._neuron_process import NeuronProcess
 
 STATES = ("g_exc", "g_inh", "g_adapt", "v", "theta", "refractory_left")
 FLOAT_PARAMS = ("de", "di", "da", "dv", "e_exc", "e_inh", "e_adapt", "bias", "vth", "refractory",
@@ -38,7 +33,7 @@ FIXED_PARAMS = ("de", "di", "da", "dv", "theta_decay", "g_shift", "e_exc", "e_in
 PARAMS = tuple(dict.fromkeys(FLOAT_PARAMS + FIXED_PARAMS))
 
 
-class CondLIF(AbstractProcess):
+class CondLIF(NeuronProcess):
     """Conductance-based LIF population (see the module docstring).
 
     Parameters
@@ -60,19 +55,4 @@ class CondLIF(AbstractProcess):
     ``s_out`` (spikes).
     """
 
-    def __init__(self, *, shape: ty.Tuple[int, ...], population, params: dict, init: dict, fixed: bool = False,
-                 hardware=None, name: ty.Optional[str] = None) -> None:
-        names = FIXED_PARAMS if fixed else FLOAT_PARAMS
-        unknown = set(params) - set(names)
-        if unknown:
-            raise ValueError(f"CondLIF: unknown parameter(s) {sorted(unknown)}; expected {names}")
-        super().__init__(shape=shape, name=name, population=population, hardware=hardware)
-        self.a_in = InPort(shape=shape)
-        self.a_inh = InPort(shape=shape)
-        self.s_out = OutPort(shape=shape)
-        dtype = np.int64 if fixed else np.float64
-        for key in STATES:
-            setattr(self, key, Var(shape=shape, init=np.asarray(init.get(key, np.zeros(shape)), dtype=dtype)))
-        # the Vars of both models exist (unused ones 0): a Lava model declares exactly its process's Vars
-        for key in PARAMS:
-            setattr(self, key, Var(shape=shape, init=np.asarray(params.get(key, np.zeros(shape)), dtype=dtype)))
+    STATES, FLOAT_PARAMS, FIXED_PARAMS = STATES, FLOAT_PARAMS, FIXED_PARAMS
