@@ -71,7 +71,7 @@ def single_lif(seed: int = 0) -> Case:
     lif = net.population(10, LIF(tau=0.02, v_threshold=1.0, v_leak=0.0, v_reset=0.0), name="lif")
     net.connect(x, lif, weight=rng.uniform(0.0, 6.0, size=(10, 20)))
     net.output(lif)
-    steps, dt = 400, 1e-3
+    steps, dt = 300, 1e-3
     return Case("single_lif", net.to_nir(), dt, steps, {x: _poisson(40.0, steps, 20, dt, seed + 1)},
                 False, [lif])
 
@@ -92,12 +92,12 @@ def cubalif_chain(seed: int = 0) -> Case:
         names.append(pop)
         prev = pop
     net.output(prev)
-    steps, dt = 400, 1e-3
+    steps, dt = 300, 1e-3
     return Case("cubalif_chain", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
                 False, names)
 
 
-def recurrent_ei(seed: int = 0, n_exc: int = 80, n_inh: int = 20, steps: int = 500) -> Case:
+def recurrent_ei(seed: int = 0, n_exc: int = 80, n_inh: int = 20, steps: int = 300) -> Case:
     """Sparse recurrent excitatory/inhibitory LIF network with Poisson drive."""
     net = neuroport.Network()
     x = net.input(50, name="x")
