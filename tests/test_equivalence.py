@@ -46,7 +46,7 @@ import pytest
 import neuroport
 from neuroport import backends
 from neuroport.compare import THRESHOLDS, compare, is_recurrent
-from neuroport.errors import UnsupportedNodeError
+from neuroport.errors import CompileError, UnsupportedNodeError
 from neuroport.models import fixed as fixed_models
 from neuroport.models import neurons as float_models
 from neuroport.testing import cases
@@ -159,6 +159,9 @@ def run_or_skip(runs: Runs, name: str, timing: str, mode: str):
     except Exception as exc:
         if declared is not None and isinstance(exc, declared.error) and re.search(declared.match, str(exc)):
             pytest.skip(f"{mode} cannot run {name}: {exc}")
+        if isinstance(exc, (UnsupportedNodeError, CompileError)):
+            pytest.fail(f"{mode} refuses case {name!r} without a declaration in "
+                        f"neuroport.testing.plugin.UNSUPPORTED: {type(exc).__name__}: {exc}")
         raise
     if declared is not None:
         pytest.fail(f"{mode} ran case {name!r}, which neuroport.testing.plugin.UNSUPPORTED declares it "
