@@ -1,8 +1,15 @@
 """Canonical seeded test cases shared by every backend's tests.
 
 Each case is a small network built with the public API, a time step, a
-number of steps and seeded inputs. Backends join the equivalence suite by
-running these (see :mod:`neuroport.testing.plugin`).
+number of steps, seeded inputs and the compile options it is meant for.
+Backends join the equivalence suite (``tests/test_equivalence.py``) by
+running all of them (see :mod:`neuroport.testing.plugin`).
+
+:data:`CANONICAL` holds the LIF-family cases (Lava's own LIF, NIR
+primitives, zero reset), which the plain dense loop of
+``tests/test_numpy_backend.py`` also checks; :data:`EXTENDED` the cases with
+neuroport's extension models and options (conductance-based and adaptive
+neurons, subtractive reset, short-term depression, STDP); :data:`ALL` both.
 """
 
 from __future__ import annotations
@@ -13,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import neuroport
-from neuroport.models.specs import LIF, CubaLIF
+from neuroport.models.specs import LIF, CondLIF, CubaLIF
+from neuroport.nodes import PlasticLinear
 
 #: The NIR paper's single-LIF data (``../shared/testdata/nir_paper_lif``).
 NIR_PAPER_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "nir_paper_lif"
@@ -36,6 +44,8 @@ class Case:
         Whether the network has recurrent edges (equivalence criteria differ).
     populations : list of str
         Neuron populations worth comparing.
+    options : dict
+        Compile options other than ``dt`` and ``timing`` (e.g. ``{"reset": "subtract"}``).
     """
 
     name: str
@@ -45,6 +55,7 @@ class Case:
     inputs: dict
     recurrent: bool = False
     populations: list = field(default_factory=list)
+    options: dict = field(default_factory=dict)
 
 
 def _poisson(rate_hz, steps, n, dt, seed):
@@ -60,7 +71,7 @@ def single_lif(seed: int = 0) -> Case:
     lif = net.population(10, LIF(tau=0.02, v_threshold=1.0, v_leak=0.0, v_reset=0.0), name="lif")
     net.connect(x, lif, weight=rng.uniform(0.0, 6.0, size=(10, 20)))
     net.output(lif)
-    steps, dt = 400, 1e-3
+    steps, dt = 300, 1e-3
     return Case("single_lif", net.to_nir(), dt, steps, {x: _poisson(40.0, steps, 20, dt, seed + 1)},
                 False, [lif])
 
@@ -81,12 +92,12 @@ def cubalif_chain(seed: int = 0) -> Case:
         names.append(pop)
         prev = pop
     net.output(prev)
-    steps, dt = 400, 1e-3
+    steps, dt = 300, 1e-3
     return Case("cubalif_chain", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
                 False, names)
 
 
-def recurrent_ei(seed: int = 0, n_exc: int = 80, n_inh: int = 20, steps: int = 500) -> Case:
+def recurrent_ei(seed: int = 0, n_exc: int = 80, n_inh: int = 20, steps: int = 300) -> Case:
     """Sparse recurrent excitatory/inhibitory LIF network with Poisson drive."""
     net = neuroport.Network()
     x = net.input(50, name="x")
@@ -126,14 +137,126 @@ def nir_paper() -> Case:
     return Case("nir_paper", graph, 1e-4, 1000, {"input": data[:, :1]}, False, ["1"])
 
 
+def conductance(seed: int = 0) -> Case:
+    """Input -> CondLIF(30) -> [2 ms] -> CondLIF(20): excitatory and inhibitory conductances,
+    refractoriness and a spike-triggered adaptation conductance."""
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    x = net.input(20, name="x")
+    model = CondLIF(refractory=2e-3, tau_adapt=0.1, b_adapt=0.05)
+    a = net.population(30, model, name="a")
+    b = net.population(20, model, name="b")
+    net.connect(x, a, weight=rng.uniform(0.0, 0.25, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(-0.3, 0.6, size=(20, 30)), delay=2e-3)
+    net.output(b)
+    steps, dt = 250, 1e-3
+    return Case("conductance", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
+                False, [a, b])
+
+
+def adaptive(seed: int = 0) -> Case:
+    """Input -> AdaptiveLIF(30) -> [2 ms] -> AdaptiveLIF(20): refractory period, adaptive threshold
+    and adaptation current (``neuroport.AdaptiveLIF``)."""
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    x = net.input(20, name="x")
+    model = LIF(tau=0.02, v_threshold=1.0, r=10.0, refractory=3e-3, tau_theta=0.05, theta_plus=0.2,
+                tau_adapt=0.1, b_adapt=0.05)
+    a = net.population(30, model, name="a")
+    b = net.population(20, model, name="b")
+    net.connect(x, a, weight=rng.uniform(0.0, 1.0, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(-0.3, 1.0, size=(20, 30)), delay=2e-3)
+    net.output(b)
+    steps, dt = 250, 1e-3
+    return Case("adaptive", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
+                False, [a, b])
+
+
+def subtract_reset(seed: int = 0) -> Case:
+    """Input -> LIF(30) -> CubaLIF(20), compiled with ``reset="subtract"``."""
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    x = net.input(20, name="x")
+    a = net.population(30, LIF(tau=0.02, v_threshold=1.0), name="a")
+    b = net.population(20, CubaLIF(tau_syn=0.005, tau_mem=0.02, v_threshold=1.0), name="b")
+    net.connect(x, a, weight=rng.uniform(0.0, 4.0, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(-3.0, 4.0, size=(20, 30)))
+    net.output(b)
+    steps, dt = 250, 1e-3
+    return Case("subtract_reset", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
+                False, [a, b], {"reset": "subtract"})
+
+
+def depression(seed: int = 0) -> Case:
+    """Input -> LIF(30) -> LIF(20), both projections with short-term depression (Tsodyks-Markram)."""
+    net = neuroport.Network()
+    x = net.input(20, name="x")
+    a = net.population(30, LIF(tau=0.02, v_threshold=1.0), name="a")
+    b = net.population(20, LIF(tau=0.01, v_threshold=0.5), name="b")
+    net.connect(x, a, weight=10.0, p=0.5, seed=seed + 1, depression=(0.05, 0.4))
+    net.connect(a, b, weight=8.0, p=0.6, seed=seed + 2, depression=(0.02, 0.2))
+    net.output(b)
+    steps, dt = 250, 1e-3
+    return Case("depression", net.to_nir(), dt, steps, {x: _poisson(80.0, steps, 20, dt, seed + 3)},
+                False, [a, b])
+
+
+#: STDP cases' time step: ``dt = 2**-10`` s and ``tau = 16 dt`` make every decay and learning
+#: coefficient a power of two, which Lava's rule mantissas hold exactly (no rounding warning).
+STDP_DT = 2.0 ** -10
+
+
+def _stdp(name: str, seed: int, p_connect: float | None) -> Case:
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    tau = 16 * STDP_DT
+    n_in, n_out = 16, 8
+    x = net.input(n_in, name="x")
+    y = net.population(n_out, LIF(tau=tau, v_threshold=1.0, r=4.0), name="y")
+    conn = np.ones((n_out, n_in), bool) if p_connect is None else rng.random((n_out, n_in)) < p_connect
+    w0 = np.where(conn, rng.uniform(0.1, 0.5, size=(n_out, n_in)), 0.0)
+    # a plastic projection is a node of its own (Network.connect makes static ones)
+    net.nodes["x->y"] = PlasticLinear(weight=w0, connectivity=conn, rule="pair", bounds="soft", tau_pre=tau,
+                                      tau_post=tau, a_plus=2.0 ** -5, a_minus=2.0 ** -5, w_min=0.0, w_max=1.0)
+    net.edges += [(x, "x->y"), ("x->y", y)]
+    net.output(y)
+    steps = 300
+    return Case(name, net.to_nir(), STDP_DT, steps, {x: _poisson(100.0, steps, n_in, STDP_DT, seed + 1)},
+                False, [y])
+
+
+def stdp(seed: int = 0) -> Case:
+    """Input(16) -> PlasticLinear (pair STDP, soft bounds, all to all) -> LIF(8)."""
+    return _stdp("stdp", seed, None)
+
+
+def stdp_sparse(seed: int = 0) -> Case:
+    """As :func:`stdp` with 70 % of the synapses present (absent ones must never learn)."""
+    return _stdp("stdp_sparse", seed, 0.7)
+
+
 CANONICAL = {
     "single_lif": single_lif,
     "cubalif_chain": cubalif_chain,
     "recurrent_ei": recurrent_ei,
     "delays": delays,
 }
+EXTENDED = {
+    "conductance": conductance,
+    "adaptive": adaptive,
+    "subtract_reset": subtract_reset,
+    "depression": depression,
+    "stdp": stdp,
+    "stdp_sparse": stdp_sparse,
+}
+ALL = {**CANONICAL, **EXTENDED}
 
 
 def canonical_cases(seed: int = 0) -> list:
-    """All canonical cases, built with ``seed``."""
+    """The LIF-family cases (:data:`CANONICAL`), built with ``seed``."""
     return [make(seed) for make in CANONICAL.values()]
+
+
+def all_cases(seed: int = 0) -> list:
+    """Every case (:data:`ALL`), built with ``seed``."""
+    return [make(seed) for make in ALL.values()]

@@ -4,13 +4,23 @@ Use it from a test suite with ``pytest_plugins = ["neuroport.testing.plugin"]``.
 A mode that cannot run here (missing package, no chip, wrong Python) is
 skipped with its reason, so a new backend joins the suite by registering
 under the ``neuroport.backends`` entry-point group.
+
+What a backend cannot run *anywhere* is declared once, in :data:`UNSUPPORTED`
+(nengo-loihi's ``nengo_test_unsupported``): the equivalence suite expects the
+declared refusal, skips with the backend's own message, and fails when an
+undeclared refusal appears or a declared one no longer happens. A timing mode
+a backend does not offer is its own declaration (``Backend.timings``, see
+:func:`supports`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
 from neuroport import backend as registry
+from neuroport.errors import UnsupportedNodeError
 
 
 def pytest_generate_tests(metafunc):
@@ -34,3 +44,51 @@ def supports(backend, case, *, timing: str) -> tuple[bool, str]:
     if timing not in backend.timings:
         return False, f"{backend.name} supports timing {backend.timings}, not {timing!r}"
     return True, ""
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A declared refusal: running the case must raise ``error`` with a message matching ``match``.
+
+    Attributes
+    ----------
+    error : type
+        Exception class the backend raises.
+    match : str
+        Regular expression its message must contain (``re.search``).
+    why : str
+        The limitation behind it, for the reader of the table.
+    """
+
+    error: type
+    match: str
+    why: str
+
+
+_PARTIAL = Unsupported(
+    UnsupportedNodeError, r"partial connectivity",
+    "LearningDense would let absent synapses learn, a tag-mask factor would change the fixed-point products' "
+    "shift, and LearningSparse's fixed_pt model fails on lava-nc 0.10 (backends/lava/learning.py)")
+
+
+def _cpu_only(process: str) -> Unsupported:
+    return Unsupported(UnsupportedNodeError, r"CPU-only",
+                       f"neuroport's own {process} Lava process has Python models only, no Loihi 2 microcode")
+
+
+#: ``(mode, case name) -> Unsupported``: what a backend refuses, by the cases of
+#: :mod:`neuroport.testing.cases` (checked by ``tests/test_equivalence.py``; the
+#: ``loihi2`` entries are checked without a chip too, through ``refuse``/``dry_run``).
+UNSUPPORTED = {
+    ("lava-fixed", "stdp_sparse"): _PARTIAL,
+    ("loihi2", "stdp_sparse"): _PARTIAL,
+    ("loihi2", "conductance"): _cpu_only("CondLIF"),
+    ("loihi2", "adaptive"): _cpu_only("ALIF"),
+    ("loihi2", "subtract_reset"): _cpu_only("ALIF (subtractive reset)"),
+    ("loihi2", "depression"): _cpu_only("Depression"),
+}
+
+
+def unsupported(mode: str, case_name: str) -> Unsupported | None:
+    """The declared refusal of ``mode`` for case ``case_name`` (``None``: it must run)."""
+    return UNSUPPORTED.get((mode, case_name))
