@@ -9,7 +9,8 @@ Program's discrete coefficients. From the Program it takes only the options
 path for ``timing="hardware"``, 1 step on the zero-delay edges that close a
 cycle for ``timing="ideal"``), which are topology, not discretisation.
 
-Every population integrates its ODEs (:mod:`.lowering_models`) with Brian2's
+Every population integrates its ODEs (its neuron model's ``equations``, looked
+up by :mod:`.lowering_models`) with Brian2's
 own integrator (``euler`` for ``scheme="euler"``, ``exact`` for
 ``scheme="exact"``); its summed input ``J`` (``sum_j W_ij x_j``, an input
 spike being the value 1.0 in its step) is held constant over the step, i.e. a
@@ -33,8 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.backends.brian2 import lowering_synapses as synapses
-from neuroport.backends.brian2.lowering_models import (  # noqa: F401  (re-exported)
-    _MODELS, ModelSpec, _cuba, _leaky, build_spec, register_model, reset_code, supported_models)
+from neuroport.backends.brian2.lowering_models import build_spec
 from neuroport.errors import GraphError, InputError, UnsupportedNodeError
 from neuroport.structure import analyse
 
@@ -181,7 +181,7 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         group = b2.NeuronGroup(pn.size, spec.equations + ref_eq + ("" if in_syn else jin),
                                method=spec.method or method,
                                threshold=spec.threshold,
-                               reset=None if spec.threshold is None else reset_code(spec, reset),
+                               reset=None if spec.threshold is None else spec.reset_code(reset),
                                refractory="ref_s" if ref is not None else False,
                                namespace={}, name=f"np_pop_{idx}")
         if ref is not None:
