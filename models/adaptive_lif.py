@@ -13,6 +13,10 @@ Continuous time (s; ``v`` in the graph's unit):
     v > v_{threshold} + \theta \Rightarrow v \leftarrow v_{reset},\; w \mathrel{+}= b_{adapt},\;
     \theta \mathrel{+}= \theta_+, \text{ held for } t_{ref}
 
+:meth:`AdaptiveLIF.equations` writes them as equation text
+(:class:`~neuroport.models.equations.Equations`), from which the Brian2
+lowering is generated.
+
 One step, float and fixed (the drive of :class:`~neuroport.models.lif.LIFFamily`,
 then :meth:`neuroport.models.base.SpikingModel.step`)::
 
@@ -53,8 +57,9 @@ import numpy as np
 
 from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, initial_v, node_field, optional_decay, refractory_steps
-from neuroport.errors import ParameterError
+from neuroport.errors import ParameterError, UnsupportedNodeError
 from neuroport.models import base
+from neuroport.models import equations as eq
 from neuroport.models.lif import LIFFamily
 
 
@@ -98,6 +103,59 @@ class AdaptiveLIF(LIFFamily):
         if split:  # the inhibitory current has its own Euler factor dt / tau_syn_inh
             extra["port_gain"] = {"inh": dv * r * w_in * du_inh}
         return params, gain, gain, v_offset, "spikes", extra
+
+    def equations(self, pn, reset="zero") -> eq.Equations:
+        """The continuous-time :class:`~neuroport.models.equations.Equations` of one population."""
+        tau_syn = eq.param(pn, "tau_syn", 0.0)
+        filtered = tau_syn > 0
+        if filtered.any() and not filtered.all():
+            raise UnsupportedNodeError(f"{pn.name}: backend 'brian2' needs tau_syn > 0 for every neuron or for none "
+                                       "(a population mixing filtered and unfiltered input)")
+        k_inh = eq.rate(pn, "tau_syn_inh")
+        split = bool(np.any(k_inh > 0))
+        k_adapt, b_adapt = eq.rate(pn, "tau_adapt"), eq.param(pn, "b_adapt", 0.0)
+        adapt = bool(np.any(k_adapt > 0) or np.any(b_adapt != 0))
+        params = {"tau_s": eq.tau(pn, "tau_mem"), "v_leak": eq.param(pn, "v_leak", 0.0),
+                  "r": eq.param(pn, "r", 1.0)}
+        w_in = eq.param(pn, "w_in", 1.0)
+        syn_eqs, syn_params, linked, drive = "", {}, [], []
+        ports = {"input": ("J", "current")}
+        if filtered.all():
+            syn_eqs += eq.SYN_CURRENT
+            syn_params.update({"tau_syn_s": tau_syn, "w_in": w_in})
+            linked.append("I")
+            drive.append("I")
+            if split:
+                # the natural continuous form: tau_syn_inh dI_inh/dt = w_in J_inh - I_inh (see docs/brian2.md)
+                tau_inh = np.where(k_inh > 0, 1.0 / np.where(k_inh > 0, k_inh, 1.0), tau_syn)
+                syn_eqs += "dI_inh/dt = (w_in * Ji - I_inh) / tau_inh_s : 1\ntau_inh_s : second (constant)\nJi : 1\n"
+                syn_params["tau_inh_s"] = tau_inh
+                linked.append("I_inh")
+                drive.append("- I_inh")
+                ports = {"exc": ("J", "current"), "inh": ("Ji", "current")}
+        else:
+            drive.append("w_in * Jin")
+            params["w_in"] = w_in
+        if adapt:
+            syn_eqs += "dw_adapt/dt = -w_adapt * k_adapt_hz : 1\nk_adapt_hz : hertz (constant)\n"
+            syn_params["k_adapt_hz"] = k_adapt
+            linked.append("w_adapt")
+            drive.append("- w_adapt")
+            params["b_adapt"] = b_adapt
+        eqs = eq.LEAKY_V.format(inp="(" + " ".join(drive) + ")") + eq.PARAMS_LEAKY
+        eqs += "".join(f"{name} : 1 (linked)\n" for name in linked)
+        if "w_in" in params:
+            eqs += "w_in : 1 (constant)\n"
+        if adapt:
+            eqs += "b_adapt : 1 (constant)\n"
+        v_reset = eq.param(pn, "v_reset", 0.0)
+        spec = eq.Equations(eqs + eq.SPIKE_VARS + ("" if filtered.all() else eq.INPUT_VARS), params,
+                            "v > v_threshold", None, v_reset, eq.param(pn, "v_threshold"), linked=tuple(linked),
+                            ports=ports, reset_extra="w_adapt += b_adapt\n" if adapt else "")
+        if filtered.all() or adapt:
+            spec.syn = eq.Equations(syn_eqs + (eq.INPUT_VARS if filtered.all() else ""), syn_params)
+        spec.input_group = "syn" if filtered.all() else "main"
+        return eq.spiking_extras(pn, spec)
 
     def constants(self, pop, ar) -> dict:
         p = pop.params

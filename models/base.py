@@ -12,6 +12,10 @@ A neuron model is one object (one file each: ``lif.py``, ``adaptive_lif.py``,
 ``discretize(pn, opts)``
     continuous NIR parameters -> the float Program's per-neuron parameters
     (the only place its time constants become per-step factors);
+``equations(pn, reset)``
+    its continuous-time equations (:class:`neuroport.models.equations.Equations`),
+    from which the Brian2 lowering is generated (optional: a model without it
+    has no Brian2 lowering);
 ``constants(pop, ar)``
     the per-neuron constants of one population under arithmetic ``ar``
     (:mod:`neuroport.models.arithmetic`), every flag a bool array too;
@@ -54,12 +58,17 @@ def get(key: str):
     try:
         return _MODELS[key]
     except KeyError:
-        raise UnsupportedNodeError(f"no neuron model {key!r}; known: {', '.join(sorted(_MODELS))}") from None
+        raise UnsupportedNodeError(f"no neuron model {key!r}; known: {', '.join(registered())}") from None
 
 
 def supported(key: str) -> bool:
     """Whether a neuron model is registered for ``key``."""
     return key in _MODELS
+
+
+def registered() -> list:
+    """The registered Program model names, sorted."""
+    return sorted(_MODELS)
 
 
 def empty_counters() -> dict:
@@ -171,6 +180,10 @@ class SpikingModel:
     #: how reports and errors name the model
     title: str = ""
     state_names: tuple = ()
+    def emits_spikes(self, key: str) -> bool:
+        """Whether populations of model ``key`` send spikes (else their graded state)."""
+        return True
+
     #: (state, increment constant, flag) added on a spike, then saturated
     increments: tuple = ()
 

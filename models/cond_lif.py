@@ -13,7 +13,11 @@ Continuous time (conductances relative to the leak conductance ``g_L``; s; ``v``
     \theta \mathrel{+}= \theta_+
 
 A spike raises a conductance by its weight (``g += w``, as in the COBA
-literature). One step, float and fixed (reversal potentials shifted by
+literature). :meth:`CondLIF.equations` writes these equations as text
+(:class:`~neuroport.models.equations.Equations`), from which the Brian2
+lowering is generated.
+
+One step, float and fixed (reversal potentials shifted by
 ``v_reset`` like ``v``; the drive below, then
 :meth:`neuroport.models.base.SpikingModel.step`)::
 
@@ -57,6 +61,7 @@ from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, initial_v, node_field, optional_decay, refractory_steps
 from neuroport.errors import ParameterError
 from neuroport.models import base
+from neuroport.models import equations as eq
 from neuroport.quantize_report import PopulationBound
 
 
@@ -89,6 +94,36 @@ class CondLIF(base.SpikingModel):
         }
         ones = np.ones(pn.size)
         return params, ones, ones, v_offset, "spikes", {"ports": ("exc", "inh"), "bias_target": None}
+
+    def equations(self, pn, reset="zero") -> eq.Equations:
+        """The continuous-time :class:`~neuroport.models.equations.Equations` of one population."""
+        k_adapt, b_adapt = eq.rate(pn, "tau_adapt"), eq.param(pn, "b_adapt", 0.0)
+        adapt = bool(np.any(k_adapt > 0) or np.any(b_adapt != 0))
+        syn_eqs = ("dg_exc/dt = -g_exc / tau_exc_s : 1\ndg_inh/dt = -g_inh / tau_inh_s : 1\n"
+                   "tau_exc_s : second (constant)\ntau_inh_s : second (constant)\n")
+        syn_params = {"tau_exc_s": eq.tau(pn, "tau_exc"), "tau_inh_s": eq.tau(pn, "tau_inh")}
+        current = "(e_leak - v) + g_exc * (e_exc - v) + g_inh * (e_inh - v)"
+        linked = ["g_exc", "g_inh"]
+        params = {"tau_s": eq.tau(pn, "tau_mem"), "e_leak": eq.param(pn, "e_leak"), "e_exc": eq.param(pn, "e_exc"),
+                  "e_inh": eq.param(pn, "e_inh")}
+        extra_eqs = ""
+        if adapt:
+            syn_eqs += "dg_adapt/dt = -g_adapt * k_adapt_hz : 1\nk_adapt_hz : hertz (constant)\n"
+            syn_params["k_adapt_hz"] = k_adapt
+            current += " + g_adapt * (e_adapt - v)"
+            linked.append("g_adapt")
+            params.update({"e_adapt": eq.param(pn, "e_adapt", 0.0), "b_adapt": b_adapt})
+            extra_eqs = "e_adapt : 1 (constant)\nb_adapt : 1 (constant)\n"
+        eqs = (f"dv/dt = ({current}) / tau_s : 1\ntau_s : second (constant)\ne_leak : 1 (constant)\n"
+               "e_exc : 1 (constant)\ne_inh : 1 (constant)\n" + extra_eqs
+               + "".join(f"{name} : 1 (linked)\n" for name in linked) + eq.SPIKE_VARS)
+        spec = eq.Equations(eqs, params, "v > v_threshold", None, eq.param(pn, "v_reset"),
+                            eq.param(pn, "v_threshold"), syn=eq.Equations(syn_eqs, syn_params), linked=tuple(linked),
+                            ports={"exc": ("g_exc", "jump"), "inh": ("g_inh", "jump")}, input_group="syn",
+                            reset_extra="g_adapt += b_adapt\n" if adapt else "")
+        spec.init[("syn", "g_exc")] = eq.param(pn, "g_exc_init", 0.0)
+        spec.init[("syn", "g_inh")] = eq.param(pn, "g_inh_init", 0.0)
+        return eq.spiking_extras(pn, spec)
 
     def constants(self, pop, ar) -> dict:
         p = pop.params

@@ -10,6 +10,9 @@ Continuous time (the NIR definitions; time in s, ``v`` in the graph's unit):
 
 (``LIF``: no synaptic filter; ``IF``/``I``: no leak, :math:`\dot v = r I`;
 ``LI``/``CubaLI``/``I``: no spikes; ``Threshold``: a stateless comparison.)
+:meth:`LIFFamily.equations` writes them as equation text
+(:class:`~neuroport.models.equations.Equations`), from which the Brian2
+lowering is generated.
 
 One step (:meth:`neuroport.models.base.SpikingModel.step`, states shifted so
 that the reset value is 0)::
@@ -49,9 +52,48 @@ import numpy as np
 from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, node_param
 from neuroport.models import base
+from neuroport.models import equations as eq
 from neuroport.quantize_report import PopulationBound
 
 SPIKING = ("lif", "cubalif", "if", "threshold")
+
+
+# -- continuous-time equations, one function per NIR node type (LIFFamily.equations) -------
+def _leaky(pn) -> eq.Equations:
+    spiking = pn.model == "lif"
+    params = {"tau_s": eq.tau(pn, "tau"), "v_leak": eq.param(pn, "v_leak"), "r": eq.param(pn, "r")}
+    eqs = eq.LEAKY_V.format(inp="Jin") + eq.PARAMS_LEAKY + eq.INPUT_VARS
+    return eq.finish(pn, eqs, params, spiking)
+
+
+def _cuba(pn) -> eq.Equations:
+    spiking = pn.model == "cubalif"
+    params = {"tau_s": eq.tau(pn, "tau_mem"), "v_leak": eq.param(pn, "v_leak"), "r": eq.param(pn, "r")}
+    eqs = eq.LEAKY_V.format(inp="I") + eq.PARAMS_LEAKY + "I : 1 (linked)\n"
+    spec = eq.finish(pn, eqs, params, spiking)
+    spec.syn = eq.syn_current(pn)
+    spec.input_group = "syn"
+    spec.probes = {"v": ("main", "v"), "I": ("syn", "I")}
+    return spec
+
+
+def _integrate(pn) -> eq.Equations:
+    spiking = pn.model == "if"
+    eqs = "dv/dt = r * Jin / second : 1\nr : 1 (constant)\n" + eq.INPUT_VARS
+    spec = eq.finish(pn, eqs, {"r": eq.param(pn, "r")}, spiking)
+    spec.method = "euler"  # the right-hand side is constant over a step: Euler is exact here
+    return spec
+
+
+def _threshold(pn) -> eq.Equations:
+    spec = eq.Equations("v : 1\n" + eq.INPUT_VARS + eq.SPIKE_VARS, {}, "v > v_threshold",
+                        np.zeros(pn.size), np.zeros(pn.size), eq.param(pn, "threshold"))
+    spec.no_ode = "v = Jin"
+    return spec
+
+
+_EQUATIONS = {"lif": _leaky, "li": _leaky, "cubalif": _cuba, "cubali": _cuba, "if": _integrate,
+              "integrator": _integrate, "threshold": _threshold}
 
 
 class LIFFamily(base.SpikingModel):
@@ -95,6 +137,14 @@ class LIFFamily(base.SpikingModel):
             gain = ones.copy()
             p["v_threshold"] = node_param(name, node, "threshold", n)
         return p, gain, gain, v_offset, emits, {}
+
+    def equations(self, pn, reset="zero") -> eq.Equations:
+        """The continuous-time :class:`~neuroport.models.equations.Equations` of one population
+        (by ``pn.model``; ``reset`` is applied by :meth:`~neuroport.models.equations.Equations.reset_code`)."""
+        return _EQUATIONS[pn.model](pn)
+
+    def emits_spikes(self, key: str) -> bool:
+        return key in SPIKING or key not in LIFFamily.keys  # subclasses' own models spike
 
     # -- which step runs a population ------------------------------------------------------
     @staticmethod

@@ -16,7 +16,7 @@ Examples
 from __future__ import annotations
 
 from neuroport.models import adaptive_lif, cond_lif, lif, qif  # noqa: F401  (each registers its model)
-from neuroport.models.base import Block, block_key, get, register, runner, supported  # noqa: F401
+from neuroport.models.base import Block, block_key, get, register, registered, runner, supported  # noqa: F401
 from neuroport.errors import UnsupportedNodeError
 
 

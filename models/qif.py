@@ -53,6 +53,7 @@ from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, node_field
 from neuroport.errors import ParameterError
 from neuroport.models import base
+from neuroport.models import equations as eq
 from neuroport.models.lif import LIFFamily
 from neuroport.models.specs import Spec
 from neuroport.nodes import ExtensionNode, extension, per_neuron
@@ -171,6 +172,21 @@ class QIFModel(LIFFamily):
                   "v_init": np.where(np.isnan(v0), f["v_rest"], v0) - off}
         gain = dv * f["r"] * f["w_in"] * du
         return params, gain, gain, off, "spikes", {"bias_target": "u_bias"}
+
+    def equations(self, pn, reset="zero") -> eq.Equations:
+        """The continuous-time equations: the CubaLIF synaptic current, then the quadratic membrane."""
+        params = {"tau_s": eq.tau(pn, "tau_mem"), **{k: eq.param(pn, k) for k in ("a", "v_rest", "v_crit", "r")}}
+        eqs = ("dv/dt = (a * (v - v_rest) * (v - v_crit) + r * I) / tau_s : 1\n"
+               "tau_s : second (constant)\na : 1 (constant)\nv_rest : 1 (constant)\nv_crit : 1 (constant)\n"
+               "r : 1 (constant)\nI : 1 (linked)\n")
+        spec = eq.finish(pn, eqs, params, True)
+        v0 = node_field(pn, "v_init")
+        spec.v_init = np.where(np.isnan(v0), node_field(pn, "v_rest"), v0)
+        spec.syn = eq.syn_current(pn)
+        spec.input_group = "syn"
+        spec.probes = {"v": ("main", "v"), "I": ("syn", "I")}
+        spec.method = "euler"  # the discrete model is forward Euler (no exact update exists)
+        return spec
 
     def constants(self, pop, ar) -> dict:
         c = super().constants(pop, ar)

@@ -37,8 +37,10 @@ def decay_fraction(node_name: str, field: str, tau, dt: float, scheme: str) -> n
     return frac
 
 
-def node_param(name: str, node, field: str, size: int, default=None) -> np.ndarray:
+def node_param(name: str, node, field: str, size: int, default=None, *, finite: bool = True) -> np.ndarray:
     """Field ``field`` of NIR node ``name`` as a finite float64 array of shape ``(size,)``.
+
+    ``finite=False`` skips the finiteness check (``v_init``: NaN means "the reset value").
 
     Raises
     ------
@@ -57,7 +59,7 @@ def node_param(name: str, node, field: str, size: int, default=None) -> np.ndarr
         arr = np.full(size, arr[0])
     if arr.size != size:
         raise GraphError(f"{name}.{field}: expected {size} values (one per neuron), got shape {np.shape(value)}")
-    if not np.all(np.isfinite(arr)):
+    if finite and not np.all(np.isfinite(arr)):
         raise ParameterError(f"{name}.{field}: must be finite, got {arr[~np.isfinite(arr)][0]}")
     return arr
 

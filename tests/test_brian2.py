@@ -242,10 +242,14 @@ def test_cubalif_joint_integration_would_lag_one_step_per_layer(monkeypatch):
     Brian2 group (Brian2's usual way) makes ``v`` see ``I`` of the previous
     step: every spike then comes exactly one step later per CubaLIF layer.
     """
-    from neuroport.backends.brian2 import lowering
+    from neuroport.models import lif
 
-    def joint(pn):
-        spec = lowering._cuba(pn)
+    original = lif.LIF_FAMILY.equations
+
+    def joint(pn, reset="zero"):
+        spec = original(pn, reset)
+        if pn.model != "cubalif":
+            return spec
         spec.equations = spec.equations.replace("I : 1 (linked)\n", "") + spec.syn.equations
         spec.params.update(spec.syn.params)
         spec.syn = None
@@ -260,7 +264,7 @@ def test_cubalif_joint_integration_would_lag_one_step_per_layer(monkeypatch):
     steps, dt = 1000, 1e-3
     x = poisson(steps, 20, 50, dt, seed=1)
     a = neuroport.run(graph, backend="numpy", dt=dt, steps=steps, inputs=x, timing="ideal")
-    monkeypatch.setitem(lowering._MODELS, "cubalif", joint)
+    monkeypatch.setattr(lif.LIF_FAMILY, "equations", joint)
     b = neuroport.run(graph, backend="brian2", dt=dt, steps=steps, inputs=x, timing="ideal")
 
     def shifted(layer, lag):

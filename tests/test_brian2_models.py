@@ -120,14 +120,12 @@ def test_refractory_holds_v_for_the_same_steps(monkeypatch):
     assert np.array_equal(a, b) and np.all(np.diff(a) == 5)  # spike, 4 held steps, spike
     from neuroport.backends.brian2 import lowering_models
 
-    original = lowering_models._spiking_extras
+    original = lowering_models.refractory_hold
 
-    def plain(pn, spec, dt):
-        spec = original(pn, spec, dt)
-        spec.refractory_s = spec.refractory_s - dt  # Brian2's refractory = the graph's period, no + dt
-        return spec
+    def plain(refractory_s, dt):
+        return original(refractory_s, dt) - dt  # Brian2's refractory = the graph's period, no + dt
 
-    monkeypatch.setattr(lowering_models, "_spiking_extras", plain)
+    monkeypatch.setattr(lowering_models, "refractory_hold", plain)
     _, short = _driven(model, timing="ideal")
     assert np.all(np.diff(short) == 4)  # one held step fewer than the numpy engine
 
@@ -201,6 +199,28 @@ def test_mixed_unfiltered_and_filtered_input_is_refused():
                          edges=[("x", "fc"), ("fc", "y")], type_check=False)
     with pytest.raises(UnsupportedNodeError, match="tau_syn > 0 for every neuron or for none"):
         neuroport.run(graph, backend="brian2", dt=1e-3, steps=5, inputs=np.zeros((5, 2)))
+
+
+def test_equations_are_asked_of_the_registered_model(monkeypatch):
+    """The lowering holds no equations: every registered model with ``equations`` is supported, one
+    without them is refused by name."""
+    from types import SimpleNamespace
+
+    from neuroport.backends.brian2 import lowering_models
+    from neuroport.models import base
+
+
+
+
+    class Silent(base.SpikingModel):
+        keys = ("silent",)
+
+    monkeypatch.setattr(base, "_MODELS", {**base._MODELS})
+    base.register(Silent())
+    assert "silent" not in lowering_models.supported_models()
+    pn = SimpleNamespace(name="s", model="silent", size=1, node=None)
+    with pytest.raises(UnsupportedNodeError, match="'silent' has no continuous-time equations"):
+        lowering_models.build_spec(pn, reset="zero", dt=1e-3)
 
 
 # --------------------------------------------------------------------------- recurrent

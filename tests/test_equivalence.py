@@ -47,8 +47,7 @@ import neuroport
 from neuroport import backends
 from neuroport.compare import THRESHOLDS, compare, is_recurrent
 from neuroport.errors import CompileError, UnsupportedNodeError
-from neuroport.models import fixed as fixed_models
-from neuroport.models import neurons as float_models
+from neuroport.models import neurons
 from neuroport.testing import cases
 from neuroport.testing.plugin import supports, unsupported
 
@@ -113,13 +112,11 @@ class Runs:
             case = self.case(name)
             if level == "fixed":
                 program, _report = neuroport.quantize(self.program(name, timing, "discrete"))
-                models = fixed_models
             else:
                 program = neuroport.compile(case.graph, dt=case.dt, timing=timing, **case.options)
-                models = float_models
             probes = () if level == "nir" else tuple(  # brian2: spikes and weights are its criteria
                 (n, var) for n, pop in program.populations.items() if not pop.is_input
-                for var in models.get(pop.model).init_state(pop) if var in PROBED)
+                for var in neurons.state_names(pop) if var in PROBED)
             self._programs[key] = program.replace(probes=probes)
         return self._programs[key]
 

@@ -9,7 +9,8 @@ Program's discrete coefficients. From the Program it takes only the options
 path for ``timing="hardware"``, 1 step on the zero-delay edges that close a
 cycle for ``timing="ideal"``), which are topology, not discretisation.
 
-Every population integrates its ODEs (:mod:`.lowering_models`) with Brian2's
+Every population integrates its ODEs (its neuron model's ``equations``, looked
+up by :mod:`.lowering_models`) with Brian2's
 own integrator (``euler`` for ``scheme="euler"``, ``exact`` for
 ``scheme="exact"``); its summed input ``J`` (``sum_j W_ij x_j``, an input
 spike being the value 1.0 in its step) is held constant over the step, i.e. a
@@ -33,13 +34,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.backends.brian2 import lowering_synapses as synapses
-from neuroport.backends.brian2.lowering_models import (  # noqa: F401  (re-exported)
-    _MODELS, ModelSpec, _cuba, _leaky, build_spec, register_model, reset_code, supported_models)
+from neuroport.backends.brian2.lowering_models import build_spec
 from neuroport.errors import GraphError, InputError, UnsupportedNodeError
+from neuroport.models import neurons
 from neuroport.structure import analyse
 
 #: Models that emit spikes (the rest send their ``v`` on, as graded values).
-SPIKING = {"lif", "cubalif", "if", "threshold", "alif", "condlif"}
 
 # Per-population ordering slots inside the ``groups`` slot.
 (_SLOT_IN, _SLOT_EXT, _SLOT_SYN, _SLOT_SYN_CLEAR, _SLOT_JUMP, _SLOT_V, _SLOT_CLEAR, _SLOT_TH,
@@ -66,6 +66,11 @@ class Lowered:
             w[np.asarray(syn.j[:]), np.asarray(syn.i[:])] = np.asarray(syn.w[:])
             out[name] = w
         return out
+
+
+def _spiking(model: str) -> bool:
+    """Whether a population of ``model`` sends spikes (its model says; inputs are not neurons)."""
+    return model != "input" and neurons.supported(model) and neurons.get(model).emits_spikes(model)
 
 
 def _path_delays(path, proj, matrix, dt, timing) -> np.ndarray:
@@ -160,7 +165,7 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
     graded_in = {}  # post -> [path index] of graded edges from non-spiking neuron populations
     for k, path in enumerate(structure.paths):
         pre_model = structure.populations[path.pre].model
-        if pre_model != "input" and pre_model not in SPIKING:
+        if pre_model != "input" and not _spiking(pre_model):
             graded_in.setdefault(path.post, []).append(k)
     for idx, name in enumerate(order):
         pn = structure.populations[name]
@@ -181,7 +186,7 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         group = b2.NeuronGroup(pn.size, spec.equations + ref_eq + ("" if in_syn else jin),
                                method=spec.method or method,
                                threshold=spec.threshold,
-                               reset=None if spec.threshold is None else reset_code(spec, reset),
+                               reset=None if spec.threshold is None else spec.reset_code(reset),
                                refractory="ref_s" if ref is not None else False,
                                namespace={}, name=f"np_pop_{idx}")
         if ref is not None:
@@ -272,7 +277,7 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
             if np.any(eff < 0):
                 raise GraphError(f"{path.name}: a zero-delay edge closes a cycle; compile with a timing mode "
                                  "that gives it a delay")
-            if pre_pn.model in SPIKING or pre_pn.model == "input":
+            if _spiking(pre_pn.model) or pre_pn.model == "input":
                 if path.plasticity is not None:
                     uniq = np.unique(delays)
                     if uniq.size != 1:
