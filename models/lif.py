@@ -225,14 +225,7 @@ class LIFFamily(base.SpikingModel):
         lim = ff.state_limit(hw, *self.state_limits(pop)) if self.state_limits(pop) else None
         if lim is not None:
             limits.append(lim)
-        top = 2.0 ** hw.weight_exp_range[1] * 2 ** hw.act_shift
-        for proj in projs:
-            data = np.asarray(proj.weights.data, dtype=float)
-            _, lo_eff, hi_eff, _ = ff.weight_format(data, hw, nwb)
-            if data.size and data.max() > 0:
-                limits.append(hi_eff * top / float(data.max()))
-            if data.size and data.min() < 0:
-                limits.append(lo_eff * top / float(data.min()))
+        limits += self.weight_limits(projs, hw, nwb)
         bias = ff.absmax(pop.param("bias", 0.0))
         if s_thr is None:
             # non-spiking: room for the steady state of the worst-case input (or
@@ -245,6 +238,20 @@ class LIFFamily(base.SpikingModel):
         if not limits:
             return float((hw.state_max - 1) / 2 ** headroom_bits)
         return float(min(limits))
+
+    @staticmethod
+    def weight_limits(projs, hw, nwb: int) -> list:
+        """The largest scales at which the incoming weights fit their 8-bit mantissas at the top exponent."""
+        limits = []
+        top = 2.0 ** hw.weight_exp_range[1] * 2 ** hw.act_shift
+        for proj in projs:
+            data = np.asarray(proj.weights.data, dtype=float)
+            _, lo_eff, hi_eff, _ = ff.weight_format(data, hw, nwb)
+            if data.size and data.max() > 0:
+                limits.append(hi_eff * top / float(data.max()))
+            if data.size and data.min() < 0:
+                limits.append(lo_eff * top / float(data.min()))
+        return limits
 
     def quantize_membrane(self, pop, s, hw, report) -> dict:
         """``dv``, ``vth``, the biases and ``refractory`` in their integer formats."""

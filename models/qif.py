@@ -211,6 +211,23 @@ class QIFModel(LIFFamily):
         return u + ar.product_drive(p, c["q"], c["q_shift"], c["q_round"])
 
     # -- fixed point ------------------------------------------------------------------------
+    #: bits kept above the spike peak: ``v`` overshoots the peak by at most the step's quadratic term
+    PEAK_HEADROOM_BITS = 1
+
+    def choose_scale(self, pop, projs, hw, *, headroom_bits: int, nwb: int, min_threshold_bits: int) -> float:
+        """As the LIF family, but the peak ``v_threshold`` is the largest state, not a threshold that
+        inputs overshoot: only :data:`PEAK_HEADROOM_BITS` above it (the default ``headroom_bits``
+        would leave the dynamics between ``v_rest`` and ``v_crit`` a few bits)."""
+        limits = [ff.threshold_scale(pop, hw) / 2 ** min(headroom_bits, self.PEAK_HEADROOM_BITS)]
+        pos, neg = ff.max_inputs(projs)
+        du = max(float(pop.param("du", 1.0).min()), 1.0 / hw.decay_unity)
+        if max(pos, neg) > 0:  # u must not wrap when every input spikes every step
+            limits.append((hw.state_max - 1) / (max(pos, neg) / du))
+        lim = ff.state_limit(hw, *self.state_limits(pop))
+        if lim is not None:
+            limits.append(lim / 2 ** self.PEAK_HEADROOM_BITS)
+        return float(min(limits + self.weight_limits(projs, hw, nwb)))
+
     def state_limits(self, pop) -> tuple:
         return tuple(pop.param(k) for k in ("e_rest", "e_crit", "v_init", "v_threshold"))
 

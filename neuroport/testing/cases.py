@@ -241,7 +241,25 @@ CANONICAL = {
     "recurrent_ei": recurrent_ei,
     "delays": delays,
 }
+def quadratic(seed: int = 0) -> Case:
+    """Input -> QIF(30) -> [2 ms] -> QIF(20): the quadratic integrate-and-fire model (``models/qif.py``)."""
+    from neuroport.models.qif import QIF
+
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    x = net.input(20, name="x")
+    a = net.population(30, QIF(a=rng.uniform(0.03, 0.05, 30)), name="a")
+    b = net.population(20, QIF(), name="b")
+    net.connect(x, a, weight=rng.uniform(0.0, 12.0, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(-20.0, 60.0, size=(20, 30)), delay=2e-3)
+    net.output(b)
+    steps, dt = 250, 1e-3
+    return Case("quadratic", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
+                False, [a, b])
+
+
 EXTENDED = {
+    "quadratic": quadratic,
     "conductance": conductance,
     "adaptive": adaptive,
     "subtract_reset": subtract_reset,

@@ -79,7 +79,13 @@ def _cpu_only(process: str) -> Unsupported:
 #: ``(mode, case name) -> Unsupported``: what a backend refuses, by the cases of
 #: :mod:`neuroport.testing.cases` (checked by ``tests/test_equivalence.py``; the
 #: ``loihi2`` entries are checked without a chip too, through ``refuse``/``dry_run``).
+_NO_LAVA_PROCESS = Unsupported(UnsupportedNodeError, r"Lava backends run only",
+                               "the model has no Lava process (models/qif.py); numpy, numpy-fixed and brian2 run it")
+
 UNSUPPORTED = {
+    ("lava", "quadratic"): _NO_LAVA_PROCESS,
+    ("lava-fixed", "quadratic"): _NO_LAVA_PROCESS,
+    ("loihi2", "quadratic"): Unsupported(UnsupportedNodeError, r"CPU-only", "the model has no Loihi 2 neuro-core model"),
     ("lava-fixed", "stdp_sparse"): _PARTIAL,
     ("loihi2", "stdp_sparse"): _PARTIAL,
     ("loihi2", "conductance"): _cpu_only("CondLIF"),
