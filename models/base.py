@@ -226,8 +226,9 @@ class SpikingModel:
         refractory = np.broadcast_to(np.asarray(p.get("refractory", 0), dtype=np.int64), (n,))
         theta_plus = ar.value(p, "theta_plus")
         has_theta = self.uses(pop, "theta")
+        bias = ar.bias(p, "bias")
         return {
-            "v_keep": ar.keep(p, "dv", "dv_offset"), "bias": ar.bias(p, "bias"),
+            "v_keep": ar.keep(p, "dv", "dv_offset"), "bias": bias, "has_bias": np.full(n, bool(np.any(bias != 0))),
             "vth": ar.threshold(p) if "vth" in p or "v_threshold" in p else np.full(n, np.inf),
             "refractory": refractory, "theta_keep": ar.keep(p, "theta_decay", default=0), "theta_plus": theta_plus,
             "spiking": spiking, "resets": spiking if resets is None else np.full(n, resets),
@@ -257,7 +258,8 @@ class SpikingModel:
             np.subtract(ref, 1, out=ref, where=~active)
         new_v = ar.decay(s["v"], c["v_keep"])
         new_v += drive
-        new_v += c["bias"]
+        if b.any["has_bias"]:
+            new_v += c["bias"]
         if ar.fixed:
             lim = ar.lim
             if new_v.max(initial=0) > lim or new_v.min(initial=0) < -lim:
@@ -286,6 +288,11 @@ class SpikingModel:
             fired &= active
         if not b.all["resets"]:
             fired &= c["resets"]
+        if not (b.any["subtract"] or "refractory_left" in s or any(b.any[f] for _, _, f in self.increments)):
+            np.copyto(v, 0, where=fired)  # reset only: one pass, no index (the LIF family's common case)
+            if not b.all["spiking"]:
+                fired &= c["spiking"]
+            return
         idx = np.flatnonzero(fired)
         if not b.all["spiking"]:
             fired &= c["spiking"]
