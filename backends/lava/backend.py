@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
-from neuroport.backends.lava import _compat, learning, lowering
+from neuroport.backends.lava import _compat, building, learning, lowering
 from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
 from neuroport.hardware import LOIHI2
 from neuroport.mapping import CPU_ONLY, cpu_only, map_program
@@ -81,7 +81,7 @@ class _LavaBackend(Backend):
             if var not in valid:
                 raise InputError(f"probe {pop_name}.{var}: {pop.model} has states {', '.join(valid)}")
         t_build = time.perf_counter()
-        net = lowering.build(plan, program, steps=steps, inputs=ins, probes=prb)
+        net = building.build(plan, program, steps=steps, inputs=ins, probes=prb)
         recorded, wall, t_compile = _execute(net, steps, self.run_config())
         result = self._result(program, plan, net, recorded, ins, prb, steps, wall)
         result.meta["build_time"] = t_compile - t_build
@@ -374,7 +374,7 @@ class Loihi2Backend(_LavaBackend):
         if _compat.lava_reason() is None:
             steps = 1
             zeros = {name: np.zeros((steps, program.populations[name].size)) for name in program.inputs}
-            lowering.build(plan, program, steps=steps, inputs=zeros, probes=[])  # not compiled, not run
+            building.build(plan, program, steps=steps, inputs=zeros, probes=[])  # not compiled, not run
             built = True
         mapping = map_program(program, LOIHI2 if hardware is None else hardware)
         return {"backend": self.name, "available": ok, "reason": reason,
