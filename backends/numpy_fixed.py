@@ -388,19 +388,6 @@ class FixedEngine(Engine):
         return {name: st.weights.copy() for name, st in self.plastic.items()}
 
 
-def hardware_of(program):
-    """The :class:`~neuroport.hardware.HardwareSpec` a fixed Program was quantized for."""
-    from neuroport import hardware as hw
-
-    spec = program.options.get("hardware_spec")
-    if spec is not None:
-        return spec
-    name = program.options.get("hardware", "loihi2")
-    if name != hw.LOIHI2.name:
-        raise CompileError(f"fixed Program for hardware {name!r}: its HardwareSpec is not in program.options")
-    return hw.LOIHI2
-
-
 def check_spike_inputs(inputs: dict) -> dict:
     """``{name: bool array}``; raises InputError naming the first value that is not 0 or 1."""
     out = {}
@@ -426,7 +413,7 @@ class NumpyFixedBackend(Backend):
 
     def make_engine(self, program) -> FixedEngine:
         """A fresh :class:`FixedEngine` for ``program`` (used by :class:`neuroport.Simulator`)."""
-        return self.engine_class(program, hardware_of(program))
+        return self.engine_class(program, program.hardware)
 
     def check_inputs(self, program, inputs, steps: int) -> dict:
         return check_spike_inputs(normalize_inputs(program, inputs, steps))

@@ -25,7 +25,7 @@ from neuroport.errors import *  # noqa: F401,F403,E402
 from neuroport.io import read, write  # noqa: F401,E402
 from neuroport.models.specs import IF, LI, LIF, CondLIF, CubaLIF, Integrator, Threshold  # noqa: F401,E402
 from neuroport.network import Network  # noqa: F401,E402
-from neuroport.program import Population, Program, Projection  # noqa: F401,E402
+from neuroport.program import FixedProgram, FloatProgram, Population, Program, Projection  # noqa: F401,E402
 from neuroport.simulator import Simulator  # noqa: F401,E402
 from neuroport.quantize import quantize  # noqa: F401,E402  (the function, not the module)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from neuroport import backend as registry
 from neuroport.compile import compile as compile_graph
 from neuroport.errors import CompileError
-from neuroport.program import Program
+from neuroport.program import FixedProgram, FloatProgram, Program
 from neuroport.quantize import quantize
 
 
@@ -31,10 +31,10 @@ def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, 
             f"backend {backend.name!r} supports timing {', '.join(backend.timings)}, "
             f"the Program was compiled with timing={program.timing!r}"
         )
-    if backend.level == "fixed" and program.level == "discrete":
+    if backend.level == "fixed" and isinstance(program, FloatProgram):
         kwargs = {} if hardware is None else {"hardware": hardware}
         program, _report = quantize(program, strict=strict, **kwargs)
-    elif backend.level in ("discrete", "nir") and program.level == "fixed":
+    elif backend.level in ("discrete", "nir") and isinstance(program, FixedProgram):
         raise CompileError(
             f"backend {backend.name!r} needs the float Program; it was given a quantized one "
             "(pass the graph or the Program from neuroport.compile)"

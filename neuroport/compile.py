@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.errors import CompileError, GraphError, ParameterError, UnsupportedNodeError
-from neuroport.program import Population, Program, Projection
+from neuroport.program import FloatProgram, Population, Projection
 from neuroport.structure import analyse, register_population
 from neuroport.discretize import decay_fraction  # noqa: F401  (re-exported)
 from neuroport.models import neurons
@@ -104,8 +104,8 @@ def _discretize(pn, opts):
 
 def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset: str | None = None,
             timing: str | None = None, profile: str | None = None,
-            probes: tuple = ()) -> Program:
-    """Compile a NIR graph into a discrete-time :class:`~neuroport.program.Program`.
+            probes: tuple = ()) -> FloatProgram:
+    """Compile a NIR graph into a discrete-time :class:`~neuroport.program.FloatProgram`.
 
     Parameters
     ----------
@@ -197,7 +197,7 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
                                                 post.v_offset, post.shape, post.extra)
 
     order, projections = _schedule(pops, projections, opts["timing"])
-    return Program(
+    return FloatProgram(
         populations={name: pops[name] for name in order},
         projections=tuple(projections),
         inputs=tuple(n for n in order if pops[n].is_input),

@@ -34,6 +34,7 @@ import numpy as np
 from neuroport.errors import ResourceError
 from neuroport.hardware import LOIHI2, HardwareSpec
 from neuroport.models import neurons
+from neuroport.program import FixedProgram
 
 #: How the resource map flags what Lava runs only in its CPU simulator.
 CPU_ONLY = "CPU-only (custom neuroport process, no Loihi 2 neuro-core model)"
@@ -236,7 +237,7 @@ def delays(program, hw, report):
 
 def weight_bits(program, hw, report):
     """Fixed Programs: mantissas inside the sign mode's range; float Programs pass (quantize checks them)."""
-    if program.level != "fixed":
+    if not isinstance(program, FixedProgram):
         return []
     out = []
     e_lo, e_hi = hw.weight_exp_range

@@ -10,7 +10,8 @@ and what every discrete backend consumes. It holds
   integer delay (in steps) per stored synapse;
 * inputs, outputs and default probes.
 
-Two levels exist:
+Two levels exist, each its own type (:class:`FloatProgram`, :class:`FixedProgram`;
+``Program(..., level=...)`` makes the matching one):
 
 ``level="discrete"`` (float64, made by :func:`neuroport.compile`)
     Parameters per population (all arrays of shape ``(size,)``):
@@ -56,6 +57,7 @@ from typing import Any, Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport import hardware as hw
 from neuroport.errors import CompileError, GraphError
 
 #: Compile options recorded in every Program and in files neuroport writes.
@@ -244,6 +246,20 @@ class Program:
     level: str = "discrete"
     graph: Any = None
 
+    def __new__(cls, *args, **kwargs):
+        if cls is Program:  # Program(..., level=L) makes the type of level L
+            level = kwargs.get("level", args[6] if len(args) > 6 else "discrete")
+            if level not in PROGRAM_TYPES:
+                raise CompileError(f"Program level {level!r}: expected one of {sorted(PROGRAM_TYPES)}")
+            cls = PROGRAM_TYPES[level]
+        return object.__new__(cls)
+
+    def __post_init__(self):
+        expected = PROGRAM_TYPES.get(self.level)
+        if expected is not None and not isinstance(self, expected):
+            raise CompileError(f"{type(self).__name__} cannot hold level={self.level!r} "
+                               f"(that is a {expected.__name__})")
+
     @property
     def dt(self) -> float:
         return float(self.options["dt"])
@@ -298,3 +314,41 @@ class Program:
                 f"delay {int(proj.delays.min()) if proj.nnz else 0}..{proj.max_delay}"
             )
         return "\n".join(lines)
+
+
+class FloatProgram(Program):
+    """A float64 Program (``level="discrete"``), made by :func:`neuroport.compile`.
+
+    Weights are in membrane units per step, parameters are the discretised
+    float coefficients described in the module docstring.
+    """
+
+
+class FixedProgram(Program):
+    """An integer Program (``level="fixed"``), made by :func:`neuroport.quantize`.
+
+    Parameters are Lava's bit-accurate integers; each population carries its
+    :attr:`Population.scale` (integer ``v`` units per float unit) and each
+    projection its ``weight_exp``, ``num_weight_bits`` and ``sign_mode``.
+    """
+
+    @property
+    def hardware(self):
+        """The :class:`~neuroport.hardware.HardwareSpec` this Program was quantized for."""
+        spec = self.options.get("hardware_spec")
+        if spec is not None:
+            return spec
+        name = self.options.get("hardware", hw.LOIHI2.name)
+        if name != hw.LOIHI2.name:
+            raise CompileError(f"fixed Program for hardware {name!r}: its HardwareSpec is not in program.options "
+                               "(quantize it again with neuroport.quantize(program, hardware=...))")
+        return hw.LOIHI2
+
+    @property
+    def scales(self) -> dict:
+        """``{population: scale}`` for every non-input population (integer ``v`` units per float unit)."""
+        return {name: pop.scale for name, pop in self.populations.items() if not pop.is_input}
+
+
+#: Program type of each level.
+PROGRAM_TYPES = {"discrete": FloatProgram, "fixed": FixedProgram}

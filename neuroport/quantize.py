@@ -57,7 +57,7 @@ from neuroport.fixed_format import weight_format  # noqa: F401  (re-exported)
 from neuroport.hardware import LOIHI2, HardwareSpec, sign_mode_of  # noqa: F401  (sign_mode_of re-exported)
 from neuroport.models import neurons
 from neuroport.models import fixed_plasticity
-from neuroport.program import Population, Program, Projection
+from neuroport.program import FixedProgram, FloatProgram, Population, Projection
 from neuroport.quantize_report import (FidelityReport, ParamEntry, PopulationBound, QuantizationReport, fidelity,
                                        match_spikes)
 
@@ -65,7 +65,7 @@ __all__ = ["quantize", "QuantizationReport", "ParamEntry", "PopulationBound", "f
            "match_spikes", "weight_format", "sign_mode_of"]
 
 
-def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = False, *,
+def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: bool = False, *,
              headroom_bits: int = 1, min_threshold_bits: int = 12, num_weight_bits: int | None = None,
              scales: Mapping[str, float] | None = None, trace_impulse: int = 16, rng_seed: int = 0):
     """Map a float Program to the hardware's integers.
@@ -119,7 +119,7 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
     nwb = hw.weight_bits if num_weight_bits is None else int(num_weight_bits)
     if not 1 <= nwb <= hw.weight_bits:
         raise QuantizationError(f"num_weight_bits: expected 1..{hw.weight_bits}, got {num_weight_bits}")
-    if program.level != "discrete":
+    if not isinstance(program, FloatProgram):
         raise CompileError(f"quantize takes a float Program (level='discrete'), got level={program.level!r}")
     program.require_pipelined()
     scales = dict(scales or {})
@@ -165,7 +165,7 @@ def quantize(program: Program, hardware: HardwareSpec = LOIHI2, strict: bool = F
         pop = program.populations[name]
         report.bounds[name] = neurons.get(pop.model).bounds(pop, incoming[name], s, hw, new_pops[name].params)
     options = {**dict(program.options), "hardware": hw.name, "hardware_spec": hw}
-    fixed = Program(new_pops, tuple(new_projs), program.inputs, dict(program.outputs), program.probes,
+    fixed = FixedProgram(new_pops, tuple(new_projs), program.inputs, dict(program.outputs), program.probes,
                     options, "fixed", program.graph)
     report.finish()
     return fixed, report

@@ -32,6 +32,7 @@ from neuroport.api import prepare
 from neuroport.backend import all_probes, check_steps
 from neuroport.errors import InputError, UnsupportedNodeError
 from neuroport.nodes import AdaptiveLIF, PlasticLinear
+from neuroport.program import FixedProgram
 from neuroport.result import Result
 
 
@@ -165,7 +166,7 @@ class Simulator:
                 continue
             if "theta" in rt[1]:
                 theta = rt[1]["theta"].copy()
-                if self.program.level == "fixed":
+                if isinstance(self.program, FixedProgram):
                     theta = theta.astype(np.float64) / float(self.program.populations[name].extra["scale"])
                 nodes[name] = dataclasses.replace(nodes[name], theta_init=theta)
         meta = dict(self.graph.metadata or {})

@@ -19,6 +19,7 @@ from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
 from neuroport.backends.brian2 import _compat
 from neuroport.backends.brian2.lowering import lower
 from neuroport.errors import BackendError, CompileError, InputError, NeuroportError
+from neuroport.program import FixedProgram
 from neuroport.result import Result, SpikeTrain
 
 CODEGEN_TARGETS = ("numpy", "cython")
@@ -63,7 +64,7 @@ class Brian2Backend(Backend):
     def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
         self.require_available()
         b2 = _compat.brian2()
-        if program.level == "fixed":
+        if isinstance(program, FixedProgram):
             raise CompileError("backend 'brian2' needs the float Program (it reads program.graph); "
                                "it was given a quantized one")
         steps = check_steps(steps)

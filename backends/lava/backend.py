@@ -19,6 +19,7 @@ from neuroport.backends.lava import _compat, building, learning, lowering
 from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
 from neuroport.hardware import LOIHI2
 from neuroport.mapping import CPU_ONLY, cpu_only, map_program
+from neuroport.program import FloatProgram
 from neuroport.quantize import quantize
 from neuroport.result import Result, SpikeTrain
 
@@ -365,7 +366,7 @@ class Loihi2Backend(_LavaBackend):
         CompileError, UnsupportedNodeError
             As :meth:`run`.
         """
-        if program.level == "discrete":
+        if isinstance(program, FloatProgram):
             kwargs = {} if hardware is None else {"hardware": hardware}
             program, _ = quantize(program, **kwargs)
         plan = lowering.plan(program, fixed=True, mode=self.name)

@@ -84,7 +84,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     from neuroport.backends.lava.processes.recorder import Recorder  # imports lava (optional)
 
     fixed = plan_.fixed
-    hardware = program.options.get("hardware_spec")
+    hardware = program.hardware if fixed else None
     processes = []
     senders = {}  # population name -> [OutPort]
     graded = {}

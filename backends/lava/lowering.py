@@ -175,10 +175,10 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
         kind = process_kind(pop)
         if kind != "LIF":
             if fixed:
-                _check_fixed_custom(pop, kind, where, program.options.get("hardware_spec"))
+                _check_fixed_custom(pop, kind, where, program.hardware)
             continue
         if fixed:
-            for key, (lo, hi) in fixed_ranges(program.options.get("hardware_spec")).items():
+            for key, (lo, hi) in fixed_ranges(program.hardware).items():
                 if key not in pop.params:
                     if key in ("du", "dv", "vth"):
                         raise CompileError(f"{where}: the fixed Program has no {key!r}; params: {sorted(pop.params)}")

@@ -137,39 +137,34 @@ def nir_paper() -> Case:
     return Case("nir_paper", graph, 1e-4, 1000, {"input": data[:, :1]}, False, ["1"])
 
 
-def conductance(seed: int = 0) -> Case:
-    """Input -> CondLIF(30) -> [2 ms] -> CondLIF(20): excitatory and inhibitory conductances,
-    refractoriness and a spike-triggered adaptation conductance."""
+def _two_layer(name: str, model, w_in: tuple, w_hidden: tuple, seed: int) -> Case:
+    """Input(20) -> model(30) -> [2 ms] -> model(20), uniform weights in ``w_in`` / ``w_hidden``,
+    50 Hz Poisson input, 250 steps of 1 ms."""
     net = neuroport.Network()
     rng = np.random.default_rng(seed)
     x = net.input(20, name="x")
-    model = CondLIF(refractory=2e-3, tau_adapt=0.1, b_adapt=0.05)
     a = net.population(30, model, name="a")
     b = net.population(20, model, name="b")
-    net.connect(x, a, weight=rng.uniform(0.0, 0.25, size=(30, 20)))
-    net.connect(a, b, weight=rng.uniform(-0.3, 0.6, size=(20, 30)), delay=2e-3)
+    net.connect(x, a, weight=rng.uniform(*w_in, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(*w_hidden, size=(20, 30)), delay=2e-3)
     net.output(b)
     steps, dt = 250, 1e-3
-    return Case("conductance", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
-                False, [a, b])
+    return Case(name, net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)}, False, [a, b])
+
+
+def conductance(seed: int = 0) -> Case:
+    """Input -> CondLIF(30) -> [2 ms] -> CondLIF(20): excitatory and inhibitory conductances,
+    refractoriness and a spike-triggered adaptation conductance."""
+    return _two_layer("conductance", CondLIF(refractory=2e-3, tau_adapt=0.1, b_adapt=0.05),
+                      (0.0, 0.25), (-0.3, 0.6), seed)
 
 
 def adaptive(seed: int = 0) -> Case:
     """Input -> AdaptiveLIF(30) -> [2 ms] -> AdaptiveLIF(20): refractory period, adaptive threshold
     and adaptation current (``neuroport.AdaptiveLIF``)."""
-    net = neuroport.Network()
-    rng = np.random.default_rng(seed)
-    x = net.input(20, name="x")
     model = LIF(tau=0.02, v_threshold=1.0, r=10.0, refractory=3e-3, tau_theta=0.05, theta_plus=0.2,
                 tau_adapt=0.1, b_adapt=0.05)
-    a = net.population(30, model, name="a")
-    b = net.population(20, model, name="b")
-    net.connect(x, a, weight=rng.uniform(0.0, 1.0, size=(30, 20)))
-    net.connect(a, b, weight=rng.uniform(-0.3, 1.0, size=(20, 30)), delay=2e-3)
-    net.output(b)
-    steps, dt = 250, 1e-3
-    return Case("adaptive", net.to_nir(), dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)},
-                False, [a, b])
+    return _two_layer("adaptive", model, (0.0, 1.0), (-0.3, 1.0), seed)
 
 
 def subtract_reset(seed: int = 0) -> Case:
