@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 
 import neuroport
-from neuroport.backends.numpy_fixed import NumpyFixedBackend
+from neuroport.backends.numpy_fixed import FixedEngine, NumpyFixedBackend
 from neuroport.errors import CompileError, InputError, QuantizationWarning
 from neuroport.hardware import LOIHI2
 from neuroport.models import neurons
@@ -120,19 +120,23 @@ def test_graded_input_is_refused_with_the_value():
         NumpyFixedBackend().run(fixed, steps=10, inputs=x)
 
 
-def test_float_program_and_ideal_timing_are_refused():
+def test_float_program_is_refused_and_ideal_timing_is_compensated():
     program = neuroport.compile(cuba_graph(), dt=1e-3, timing="ideal")
     with pytest.raises(CompileError, match="quantize"):
         NumpyFixedBackend().run(program, steps=5)
-    with pytest.raises(CompileError, match="timing='hardware'"):
-        quantize(program)
+    fixed, _ = quantize(program)  # quantization keeps the timing; the backend compensates (tests/test_timing.py)
+    assert fixed.timing == "ideal"
+    with pytest.raises(CompileError, match="compensate"):  # the engine itself runs pipelined Programs only
+        FixedEngine(fixed, fixed.hardware)
+    with pytest.raises(CompileError, match="'cuba' .*not at rest"):  # its v_leak is a bias
+        NumpyFixedBackend().run(fixed, steps=5)
 
 
 def test_registry_and_neuroport_run():
     from neuroport import backends
 
     be = backends.get("numpy-fixed")
-    assert be.level == "fixed" and be.timings == ("hardware",)
+    assert be.level == "fixed" and be.timings == ("hardware", "ideal")
     r = neuroport.run(cuba_graph(), backend="numpy-fixed", dt=1e-3, steps=50, inputs=spikes(50, 12, 0.2, 0),
                       probes=[("cuba", "v")])
     assert r.states["cuba"]["v"].dtype == np.int64 and "cuba" in r.meta["scale"]

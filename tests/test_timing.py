@@ -239,7 +239,9 @@ def test_run_and_compare_align_by_the_latency():
 
 def test_mapping_an_ideal_program_uses_the_compensated_delays():
     program, _ = _ideal("skip")
-    report = neuroport.mapping.map_program(program)
+    from neuroport.mapping import map_program
+
+    report = map_program(program)
     assert not report.errors and report.max_delay == 4
 
 
