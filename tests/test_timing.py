@@ -36,48 +36,44 @@ def _poisson(steps, n, rate_hz=80.0, seed=1):
     return (rng.random((steps, n)) < rate_hz * DT).astype(np.float64)
 
 
+def _build(seed, populations, edges):
+    """x (12 inputs) and ``populations`` ``[(name, size, spec)]`` joined by ``edges``
+    ``[(pre, post, w_lo, w_hi, delay_s)]`` of uniform random weights."""
+    rng = np.random.default_rng(seed)
+    net = neuroport.Network()
+    sizes = {"x": 12}
+    net.input(12, name="x")
+    for name, size, spec in populations:
+        net.population(size, spec, name=name)
+        sizes[name] = size
+    for pre, post, lo, hi, delay in edges:
+        net.connect(pre, post, weight=rng.uniform(lo, hi, size=(sizes[post], sizes[pre])), delay=delay)
+    return net.to_nir()
+
+
 def feedforward():
     """x -> A (LIF) -> B (CubaLIF) -> C (LIF): latencies 1, 2, 3."""
-    rng = np.random.default_rng(0)
-    net = neuroport.Network()
-    x = net.input(12, name="x")
-    a = net.population(16, LIF(tau=0.02, v_threshold=1.0), name="A")
-    b = net.population(10, CubaLIF(tau_syn=0.005, tau_mem=0.02, v_threshold=1.0), name="B")
-    c = net.population(6, LIF(tau=0.01, v_threshold=1.0), name="C")
-    net.connect(x, a, weight=rng.uniform(0.0, 8.0, size=(16, 12)))
-    net.connect(a, b, weight=rng.uniform(-2.0, 9.0, size=(10, 16)))
-    net.connect(b, c, weight=rng.uniform(0.0, 9.0, size=(6, 10)))
-    return net.to_nir(), {"x": 0, "A": 1, "B": 2, "C": 3}
+    pops = [("A", 16, LIF(tau=0.02, v_threshold=1.0)),
+            ("B", 10, CubaLIF(tau_syn=0.005, tau_mem=0.02, v_threshold=1.0)),
+            ("C", 6, LIF(tau=0.01, v_threshold=1.0))]
+    edges = [("x", "A", 0.0, 8.0, 0.0), ("A", "B", -2.0, 9.0, 0.0), ("B", "C", 0.0, 9.0, 0.0)]
+    return _build(0, pops, edges), {"x": 0, "A": 1, "B": 2, "C": 3}
 
 
 def skip():
     """x -> A -> B -> C plus the skips x -> C and A -> C (unequal depths) and x -> B with a 2-step delay."""
-    rng = np.random.default_rng(1)
-    net = neuroport.Network()
-    x = net.input(12, name="x")
-    a = net.population(16, LIF(tau=0.02, v_threshold=1.0), name="A")
-    b = net.population(10, LIF(tau=0.02, v_threshold=1.0), name="B")
-    c = net.population(8, CubaLIF(tau_syn=0.004, tau_mem=0.02, v_threshold=1.0), name="C")
-    net.connect(x, a, weight=rng.uniform(0.0, 8.0, size=(16, 12)))
-    net.connect(a, b, weight=rng.uniform(0.0, 5.0, size=(10, 16)))
-    net.connect(x, b, weight=rng.uniform(0.0, 3.0, size=(10, 12)), delay=2e-3)
-    net.connect(b, c, weight=rng.uniform(0.0, 9.0, size=(8, 10)))
-    net.connect(a, c, weight=rng.uniform(-4.0, 4.0, size=(8, 16)))
-    net.connect(x, c, weight=rng.uniform(0.0, 4.0, size=(8, 12)))
-    return net.to_nir(), {"x": 0, "A": 1, "B": 2, "C": 3}
+    pops = [("A", 16, LIF(tau=0.02, v_threshold=1.0)), ("B", 10, LIF(tau=0.02, v_threshold=1.0)),
+            ("C", 8, CubaLIF(tau_syn=0.004, tau_mem=0.02, v_threshold=1.0))]
+    edges = [("x", "A", 0.0, 8.0, 0.0), ("A", "B", 0.0, 5.0, 0.0), ("x", "B", 0.0, 3.0, 2e-3),
+             ("B", "C", 0.0, 9.0, 0.0), ("A", "C", -4.0, 4.0, 0.0), ("x", "C", 0.0, 4.0, 0.0)]
+    return _build(1, pops, edges), {"x": 0, "A": 1, "B": 2, "C": 3}
 
 
 def recurrent():
     """x -> R (LIF with a self-loop, as snnTorch's RLeaky) -> O: the loop keeps its one step."""
-    rng = np.random.default_rng(2)
-    net = neuroport.Network()
-    x = net.input(12, name="x")
-    r = net.population(20, LIF(tau=0.02, v_threshold=1.0), name="R")
-    o = net.population(8, LIF(tau=0.01, v_threshold=1.0), name="O")
-    net.connect(x, r, weight=rng.uniform(0.0, 6.0, size=(20, 12)))
-    net.connect(r, r, weight=rng.uniform(-1.5, 1.5, size=(20, 20)))
-    net.connect(r, o, weight=rng.uniform(0.0, 6.0, size=(8, 20)))
-    return net.to_nir(), {"x": 0, "R": 1, "O": 2}
+    pops = [("R", 20, LIF(tau=0.02, v_threshold=1.0)), ("O", 8, LIF(tau=0.01, v_threshold=1.0))]
+    edges = [("x", "R", 0.0, 6.0, 0.0), ("R", "R", -1.5, 1.5, 0.0), ("R", "O", 0.0, 6.0, 0.0)]
+    return _build(2, pops, edges), {"x": 0, "R": 1, "O": 2}
 
 
 NETWORKS = {"feedforward": feedforward, "skip": skip, "recurrent": recurrent}
@@ -246,14 +242,20 @@ def test_mapping_an_ideal_program_uses_the_compensated_delays():
 
 
 # ----------------------------------------------------------------- refusals
-def test_a_loop_the_hardware_would_lengthen_is_refused_naming_it():
+def _e_i_loop(delay_e_i: float):
+    """x -> E, E -> I (``delay_e_i`` s), I -> E: 4 LIF neurons each."""
     net = neuroport.Network()
-    x = net.input(4, name="x")
-    e = net.population(4, LIF(tau=0.02, v_threshold=1.0), name="E")
-    i = net.population(4, LIF(tau=0.02, v_threshold=1.0), name="I")
-    net.connect(x, e, weight=3.0)
-    net.connect(e, i, weight=2.0)
-    net.connect(i, e, weight=-2.0)
+    net.input(4, name="x")
+    for name in ("E", "I"):
+        net.population(4, LIF(tau=0.02, v_threshold=1.0), name=name)
+    net.connect("x", "E", weight=3.0)
+    net.connect("E", "I", weight=2.0, delay=delay_e_i)
+    net.connect("I", "E", weight=-2.0)
+    return net
+
+
+def test_a_loop_the_hardware_would_lengthen_is_refused_naming_it():
+    net = _e_i_loop(0.0)
     program = neuroport.compile(net.to_nir(), dt=DT, timing="ideal")
     with pytest.raises(CompileError, match=r"loop (E -> I -> E|I -> E -> I).*1 step\(s\).*at least 2"):
         compensate(program)
@@ -262,13 +264,7 @@ def test_a_loop_the_hardware_would_lengthen_is_refused_naming_it():
 
 
 def test_a_loop_with_enough_delay_is_compensated():
-    net = neuroport.Network()
-    x = net.input(4, name="x")
-    e = net.population(4, LIF(tau=0.02, v_threshold=1.0), name="E")
-    i = net.population(4, LIF(tau=0.02, v_threshold=1.0), name="I")
-    net.connect(x, e, weight=3.0)
-    net.connect(e, i, weight=2.0, delay=2e-3)  # the ideal loop takes 2 steps (2 + 0): the hardware's 2 fit
-    net.connect(i, e, weight=-2.0)
+    net = _e_i_loop(2e-3)  # the ideal loop takes 2 steps (2 + 0): the hardware's 2 fit
     program = neuroport.compile(net.to_nir(), dt=DT, timing="ideal")
     hw = compensate(program)
     assert hw.options["latency"] == {"x": 0, "E": 1, "I": 0}
