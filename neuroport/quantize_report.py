@@ -131,12 +131,16 @@ class PopulationBound:
 
     @property
     def may_overflow(self) -> bool:
-        return self.u_headroom_bits < 0 or self.v_headroom_bits < 0
+        integer = getattr(self, "integer", None)
+        return self.u_headroom_bits < 0 or self.v_headroom_bits < 0 or bool(integer is not None and
+                                                                            integer.u_worst > 2 ** (self.state_bits - 1) - 1)
 
     def to_dict(self) -> dict:
+        integer = getattr(self, "integer", None)
         return _json_safe({"scale": self.scale, "u_worst": self.u_max, "v_worst": self.v_max,
                            "single_step_input": self.single_step, "u_headroom_bits": self.u_headroom_bits,
-                           "v_headroom_bits": self.v_headroom_bits, "may_overflow": self.may_overflow})
+                           "v_headroom_bits": self.v_headroom_bits, "may_overflow": self.may_overflow,
+                           **(integer.to_dict() if integer is not None else {})})
 
 
 def _json_safe(obj):
@@ -157,9 +161,14 @@ class QuantizationReport:
     hardware : str
     entries : list of ParamEntry
     bounds : dict[str, PopulationBound]
-        Worst-case state magnitude and headroom to the 24-bit range.
+        Worst-case state magnitude and headroom to the 24-bit range (``bounds[p].integer``: the
+        :class:`neuroport.fixed_bounds.IntegerBound` from the integers that will run).
     losses : list of str
         One message per lossy entry (each also emitted as a QuantizationWarning).
+    overflows : list of str
+        One message per population whose integer worst case (every input spiking every step) can
+        wrap ``u`` or Lava's 32-bit datapath (strict mode raises instead; not a loss by itself: the
+        fixed backends count and warn when a wrap happens in a run).
     """
 
     def __init__(self, hardware: str, strict: bool = False):
@@ -168,6 +177,18 @@ class QuantizationReport:
         self.entries: list = []
         self.bounds: dict = {}
         self.losses: list = []
+        self.overflows: list = []
+
+    def add_overflow(self, message: str) -> None:
+        """Record that a population's integer worst case can wrap ``u`` or Lava's 32-bit datapath
+        (:mod:`neuroport.fixed_bounds`); strict mode raises :class:`QuantizationError` instead."""
+        if not message:
+            return
+        if self.strict:
+            raise QuantizationError(message + "; lower the incoming weights, lower min_threshold_bits (a smaller "
+                                    "scale), or quantize with strict=False to run it and have the backends count "
+                                    "the wraps")
+        self.overflows.append(message)
 
     def add(self, entry: ParamEntry) -> None:
         self.entries.append(entry)
@@ -238,6 +259,8 @@ class QuantizationReport:
         lines.append(_format(rows))
         if self.losses:
             lines += ["", "Losses:"] + [f"  {m}" for m in self.losses]
+        if self.overflows:
+            lines += ["", "Can overflow (integer worst case):"] + [f"  {m}" for m in self.overflows]
         return "\n".join(lines)
 
     __str__ = to_table
@@ -246,7 +269,7 @@ class QuantizationReport:
         return {"hardware": self.hardware, "lossy": self.lossy, "clipped": self.clipped,
                 "entries": [e.to_dict() for e in self.entries],
                 "populations": {n: b.to_dict() for n, b in self.bounds.items()},
-                "losses": list(self.losses)}
+                "losses": list(self.losses), "overflows": list(self.overflows)}
 
 
 def _format(rows) -> str:

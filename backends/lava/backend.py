@@ -16,9 +16,11 @@ import numpy as np
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
 from neuroport.backends.lava import _compat, building, learning, lowering
+from neuroport.backends.numpy_fixed import overflow_meta
 from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
 from neuroport.hardware import LOIHI2
 from neuroport.mapping import CPU_ONLY, cpu_only, map_program
+from neuroport.models.base import empty_counters
 from neuroport.program import FloatProgram
 from neuroport.quantize import quantize
 from neuroport.result import Result, SpikeTrain
@@ -118,10 +120,45 @@ class _LavaBackend(Backend):
                 if var == "v" and not self.fixed and pop.v_offset is not None:
                     arr = arr + np.asarray(pop.v_offset, dtype=np.float64)
             states.setdefault(pop_name, {})[var] = arr
+        overflow = {}
+        if self.fixed:
+            overflow = overflow_meta(_counters(program, plan, net, recorded), stacklevel=4)
         meta = {"level": program.level, **dict(program.options),
+                **overflow,
                 "processes": plan.n_processes, "process_counts": plan.process_counts,
                 "lava_version": _compat.lava_version(), "run_config": type(self.run_config()).__name__}
         return Result(self.name, program.dt, steps, trains, states, {}, wall, meta)
+
+
+def _counter_vars(proc) -> tuple:
+    """The overflow counter Vars of a neuron process (``CountingLIF``: Lava's LIF in ``lava-fixed``)."""
+    from neuroport.backends.lava.processes.countlif.process import COUNTERS, CountingLIF
+
+    return COUNTERS if isinstance(proc, CountingLIF) else ()
+
+
+def _counters(program, plan, net, recorded) -> dict:
+    """Per-population overflow counters, as numpy-fixed's engine counts them (``models/base.py``).
+
+    ``v`` saturating above the range is counted only for populations that do
+    not spike (a spiking one fires and resets anyway), as numpy-fixed does.
+    """
+    out = {}
+    for name, groups in plan.groups.items():
+        pop = program.populations[name]
+        if pop.is_input:
+            continue
+        c = empty_counters()
+        for g in groups:
+            if ("count", g.name, "u_wraps") not in recorded:
+                continue
+            part = {var: int(recorded[("count", g.name, var)][g.index].sum()) for var in
+                    ("u_wraps", "v_low", "v_high", "int32_wraps")}
+            c["u_wraps"] += part["u_wraps"]
+            c["int32_wraps"] += part["int32_wraps"]
+            c["v_saturations"] += part["v_low"] + (part["v_high"] if pop.emits != "spikes" else 0)
+        out[name] = c
+    return out
 
 
 def _execute(net, steps: int, run_cfg):
@@ -138,6 +175,9 @@ def _execute(net, steps: int, run_cfg):
         for k, (_block, conn) in enumerate(net.learning):
             got = conn.weights.get()
             recorded[("learning", k)] = got.toarray() if hasattr(got, "toarray") else np.asarray(got)
+        for gname, proc in net.lifs.items():
+            for var in _counter_vars(proc):
+                recorded[("count", gname, var)] = np.asarray(getattr(proc, var).get()).astype(np.int64)
         if net.watch is not None:
             for j in range(len(net.watch.watched)):
                 for var in ("excess", "first"):
