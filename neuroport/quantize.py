@@ -59,8 +59,8 @@ from neuroport.hardware import LOIHI2, HardwareSpec, sign_mode_of  # noqa: F401 
 from neuroport.models import neurons
 from neuroport.models import fixed_plasticity
 from neuroport.program import FixedProgram, FloatProgram, Population, Projection
-from neuroport.quantize_report import (FidelityReport, ParamEntry, PopulationBound, QuantizationReport, fidelity,
-                                       match_spikes)
+from neuroport.quantize_report import (MAX_WEIGHT_SUM_ERROR, MAX_WEIGHTS_ZEROED, FidelityReport, ParamEntry,
+                                       PopulationBound, QuantizationReport, fidelity, match_spikes, weight_loss)
 
 __all__ = ["quantize", "QuantizationReport", "ParamEntry", "PopulationBound", "fidelity", "FidelityReport",
            "match_spikes", "weight_format", "sign_mode_of"]
@@ -68,7 +68,8 @@ __all__ = ["quantize", "QuantizationReport", "ParamEntry", "PopulationBound", "f
 
 def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: bool = False, *,
              headroom_bits: int = 1, min_threshold_bits: int = 12, num_weight_bits: int | None = None,
-             scales: Mapping[str, float] | None = None, trace_impulse: int = 16, rng_seed: int = 0):
+             scales: Mapping[str, float] | None = None, trace_impulse: int = 16, rng_seed: int = 0,
+             max_weights_zeroed: float = MAX_WEIGHTS_ZEROED, max_weight_sum_error: float = MAX_WEIGHT_SUM_ERROR):
     """Map a float Program to the hardware's integers.
 
     Parameters
@@ -107,6 +108,13 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
     rng_seed : int
         Plastic projections: ``Loihi2FLearningRule(rng_seed=...)`` of the
         stochastic trace rounding.
+    max_weights_zeroed, max_weight_sum_error : float
+        Loss thresholds of each non-plastic projection's weights (defaults
+        0.10 and 0.05): the fraction of its non-zero weights that round to 0,
+        and the error of its weight sum relative to the sum of magnitudes
+        (:func:`neuroport.quantize_report.weight_loss`; both in the report as
+        ``zeroed_fraction`` and ``sum_error``). Above either the projection
+        is a loss: a QuantizationWarning and ``report.lossy``; strict raises.
 
     Returns
     -------
@@ -138,11 +146,12 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
     if unknown:
         raise QuantizationError(f"scales: no population(s) {sorted(unknown)}; populations: {list(program.populations)}")
 
+    limits = (float(max_weights_zeroed), float(max_weight_sum_error))
     refit = {}
     for _attempt in range(_REFITS):
         fixed, report, auto, bounds = _quantize_once(program, hw, nwb, False, {**scales, **refit},
                                                      headroom_bits, min_threshold_bits, trace_impulse, rng_seed,
-                                                     warn=False, refit=set(refit))
+                                                     warn=False, refit=set(refit), weight_limits=limits)
         over = {n: b for n, b in bounds.items() if b.u_can_wrap(hw) and n in auto and auto[n] is not None}
         moved = False
         for name, b in over.items():
@@ -155,7 +164,7 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
             break
     fixed, report, _, bounds = _quantize_once(program, hw, nwb, strict, {**scales, **refit}, headroom_bits,
                                               min_threshold_bits, trace_impulse, rng_seed, warn=True,
-                                              refit=set(refit))
+                                              refit=set(refit), weight_limits=limits)
     return fixed, report
 
 
@@ -164,7 +173,7 @@ _REFITS = 4
 
 
 def _quantize_once(program, hw, nwb, strict, scales, headroom_bits, min_threshold_bits, trace_impulse, rng_seed,
-                   *, warn, refit=frozenset()):
+                   *, warn, refit=frozenset(), weight_limits=(MAX_WEIGHTS_ZEROED, MAX_WEIGHT_SUM_ERROR)):
     """One pass: ``(fixed Program, report, {population: lowest automatic scale or None}, {population: IntegerBound})``.
 
     The lowest automatic scale is where ``vth`` keeps ``min_threshold_bits`` (None: the scale is
@@ -201,7 +210,7 @@ def _quantize_once(program, hw, nwb, strict, scales, headroom_bits, min_threshol
                                         {**dict(proj.extra), **extra}))
             _check_delays(proj, hw, report)
             continue
-        weights, extra = _quantize_weights(proj, syn_scale[proj.post], hw, nwb, report)
+        weights, extra = _quantize_weights(proj, syn_scale[proj.post], hw, nwb, report, *weight_limits)
         if proj.extra.get("depression") is not None:
             extra["depression"] = _quantize_depression(proj, hw, report)
             extra["weight_exp"] -= hw.depression_bits
@@ -238,7 +247,8 @@ def _refuse_unsupported(program, pop):
 
 # ------------------------------------------------------------------ scaling
 # ------------------------------------------------------------------ parameters
-def _quantize_weights(proj, row_scale, hw: HardwareSpec, nwb: int, report):
+def _quantize_weights(proj, row_scale, hw: HardwareSpec, nwb: int, report, max_zeroed: float = MAX_WEIGHTS_ZEROED,
+                      max_sum_error: float = MAX_WEIGHT_SUM_ERROR):
     """Mantissas and ``weight_exp`` so that ``w_mant << weight_exp << 6 ~= w * row_scale[post]``."""
     w = proj.weights
     data = np.asarray(w.data, dtype=float)
@@ -268,12 +278,23 @@ def _quantize_weights(proj, row_scale, hw: HardwareSpec, nwb: int, report):
     with np.errstate(divide="ignore", invalid="ignore"):
         back = np.where(syn_scale > 0, mant * 2.0 ** exp * 2 ** hw.act_shift / np.where(syn_scale > 0, syn_scale, 1),
                         0.0)
-    report.add(ParamEntry.build(proj.name, "weights", data, back, mant, s / 2 ** hw.act_shift / 2.0 ** exp,
-                                (lo_eff, hi_eff), clipped=raw != mant, underflow=(data != 0) & (mant == 0),
-                                kind="projection", underflow_is_loss=bool(np.any(data != 0) and
-                                                                          not np.any(mant[data != 0])),
-                                note=f"{mode}, weight_exp={exp}, num_weight_bits={nwb}"
-                                     + (f", port {proj.extra['port']}" if "port" in proj.extra else "")))
+    zeroed, sum_error = weight_loss(data, back)
+    losses = []
+    if zeroed > max_zeroed:
+        losses.append(f"{zeroed:.1%} of the non-zero weights became 0 (more than max_weights_zeroed="
+                      f"{max_zeroed:g}; their magnitudes span more than the 8-bit mantissa holds)")
+    if sum_error > max_sum_error:
+        losses.append(f"the weight sum changed by {sum_error:.1%} of the summed magnitudes (more than "
+                      f"max_weight_sum_error={max_sum_error:g})")
+    entry = ParamEntry.build(proj.name, "weights", data, back, mant, s / 2 ** hw.act_shift / 2.0 ** exp,
+                             (lo_eff, hi_eff), clipped=raw != mant, underflow=(data != 0) & (mant == 0),
+                             kind="projection", underflow_is_loss=bool(np.any(data != 0) and
+                                                                       not np.any(mant[data != 0])),
+                             losses=losses,
+                             note=f"{mode}, weight_exp={exp}, num_weight_bits={nwb}"
+                                  + (f", port {proj.extra['port']}" if "port" in proj.extra else ""))
+    entry.zeroed_fraction, entry.sum_error = zeroed, sum_error
+    report.add(entry)
     if exp < 0:
         report.add(ParamEntry.build(proj.name, "a_in_floor", np.zeros(1), np.full(1, -2 ** hw.act_shift / s),
                                     np.zeros(1, np.int64), s, (0, 0), clipped=np.zeros(1, bool),

@@ -127,7 +127,7 @@ def _random_overflow_program(seed: int):
     """Seeded two-layer network whose fan-in and weights reach the 32-bit datapath."""
     rng = np.random.default_rng(seed)
     n_in, n1, n2 = int(rng.integers(1500, 3000)), 6, 5
-    w1 = rng.normal(0, 1, (n1, n_in)) * rng.choice([1, 60, 300], size=(n1, 1))
+    w1 = rng.normal(0, 1, (n1, n_in)) * 300
     w1[rng.random(w1.shape) < 0.3] = 0
     w2 = rng.normal(0.5, 1, (n2, n1)) * 50
     g = nir.NIRGraph.from_list(
@@ -192,3 +192,40 @@ def test_lava_fixed_identical_on_overflow_cases():
     for key in ("u_wraps", "v_saturations", "int32_wraps"):
         assert a.meta[key] == b.meta[key], key
     assert sum(a.meta["int32_wraps"].values()) > 0 and sum(a.meta["u_wraps"].values()) > 0
+
+
+# ------------------------------------------------------------------ defect 8: a projection mostly deleted
+def _spread_graph(seed=0, n_in=50, n=20):
+    rng = np.random.default_rng(seed)
+    w = 10.0 ** rng.uniform(-3, 3, (n, n_in))  # magnitudes spread over 1e-3..1e3
+    lif = nir.LIF(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n))
+    return nir.NIRGraph.from_list(nir.Input(np.array([n_in])), nir.Linear(w), lif, nir.Output(np.array([n]))), w
+
+
+def test_projection_mostly_zeroed_is_a_loss():
+    g, w = _spread_graph()
+    program = neuroport.compile(g, dt=1e-3)
+    with pytest.raises(QuantizationError, match=r"projection linear\.weights: .*% of the non-zero weights became 0"):
+        neuroport.quantize(program, strict=True)
+    with pytest.warns(QuantizationWarning, match="became 0"):
+        fixed, report = neuroport.quantize(program)
+    assert report.lossy
+    entry = report.entry("linear", "weights")
+    # independent count: the mantissas that run are 0 where the float weight was not
+    mant = fixed.projections[0].weights.toarray()
+    assert entry.zeroed_fraction == pytest.approx(np.mean(mant[w != 0] == 0)) and entry.zeroed_fraction > 0.5
+    assert any(e.get("zeroed_fraction") == entry.zeroed_fraction for e in report.to_dict()["entries"])
+    # thresholds are the caller's to move
+    fixed, report = neuroport.quantize(program, max_weights_zeroed=0.9, max_weight_sum_error=1.0)
+    assert not report.lossy
+
+
+def test_ordinary_projection_is_not_a_loss():
+    rng = np.random.default_rng(1)
+    n_in, n = 50, 20
+    w = rng.uniform(0.5, 1.5, (n, n_in))
+    lif = nir.LIF(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n) * 20)
+    g = nir.NIRGraph.from_list(nir.Input(np.array([n_in])), nir.Linear(w), lif, nir.Output(np.array([n])))
+    fixed, report = neuroport.quantize(neuroport.compile(g, dt=1e-3), strict=True)
+    entry = report.entry("linear", "weights")
+    assert entry.zeroed_fraction == 0 and entry.sum_error < 0.01 and not report.lossy
