@@ -2,8 +2,10 @@
 
 All three lower the Program with :mod:`neuroport.backends.lava.lowering`,
 run it for the requested steps in one blocking ``run`` call, read what the
-``Recorder`` recorded and stop the runtime on every path (errors included),
-so that no Lava child process outlives a call.
+``Recorder`` recorded and stop the runtime on every path (errors, SIGINT and
+SIGTERM included), so that no Lava child process outlives a call; when the
+calling process is killed outright (SIGKILL), Lava's workers die with it and
+the shared memory is released (:mod:`neuroport.backends.lava._lifecycle`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 import numpy as np
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
-from neuroport.backends.lava import _compat, building, learning, lowering
+from neuroport.backends.lava import _compat, _lifecycle, building, learning, lowering
 from neuroport.backends.numpy_fixed import overflow_meta
 from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
 from neuroport.hardware import LOIHI2
@@ -85,7 +87,8 @@ class _LavaBackend(Backend):
                 raise InputError(f"probe {pop_name}.{var}: {pop.model} has states {', '.join(valid)}")
         t_build = time.perf_counter()
         net = building.build(plan, program, steps=steps, inputs=ins, probes=prb)
-        recorded, wall, t_compile = _execute(net, steps, self.run_config())
+        with _lifecycle.sigterm_guard():  # SIGTERM: stop the runtime, then end as the signal would
+            recorded, wall, t_compile = _execute(net, steps, self.run_config())
         result = self._result(program, plan, net, recorded, ins, prb, steps, wall)
         result.meta["build_time"] = t_compile - t_build
         if net.learning:
@@ -165,6 +168,7 @@ def _execute(net, steps: int, run_cfg):
     """Compile, run and read the Recorder; the runtime is stopped on every path."""
     root = net.root
     t0 = time.perf_counter()
+    _lifecycle.install()  # Lava's workers and shared-memory manager die with this process (_lifecycle.py)
     try:
         root.create_runtime(run_cfg=run_cfg)
         t1 = time.perf_counter()
