@@ -229,3 +229,23 @@ def test_ordinary_projection_is_not_a_loss():
     fixed, report = neuroport.quantize(neuroport.compile(g, dt=1e-3), strict=True)
     entry = report.entry("linear", "weights")
     assert entry.zeroed_fraction == 0 and entry.sum_error < 0.01 and not report.lossy
+
+
+def test_lava_fixed_counts_like_numpy_fixed_on_random_networks():
+    """Random integer networks (every sign mode, weight_exp up to 7, LIF, ALIF, CondLIF; u wrapping and
+    v saturating): lava-fixed reports the same overflow counts as numpy-fixed, population by population."""
+    _lava_or_skip()
+    from neuroport.testing.random_networks import KINDS, random_fixed_program, random_inputs, union, union_inputs
+
+    programs = ([random_fixed_program(seed, max_neurons=60, models=KINDS) for seed in range(6)]
+                + [random_fixed_program(seed, max_neurons=60) for seed in range(4)])
+    big = union(programs)
+    inputs = union_inputs(programs, [random_inputs(p, 40, seed) for seed, p in enumerate(programs)])
+    meta = {}
+    for mode in ("numpy-fixed", "lava-fixed"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QuantizationWarning)
+            meta[mode] = backends.get(mode).run(big, steps=40, inputs=inputs, progress=False).meta
+    for key in ("u_wraps", "v_saturations", "int32_wraps"):
+        assert meta["numpy-fixed"][key] == meta["lava-fixed"][key], key
+    assert sum(meta["numpy-fixed"]["u_wraps"].values()) > 0 and sum(meta["numpy-fixed"]["v_saturations"].values()) > 0

@@ -134,10 +134,14 @@ class _LavaBackend(Backend):
 
 
 def _counter_vars(proc) -> tuple:
-    """The overflow counter Vars of a neuron process (``CountingLIF``: Lava's LIF in ``lava-fixed``)."""
+    """The overflow counter Vars of a neuron process: ``CountingLIF`` (Lava's LIF in ``lava-fixed``, per
+    neuron) or neuroport's ``ALIF`` / ``CondLIF`` (the population's totals)."""
+    from neuroport.backends.lava.processes._neuron_process import COUNTERS as TOTALS, NeuronProcess
     from neuroport.backends.lava.processes.countlif.process import COUNTERS, CountingLIF
 
-    return COUNTERS if isinstance(proc, CountingLIF) else ()
+    if isinstance(proc, CountingLIF):
+        return COUNTERS
+    return TOTALS if isinstance(proc, NeuronProcess) else ()
 
 
 def _counters(program, plan, net, recorded) -> dict:
@@ -154,6 +158,10 @@ def _counters(program, plan, net, recorded) -> dict:
         c = empty_counters()
         for g in groups:
             if ("count", g.name, "u_wraps") not in recorded:
+                continue
+            if ("count", g.name, "v_low") not in recorded:  # neuroport's process: the model's own totals
+                for var in ("u_wraps", "v_saturations", "int32_wraps"):
+                    c[var] += int(recorded[("count", g.name, var)].sum())
                 continue
             part = {var: int(recorded[("count", g.name, var)][g.index].sum()) for var in
                     ("u_wraps", "v_low", "v_high", "int32_wraps")}
