@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/kill_lava.py [--repeat 5]
 
-Each kill: :func:`neuroport.testing.lava_kill.kill_once` (a child running ``lava-fixed`` in its own
+Each kill: :func:`neuroport.backends.lava.kill_check.kill_once` (a child running ``lava-fixed`` in its own
 session, signalled once Lava's runtime is up). Prints one line per kill and a total per signal:
 processes recorded while running, survivors after the grace period, the run's /dev/shm segments
 and how many are left. Exit status 1 if anything survived.
@@ -14,7 +14,7 @@ import argparse
 import signal
 import sys
 
-from neuroport.testing.lava_kill import cleanup, kill_once
+from neuroport.backends.lava.kill_check import cleanup, kill_once
 
 
 def main(argv=None) -> int:

@@ -1,7 +1,7 @@
 """A Lava run killed by SIGINT, SIGTERM or SIGKILL leaves no process and no /dev/shm segment (issue 12,
 defect 3). One kill per signal here; ``benchmarks/kill_lava.py`` does five of each.
 
-The child (``python -m neuroport.testing.lava_kill --child``) runs in a session of its own; every process
+The child (``python -m neuroport.backends.lava.kill_check --child``) runs in a session of its own; every process
 of that session or descending from the child is recorded from ``/proc`` while Lava runs (the workers,
 the shared-memory manager, the resource tracker), the child alone is signalled, and the recorded
 processes and the run's own segments (their names printed by the child) are checked afterwards.
@@ -27,7 +27,7 @@ pytestmark = [
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name)
 def test_killed_lava_run_leaves_nothing(sig):
-    from neuroport.testing.lava_kill import cleanup, kill_once
+    from neuroport.backends.lava.kill_check import cleanup, kill_once
 
     result = kill_once(sig)
     try:

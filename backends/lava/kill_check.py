@@ -1,6 +1,6 @@
 """Kill a process in the middle of a Lava run and count what it leaves behind (issue 12, defect 3).
 
-``python -m neuroport.testing.lava_kill --child`` runs a small ``lava-fixed``
+``python -m neuroport.backends.lava.kill_check --child`` runs a small ``lava-fixed``
 network for many steps and prints one line ``READY {"pid": ..., "shm": [...]}``
 once Lava's runtime is up (``shm``: the names of the shared-memory segments of
 its channels). :func:`kill_once` starts that child in a session of its own,
@@ -74,7 +74,7 @@ def kill_once(sig: int, *, settle: float = 0.5, grace: float = 20.0, ready_timeo
         the run had), ``shm_left`` (of them, still in ``/dev/shm``), ``exit``
         (the child's return code).
     """
-    child = subprocess.Popen([sys.executable, "-m", "neuroport.testing.lava_kill", "--child"],
+    child = subprocess.Popen([sys.executable, "-m", "neuroport.backends.lava.kill_check", "--child"],
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     info = None
     deadline = time.monotonic() + ready_timeout
