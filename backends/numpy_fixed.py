@@ -30,9 +30,20 @@ graded values raise :class:`~neuroport.errors.InputError`.
 
 Probed ``v`` and ``u`` are the raw integers Lava holds (``v`` without the
 reset offset); ``Result.meta["scale"][pop]`` converts:
-``v_float = v_int / scale + v_offset``. ``Result.meta["u_wraps"]`` and
-``["v_saturations"]`` count overflow events per population (a
-:class:`~neuroport.errors.QuantizationWarning` is emitted when any occurred).
+``v_float = v_int / scale + v_offset``. ``Result.meta["u_wraps"]``,
+``["v_saturations"]`` and ``["int32_wraps"]`` count overflow events per
+population (:func:`overflow_meta`; a :class:`~neuroport.errors.QuantizationWarning`
+is emitted when any occurred).
+
+Integer widths emulated (each as Lava 0.10's CPU models compute it, see
+:mod:`neuroport.models.arithmetic`): Dense / DelayDense sum in int64 and floor
+by ``weight_exp`` exactly (numpy's int32 ``sum`` promotes to int64); their
+int32 ``a_out`` channel wraps the result at 32 bits, and so does the int32
+port sum of the LIF receiving it; in Lava's LIF ``a_in << 6`` and the ``u``
+and ``v`` sums wrap at 32 bits, ``u`` then wraps at 24 bits with one
+two-where pass and ``v`` saturates at 24 bits. neuroport's own processes
+(ALIF, CondLIF) sum their ports in int64 and are not wrapped at 32 bits here
+(see :mod:`neuroport.models.arithmetic` for when that differs from Lava).
 """
 
 from __future__ import annotations
@@ -391,6 +402,33 @@ class FixedEngine(Engine):
         return {name: st.weights.copy() for name, st in self.plastic.items()}
 
 
+def overflow_meta(counters: dict, stacklevel: int = 3) -> dict:
+    """``Result.meta`` overflow entries from per-population counters (:func:`neuroport.models.base.empty_counters`).
+
+    ``u_wraps`` (``u`` left the 24-bit range and wrapped), ``v_saturations``,
+    ``int32_wraps`` (Lava LIF's 32-bit datapath wrapped ``a_in << 6`` or a
+    sum, :mod:`neuroport.models.arithmetic`), ``saturations`` (other states);
+    one :class:`~neuroport.errors.QuantizationWarning` names every population
+    with any. Both fixed backends (``numpy-fixed``, ``lava-fixed``) report
+    through this function.
+    """
+    wraps = {n: int(c["u_wraps"]) for n, c in counters.items()}
+    sats = {n: int(c["v_saturations"]) for n, c in counters.items()}
+    wide = {n: int(c.get("int32_wraps", 0)) for n, c in counters.items()}
+    other = {n: dict(c.get("saturations", {})) for n, c in counters.items() if c.get("saturations")}
+    over = [n for n in counters if wraps[n] or sats[n] or wide[n] or n in other]
+    if over:
+        warnings.warn(
+            "fixed-point state overflow: " + "; ".join(
+                f"{n}: u wrapped {wraps[n]} time(s), v saturated {sats[n]} time(s)"
+                + (f", 32-bit datapath wrapped {wide[n]} time(s)" if wide[n] else "")
+                + "".join(f", {var} saturated {k} time(s)" for var, k in other.get(n, {}).items())
+                for n in over)
+            + " (24-bit state; quantize with more headroom_bits, or strict=True to refuse such a network)",
+            QuantizationWarning, stacklevel=stacklevel)
+    return {"u_wraps": wraps, "v_saturations": sats, "int32_wraps": wide, "saturations": other}
+
+
 def check_spike_inputs(inputs: dict) -> dict:
     """``{name: bool array}``; raises InputError naming the first value that is not 0 or 1."""
     out = {}
@@ -436,18 +474,7 @@ class NumpyFixedBackend(Backend):
         engine = self.make_engine(program)
         trains, states, wall = engine.run(steps=steps, inputs=ins, probes=prb, progress=progress)
         scale = {n: float(p.extra["scale"]) for n, p in program.populations.items() if "scale" in p.extra}
-        wraps = {n: c["u_wraps"] for n, c in engine.counters.items()}
-        sats = {n: c["v_saturations"] for n, c in engine.counters.items()}
-        other = {n: dict(c.get("saturations", {})) for n, c in engine.counters.items() if c.get("saturations")}
-        over = {n: (wraps[n], sats[n]) for n in wraps if wraps[n] or sats[n] or n in other}
-        if over:
-            warnings.warn(
-                "fixed-point state overflow: " + "; ".join(
-                    f"{n}: u wrapped {w} time(s), v saturated {s} time(s)"
-                    + "".join(f", {var} saturated {k} time(s)" for var, k in other.get(n, {}).items())
-                    for n, (w, s) in over.items())
-                + " (24-bit state; quantize with more headroom_bits)", QuantizationWarning, stacklevel=2)
+        overflow = overflow_meta(engine.counters)
         options = {k: v for k, v in program.options.items() if k != "hardware_spec"}
         return Result(self.name, program.dt, steps, trains, states, engine.learned_weights(), wall,
-                      {"level": program.level, **options, "scale": scale, "u_wraps": wraps,
-                       "v_saturations": sats, "saturations": other})
+                      {"level": program.level, **options, "scale": scale, **overflow})

@@ -66,6 +66,8 @@ from neuroport.models.lif import LIFFamily
 class AdaptiveLIF(LIFFamily):
     """``neuroport.AdaptiveLIF`` (model key ``alif``); also runs the LIF family's general populations."""
 
+    int32_datapath = False  # runs on neuroport's int64 process (ALIF), not Lava's LIF
+
     keys = ("alif",)
     title = "adaptive LIF (neuroport.AdaptiveLIF)"
     state_names = ("u", "u_inh", "w", "theta", "v", "refractory_left")

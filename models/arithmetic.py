@@ -16,6 +16,26 @@ any input short of ``2**35`` per step). Notation of ``docs/fixed_point.md``::
     K(x, d, o) = trunc0(x * (D - (d + o)) / D)     D = 2**decay_bits
     wrap24(x)  = x - 2M if x > M; then x + 2M if that is <= -M    (Lava's two-where form)
     sat24(x)   = clip(x, -(M - 1), M - 1)                         M = 2**(state_bits - 1)
+    wrap32(x)  = ((x + 2**31) mod 2**32) - 2**31                  (int32 two's complement, word_bits)
+
+Lava's own ``LIF`` (``PyLifModelBitAcc``) computes in int32 numpy arrays, and
+every ``Dense`` / ``DelayDense`` sends its output through an int32 channel
+(``a_out``: the exact int64 sum, floored by ``weight_exp``, is cast, i.e.
+wrapped). So for the populations that run on Lava's LIF (the plain LIF family:
+:attr:`neuroport.models.lif.LIFFamily.int32_datapath`) one step is, exactly::
+
+    a   = wrap32(sum of the Dense outputs)          the int32 port sum (modular: = wrap32 of the exact sum)
+    x   = K(u, du, 1) + (a << 6)                    exact in int64; ``u_wraps`` counts x outside (-M, M]
+    u   = wrap24(wrap32(x))                          one two-where pass: |x| > 3M can stay outside 24 bits
+    y   = K(v, dv, 0) + u + bias                     exact; ``int32_wraps`` counts a << 6, x or y outside int32
+    v   = sat24(wrap32(y))                           ``v_saturations`` counts wrap32(y) outside +-(M - 1)
+
+(:meth:`LoihiArithmetic.lif_current`, :meth:`LoihiArithmetic.word`).
+neuroport's own processes (``ALIF``, ``CondLIF``) receive each Dense output
+wrapped to int32 but add the ports and run their step in int64: numpy-fixed
+does not wrap their summed input (bit-exact while no single projection's
+per-step output leaves int32, which :func:`neuroport.quantize` checks and
+refuses in strict mode).
 """
 
 from __future__ import annotations
@@ -103,6 +123,7 @@ class LoihiArithmetic:
         self.act_shift = int(hardware.act_shift)
         self.max_uv = int(hardware.state_max)
         self.lim = int(hardware.state_max) - 1
+        self.word_half = 1 << (int(hardware.word_bits) - 1)
 
     # -- constants (once per run) ------------------------------------------------------
     def keep(self, params, key: str, offset: str | None = None, default: int = 0) -> np.ndarray:
@@ -136,15 +157,44 @@ class LoihiArithmetic:
         """``a << act_shift``: a Dense output as it enters ``u`` (or a conductance)."""
         return np.left_shift(a, self.act_shift)
 
-    def wrap(self, x: np.ndarray, out: np.ndarray, counter, name: str) -> None:
-        """``out[:] = wrap24(x)``; wraps are counted per member in ``counter[name]``."""
+    def word(self, x: np.ndarray) -> np.ndarray:
+        """``wrap32(x)``: int64 holding Lava's int32 value (``x`` float64 holding integers is accepted);
+        ``x`` itself (as int64) when nothing leaves int32."""
+        x = np.asarray(x)
+        if x.dtype != np.int64:
+            x = x.astype(np.int64)
+        half = self.word_half
+        if x.max(initial=0) < half and x.min(initial=0) >= -half:
+            return x
+        return ((x + half) & (2 * half - 1)) - half
+
+    def lif_current(self, decayed: np.ndarray, a: np.ndarray) -> tuple:
+        """Lava LIF's ``u`` sum in its int32 datapath: ``(wrap32(exact), exact, wide)``.
+
+        ``exact = decayed + (wrap32(a) << 6)`` in int64 (``u_wraps`` is counted
+        on it); ``wide`` is None, or a bool array marking where ``a << 6`` or the
+        sum left int32 (``int32_wraps``)."""
+        act = self.synaptic(self.word(a))
+        exact = decayed.astype(np.int64)
+        exact += act
+        x = self.word(exact)
+        act32 = self.word(act)
+        wide = None
+        if x is not exact or act32 is not act:
+            wide = (x != exact) | (act32 != act)
+        return x, exact, wide
+
+    def wrap(self, x: np.ndarray, out: np.ndarray, counter, name: str, exact=None) -> None:
+        """``out[:] = wrap24(x)``; wraps are counted per member in ``counter[name]``, where ``exact``
+        (default ``x``: the unbounded value) leaves ``(-M, M]``."""
         m = self.max_uv
-        if x.max(initial=0) <= m and x.min(initial=0) > -m:
+        exact = x if exact is None else exact
+        if exact.max(initial=0) <= m and exact.min(initial=0) > -m:
             out[...] = x
             return
+        counter.add(name, (exact > m) | (exact <= -m))
         hi = x > m
         lo = x <= -m
-        counter.add(name, hi | lo)
         wrapped = np.where(hi, x - 2 * m, x)
         out[...] = np.where(wrapped <= -m, x + 2 * m, wrapped)
 

@@ -72,8 +72,8 @@ def registered() -> list:
 
 
 def empty_counters() -> dict:
-    """One population's overflow counters (``u_wraps``, ``v_saturations``, ``saturations[var]``)."""
-    return {"u_wraps": 0, "v_saturations": 0, "saturations": {}}
+    """One population's overflow counters (``u_wraps``, ``v_saturations``, ``int32_wraps``, ``saturations[var]``)."""
+    return {"u_wraps": 0, "v_saturations": 0, "int32_wraps": 0, "saturations": {}}
 
 
 class Counters:
@@ -88,7 +88,7 @@ class Counters:
         per = np.add.reduceat(mask, self.starts, dtype=np.int64) if len(self.members) > 1 else [mask.sum()]
         for c, n in zip(self.members, per):
             if n:
-                if name in ("u_wraps", "v_saturations"):
+                if name in ("u_wraps", "v_saturations", "int32_wraps"):
                     c[name] += int(n)
                 else:
                     c["saturations"][name] = c["saturations"].get(name, 0) + int(n)
@@ -146,6 +146,7 @@ class Block:
                 self.any[key] = bool(arr.any())
                 self.all[key] = bool(arr.all())
         self._counters = Counters(sizes)
+        self.wide = None  # int32 wraps of this step's u sum (Lava's LIF datapath), until v is summed
         self.counters = self._counters.members
 
     def step(self, a_exc, a_inh=None, fired=None) -> np.ndarray:
@@ -177,6 +178,8 @@ class SpikingModel:
     """
 
     keys: tuple = ()
+    #: Fixed point: whether the step runs in Lava's int32 LIF datapath (:class:`~neuroport.models.lif.LIFFamily`)
+    int32_datapath: bool = False
     #: how reports and errors name the model
     title: str = ""
     state_names: tuple = ()
@@ -261,6 +264,15 @@ class SpikingModel:
         if b.any["has_bias"]:
             new_v += c["bias"]
         if ar.fixed:
+            if self.int32_datapath:  # Lava's LIF: the v sum wraps at 32 bits before it saturates
+                exact = new_v.astype(np.int64)
+                new_v = ar.word(exact)
+                wide = b.wide
+                if new_v is not exact:
+                    wide = (new_v != exact) if wide is None else wide | (new_v != exact)
+                if wide is not None:
+                    b._counters.add("int32_wraps", wide)
+                    b.wide = None
             lim = ar.lim
             if new_v.max(initial=0) > lim or new_v.min(initial=0) < -lim:
                 over = new_v < -lim

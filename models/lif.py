@@ -21,6 +21,10 @@ that the reset value is 0)::
     v = sat24(K(v, dv, 0) + u + bias)                    float: v * (1 - dv) + u + bias
     s = v > vth;  v[s] = 0
 
+(fixed point, Lava's LIF, i.e. no ``u_bias``: ``a_in``, ``a_in << 6`` and both sums
+also wrap at 32 bits, as Lava's int32 arrays do: ``wrap24(wrap32(...))`` and
+``sat24(wrap32(...))``, see :mod:`neuroport.models.arithmetic`.)
+
 In fixed point this is Lava's ``PyLifModelBitAcc`` bit for bit (the Lava
 backends run Lava's own ``LIF`` for these populations, an independent
 implementation the equivalence tests compare against). A population with
@@ -101,6 +105,10 @@ class LIFFamily(base.SpikingModel):
 
     keys = ("lif", "cubalif", "if", "li", "cubali", "integrator", "threshold")
     state_names = ("u", "v")
+    #: Fixed point: this model is Lava's ``LIF`` (``PyLifModelBitAcc``), whose int32 arrays wrap
+    #: ``a_in``, ``a_in << 6`` and the ``u`` and ``v`` sums at 32 bits (``models/arithmetic.py``);
+    #: subclasses run on neuroport's int64 processes and set it False.
+    int32_datapath = True
 
     # -- continuous -> discrete ------------------------------------------------------------
     def discretize(self, pn, opts):
@@ -180,6 +188,10 @@ class LIFFamily(base.SpikingModel):
         s, c = b.state, b.c
         u = s["u"]
         x = ar.decay(u, c["u_keep"])
+        if ar.fixed and self.int32_datapath:  # Lava's LIF: int32 arrays (models/arithmetic.py)
+            x, exact, b.wide = ar.lif_current(x, a_exc)
+            ar.wrap(x, u, b._counters, "u_wraps", exact=exact)
+            return u
         x += ar.synaptic(a_exc)
         if b.any["has_u_bias"]:
             x += c["u_bias"]

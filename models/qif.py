@@ -144,6 +144,8 @@ class QIF(Spec):
 class QIFModel(LIFFamily):
     """Discretisation, step and fixed-point mapping of ``neuroport.QIFNode`` (model key ``qif``)."""
 
+    int32_datapath = False  # its own int64 step (no Lava process runs it), not Lava's LIF
+
     keys = ("qif",)
     title = "quadratic integrate-and-fire (neuroport.QIF)"
 

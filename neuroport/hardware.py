@@ -121,6 +121,7 @@ class HardwareSpec:
     vth_bits: int = 17              #: vth mantissa, unsigned
     vth_shift: int = 6              #: vth is compared as vth << 6
     act_shift: int = 6              #: synaptic input enters u as a_in << 6
+    word_bits: int = 32             #: Lava's int32 datapath: Dense outputs, LIF a_in, a_in << 6, the u and v sums
     bias_mant_bits: int = 13        #: signed bias mantissa
     bias_exp_range: tuple = (0, 7)  #: bias = bias_mant << bias_exp
     # --- neuroport's own neuron programs (AdaptiveLIF, CondLIF, refractory) ---
@@ -226,6 +227,9 @@ LOIHI2 = HardwareSpec(
         "vth_bits": _LAVA_LIF + ": vth precision=17",
         "vth_shift": _LAVA_LIF + ": vth_shift = 6",
         "act_shift": _LAVA_LIF + ": act_shift = 6",
+        "word_bits": _LAVA_LIF + " and " + _LAVA_DENSE.split(": ", 1)[1]
+                     + ": a_out int32 (the channel casts the int64 sum), a_in, u, v int32 arrays, "
+                       "so a_in << 6 and both sums wrap at 32 bits",
         "bias_mant_bits": _LAVA_LIF + ": bias_mant int16 precision=13",
         "bias_exp_range": _LAVA_LIF + ": bias_exp 'unsigned 3-bit integer (0 to 7)'",
         "refractory_bits": "choice: neuroport's refractory counter (Lava's fixed LIF has none), 0..4095 steps",

@@ -52,14 +52,15 @@ from typing import Mapping
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport import fixed_bounds, fixed_format
 from neuroport.errors import CompileError, QuantizationError, UnsupportedNodeError
 from neuroport.fixed_format import weight_format  # noqa: F401  (re-exported)
 from neuroport.hardware import LOIHI2, HardwareSpec, sign_mode_of  # noqa: F401  (sign_mode_of re-exported)
 from neuroport.models import neurons
 from neuroport.models import fixed_plasticity
 from neuroport.program import FixedProgram, FloatProgram, Population, Projection
-from neuroport.quantize_report import (FidelityReport, ParamEntry, PopulationBound, QuantizationReport, fidelity,
-                                       match_spikes)
+from neuroport.quantize_report import (MAX_WEIGHT_SUM_ERROR, MAX_WEIGHTS_ZEROED, FidelityReport, ParamEntry,
+                                       PopulationBound, QuantizationReport, fidelity, match_spikes, weight_loss)
 
 __all__ = ["quantize", "QuantizationReport", "ParamEntry", "PopulationBound", "fidelity", "FidelityReport",
            "match_spikes", "weight_format", "sign_mode_of"]
@@ -67,7 +68,8 @@ __all__ = ["quantize", "QuantizationReport", "ParamEntry", "PopulationBound", "f
 
 def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: bool = False, *,
              headroom_bits: int = 1, min_threshold_bits: int = 12, num_weight_bits: int | None = None,
-             scales: Mapping[str, float] | None = None, trace_impulse: int = 16, rng_seed: int = 0):
+             scales: Mapping[str, float] | None = None, trace_impulse: int = 16, rng_seed: int = 0,
+             max_weights_zeroed: float = MAX_WEIGHTS_ZEROED, max_weight_sum_error: float = MAX_WEIGHT_SUM_ERROR):
     """Map a float Program to the hardware's integers.
 
     Parameters
@@ -80,7 +82,12 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
         Bit widths (default :data:`neuroport.hardware.LOIHI2`).
     strict : bool
         Raise :class:`QuantizationError` at the first lossy parameter instead
-        of warning.
+        of warning, and for a population whose integer worst case (every
+        input spiking every step, computed from the rounded weights that will
+        run: :mod:`neuroport.fixed_bounds`) can wrap ``u`` or Lava's 32-bit
+        datapath. Not strict, such a population is listed in
+        ``report.overflows`` (the fixed backends count and warn when a wrap
+        happens in a run).
     headroom_bits : int
         Bits of ``v`` left above the threshold (``v`` can swing to
         ``-2**headroom_bits * v_threshold`` before saturating).
@@ -88,7 +95,11 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
         The scale shrinks so that the worst-case ``|u|`` (every input spiking
         every step) cannot wrap and the worst-case negative ``v`` cannot
         saturate, but never below the point where ``vth`` would use fewer
-        than this many bits (the report then says "may overflow").
+        than this many bits (the report then says "may overflow"). The ``u``
+        bound is checked again on the rounded integers; while it is exceeded
+        and the scale was chosen here (not given in ``scales``, not pinned by
+        a plastic projection), the scale is lowered and the population
+        quantized again (up to 4 passes).
     num_weight_bits : int, optional
         Weight mantissa bits Lava keeps (default: ``hardware.weight_bits``).
     scales : dict[str, float], optional
@@ -99,6 +110,13 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
     rng_seed : int
         Plastic projections: ``Loihi2FLearningRule(rng_seed=...)`` of the
         stochastic trace rounding.
+    max_weights_zeroed, max_weight_sum_error : float
+        Loss thresholds of each non-plastic projection's weights (defaults
+        0.10 and 0.05): the fraction of its non-zero weights that round to 0,
+        and the error of its weight sum relative to the sum of magnitudes
+        (:func:`neuroport.quantize_report.weight_loss`; both in the report as
+        ``zeroed_fraction`` and ``sum_error``). Above either the projection
+        is a loss: a QuantizationWarning and ``report.lossy``; strict raises.
 
     Returns
     -------
@@ -109,7 +127,8 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
     ------
     QuantizationError
         In strict mode on any loss (the message names the object, the field,
-        the range and the first offending value).
+        the range and the first offending value), or on a population that can
+        wrap (the message names it and the integer bound).
     UnsupportedNodeError
         For models without a fixed-point step, non-spiking populations that
         drive projections, and learning rules Loihi cannot express
@@ -128,9 +147,42 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
     if unknown:
         raise QuantizationError(f"scales: no population(s) {sorted(unknown)}; populations: {list(program.populations)}")
 
+    limits = (float(max_weights_zeroed), float(max_weight_sum_error))
+    refit = {}
+    for _attempt in range(_REFITS):
+        fixed, report, auto, bounds = _quantize_once(program, hw, nwb, False, {**scales, **refit},
+                                                     headroom_bits, min_threshold_bits, trace_impulse, rng_seed,
+                                                     warn=False, refit=set(refit), weight_limits=limits)
+        over = {n: b for n, b in bounds.items() if b.u_can_wrap(hw) and n in auto and auto[n] is not None}
+        moved = False
+        for name, b in over.items():
+            s_old = fixed.populations[name].extra["scale"]
+            s_new = max(fixed_bounds.refit_scale(s_old, b, hw), auto[name])  # not below min_threshold_bits' floor
+            if s_new < s_old:
+                refit[name] = s_new
+                moved = True
+        if not moved:
+            break
+    fixed, report, _, bounds = _quantize_once(program, hw, nwb, strict, {**scales, **refit}, headroom_bits,
+                                              min_threshold_bits, trace_impulse, rng_seed, warn=True,
+                                              refit=set(refit), weight_limits=limits)
+    return fixed, report
+
+
+#: Quantization passes that may lower a scale until the integer worst case of ``u`` fits (then one final pass).
+_REFITS = 4
+
+
+def _quantize_once(program, hw, nwb, strict, scales, headroom_bits, min_threshold_bits, trace_impulse, rng_seed,
+                   *, warn, refit=frozenset(), weight_limits=(MAX_WEIGHTS_ZEROED, MAX_WEIGHT_SUM_ERROR)):
+    """One pass: ``(fixed Program, report, {population: lowest automatic scale or None}, {population: IntegerBound})``.
+
+    The lowest automatic scale is where ``vth`` keeps ``min_threshold_bits`` (None: the scale is
+    fixed: an override, or pinned by a plastic projection).
+    """
     report = QuantizationReport(hardware=hw.name, strict=strict)
     incoming = {name: program.incoming(name) for name in program.populations}
-    new_pops, pop_scale, syn_scale = {}, {}, {}
+    new_pops, pop_scale, syn_scale, auto = {}, {}, {}, {}
     for name, pop in program.populations.items():
         if pop.is_input:
             new_pops[name] = pop
@@ -142,6 +194,10 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
         plastic = [p for p in incoming[name] if p.extra.get("plasticity") is not None]
         if plastic and name not in scales and not model.conductance_weights:
             s = fixed_plasticity.pin_scale(s, plastic[0], hw)  # the first rule's weight bound lands on 255
+        s_thr = fixed_format.threshold_scale(pop, hw)
+        lowest = 0.0 if s_thr is None else s_thr / 2 ** (hw.vth_bits - min_threshold_bits)
+        auto[name] = None if (plastic or model.conductance_weights or (name in scales and name not in refit)) \
+            else lowest
         pop_scale[name] = float(s)
         params, syn_scale[name] = model.quantize_params(pop, s, hw, report, incoming[name])
         new_pops[name] = Population(pop.name, pop.size, pop.model, params, pop.emits, pop.v_offset,
@@ -155,21 +211,26 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
                                         {**dict(proj.extra), **extra}))
             _check_delays(proj, hw, report)
             continue
-        weights, extra = _quantize_weights(proj, syn_scale[proj.post], hw, nwb, report)
+        weights, extra = _quantize_weights(proj, syn_scale[proj.post], hw, nwb, report, *weight_limits)
         if proj.extra.get("depression") is not None:
             extra["depression"] = _quantize_depression(proj, hw, report)
             extra["weight_exp"] -= hw.depression_bits
         new_projs.append(Projection(proj.name, proj.pre, proj.post, weights, proj.delays.copy(),
                                     {**dict(proj.extra), **extra}))
         _check_delays(proj, hw, report)
+    options = {**dict(program.options), "hardware": hw.name, "hardware_spec": hw}
+    fixed = FixedProgram(new_pops, tuple(new_projs), program.inputs, dict(program.outputs), program.probes,
+                         options, "fixed", program.graph)
+    bounds = {}
     for name, s in pop_scale.items():
         pop = program.populations[name]
         report.bounds[name] = neurons.get(pop.model).bounds(pop, incoming[name], s, hw, new_pops[name].params)
-    options = {**dict(program.options), "hardware": hw.name, "hardware_spec": hw}
-    fixed = FixedProgram(new_pops, tuple(new_projs), program.inputs, dict(program.outputs), program.probes,
-                    options, "fixed", program.graph)
-    report.finish()
-    return fixed, report
+        bounds[name] = fixed_bounds.integer_bound(new_pops[name], fixed.incoming(name), hw)
+        report.bounds[name].integer = bounds[name]
+        report.add_overflow(bounds[name].message(hw))
+    if warn:
+        report.finish()
+    return fixed, report, auto, bounds
 
 
 # ------------------------------------------------------------------ refusals
@@ -187,7 +248,8 @@ def _refuse_unsupported(program, pop):
 
 # ------------------------------------------------------------------ scaling
 # ------------------------------------------------------------------ parameters
-def _quantize_weights(proj, row_scale, hw: HardwareSpec, nwb: int, report):
+def _quantize_weights(proj, row_scale, hw: HardwareSpec, nwb: int, report, max_zeroed: float = MAX_WEIGHTS_ZEROED,
+                      max_sum_error: float = MAX_WEIGHT_SUM_ERROR):
     """Mantissas and ``weight_exp`` so that ``w_mant << weight_exp << 6 ~= w * row_scale[post]``."""
     w = proj.weights
     data = np.asarray(w.data, dtype=float)
@@ -217,12 +279,23 @@ def _quantize_weights(proj, row_scale, hw: HardwareSpec, nwb: int, report):
     with np.errstate(divide="ignore", invalid="ignore"):
         back = np.where(syn_scale > 0, mant * 2.0 ** exp * 2 ** hw.act_shift / np.where(syn_scale > 0, syn_scale, 1),
                         0.0)
-    report.add(ParamEntry.build(proj.name, "weights", data, back, mant, s / 2 ** hw.act_shift / 2.0 ** exp,
-                                (lo_eff, hi_eff), clipped=raw != mant, underflow=(data != 0) & (mant == 0),
-                                kind="projection", underflow_is_loss=bool(np.any(data != 0) and
-                                                                          not np.any(mant[data != 0])),
-                                note=f"{mode}, weight_exp={exp}, num_weight_bits={nwb}"
-                                     + (f", port {proj.extra['port']}" if "port" in proj.extra else "")))
+    zeroed, sum_error = weight_loss(data, back)
+    losses = []
+    if zeroed > max_zeroed:
+        losses.append(f"{zeroed:.1%} of the non-zero weights became 0 (more than max_weights_zeroed="
+                      f"{max_zeroed:g}; their magnitudes span more than the 8-bit mantissa holds)")
+    if sum_error > max_sum_error:
+        losses.append(f"the weight sum changed by {sum_error:.1%} of the summed magnitudes (more than "
+                      f"max_weight_sum_error={max_sum_error:g})")
+    entry = ParamEntry.build(proj.name, "weights", data, back, mant, s / 2 ** hw.act_shift / 2.0 ** exp,
+                             (lo_eff, hi_eff), clipped=raw != mant, underflow=(data != 0) & (mant == 0),
+                             kind="projection", underflow_is_loss=bool(np.any(data != 0) and
+                                                                       not np.any(mant[data != 0])),
+                             losses=losses,
+                             note=f"{mode}, weight_exp={exp}, num_weight_bits={nwb}"
+                                  + (f", port {proj.extra['port']}" if "port" in proj.extra else ""))
+    entry.zeroed_fraction, entry.sum_error = zeroed, sum_error
+    report.add(entry)
     if exp < 0:
         report.add(ParamEntry.build(proj.name, "a_in_floor", np.zeros(1), np.full(1, -2 ** hw.act_shift / s),
                                     np.zeros(1, np.int64), s, (0, 0), clipped=np.zeros(1, bool),

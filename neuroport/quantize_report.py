@@ -15,10 +15,34 @@ from neuroport.errors import QuantizationError, QuantizationWarning
 from neuroport.hardware import LOIHI2, HardwareSpec
 from neuroport.program import Program
 
-__all__ = ["ParamEntry", "PopulationBound", "QuantizationReport", "FidelityReport", "fidelity", "match_spikes"]
+__all__ = ["ParamEntry", "PopulationBound", "QuantizationReport", "FidelityReport", "fidelity", "match_spikes",
+           "weight_loss", "MAX_WEIGHTS_ZEROED", "MAX_WEIGHT_SUM_ERROR"]
 
 
 # ------------------------------------------------------------------ report
+#: Default loss thresholds of one projection's weights (``quantize(max_weights_zeroed=..., max_weight_sum_error=...)``):
+#: above either, the projection is a loss (a QuantizationWarning; strict mode raises).
+MAX_WEIGHTS_ZEROED = 0.10
+MAX_WEIGHT_SUM_ERROR = 0.05
+
+
+def weight_loss(x, back) -> tuple:
+    """``(zeroed_fraction, sum_error)`` of one projection's weights ``x`` (float) and what runs, ``back``.
+
+    ``zeroed_fraction``: non-zero weights that became 0, over the non-zero
+    weights (0 when there are none). ``sum_error``: ``|sum(back) - sum(x)| /
+    sum(|x|)``, the error of the total weight relative to its magnitude (the
+    sum of magnitudes, so that mixed signs cancelling to ~0 do not divide by ~0).
+    """
+    x = np.asarray(x, dtype=float)
+    back = np.asarray(back, dtype=float)
+    nz = x != 0
+    if not nz.any():
+        return 0.0, 0.0
+    zeroed = float(np.count_nonzero(nz & (back == 0)) / np.count_nonzero(nz))
+    return zeroed, float(abs(back.sum() - x.sum()) / np.abs(x).sum())
+
+
 def _finite_max(a) -> float:
     a = np.asarray(a, dtype=float)
     a = a[np.isfinite(a)]
@@ -50,6 +74,14 @@ class ParamEntry:
         thresholds (the dynamics change), and for weights only when every
         non-zero weight of the projection vanished (otherwise it is the
         rounding of an 8-bit mantissa, within half a step).
+    zeroed_fraction, sum_error : float
+        Weights of a non-plastic projection only (:func:`weight_loss`): the
+        fraction of non-zero weights that became 0, and the error of the
+        weight sum relative to the sum of magnitudes. Above the thresholds
+        (:data:`MAX_WEIGHTS_ZEROED`, :data:`MAX_WEIGHT_SUM_ERROR` by default)
+        the entry is a loss.
+    losses : list of str
+        Loss reasons beyond clipping and underflow (the thresholds above).
     clipped_index, clipped_values, underflow_index, underflow_values : numpy.ndarray
         Every one of them (indices into the field's flat array, float values).
     """
@@ -59,7 +91,7 @@ class ParamEntry:
 
     @classmethod
     def build(cls, owner, field, x, back, ints, scale, rng, *, clipped, underflow, kind="population", note="",
-              underflow_is_loss=True):
+              underflow_is_loss=True, losses=()):
         x = np.asarray(x, dtype=float)
         back = np.asarray(back, dtype=float)
         ok = np.isfinite(x)
@@ -76,11 +108,11 @@ class ParamEntry:
                    max_abs_error=float(err.max(initial=0.0)), max_rel_error=float(rel.max(initial=0.0)),
                    clipped=int(ci.size), clipped_index=ci, clipped_values=x[ci],
                    underflow=int(ui.size), underflow_index=ui, underflow_values=x[ui], note=note,
-                   underflow_is_loss=bool(underflow_is_loss))
+                   underflow_is_loss=bool(underflow_is_loss), losses=list(losses))
 
     @property
     def lossy(self) -> bool:
-        return self.clipped > 0 or (self.underflow > 0 and self.underflow_is_loss)
+        return self.clipped > 0 or (self.underflow > 0 and self.underflow_is_loss) or bool(getattr(self, "losses", ()))
 
     @property
     def name(self) -> str:
@@ -96,11 +128,15 @@ class ParamEntry:
             v = self.underflow_values[0]
             parts.append(f"{self.underflow} non-zero value(s) rounded to 0 (first: {v:.6g} at index "
                          f"{int(self.underflow_index[0])}, scale {self.scale:.6g})")
+        parts += list(getattr(self, "losses", ()))
         return f"{self.kind} {self.name}: " + "; ".join(parts) + (f" [{self.note}]" if self.note else "")
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("kind", "owner", "field", "scale", "bits", "count", "max_abs",
                                              "max_abs_error", "max_rel_error", "clipped", "underflow", "note")}
+        for k in ("zeroed_fraction", "sum_error"):
+            if hasattr(self, k):
+                out[k] = getattr(self, k)
         out["range"] = list(self.range)
         out["clipped_index"] = self.clipped_index.tolist()
         out["clipped_values"] = self.clipped_values.tolist()
@@ -131,12 +167,16 @@ class PopulationBound:
 
     @property
     def may_overflow(self) -> bool:
-        return self.u_headroom_bits < 0 or self.v_headroom_bits < 0
+        integer = getattr(self, "integer", None)
+        return self.u_headroom_bits < 0 or self.v_headroom_bits < 0 or bool(integer is not None and
+                                                                            integer.u_worst > 2 ** (self.state_bits - 1) - 1)
 
     def to_dict(self) -> dict:
+        integer = getattr(self, "integer", None)
         return _json_safe({"scale": self.scale, "u_worst": self.u_max, "v_worst": self.v_max,
                            "single_step_input": self.single_step, "u_headroom_bits": self.u_headroom_bits,
-                           "v_headroom_bits": self.v_headroom_bits, "may_overflow": self.may_overflow})
+                           "v_headroom_bits": self.v_headroom_bits, "may_overflow": self.may_overflow,
+                           **(integer.to_dict() if integer is not None else {})})
 
 
 def _json_safe(obj):
@@ -157,9 +197,14 @@ class QuantizationReport:
     hardware : str
     entries : list of ParamEntry
     bounds : dict[str, PopulationBound]
-        Worst-case state magnitude and headroom to the 24-bit range.
+        Worst-case state magnitude and headroom to the 24-bit range (``bounds[p].integer``: the
+        :class:`neuroport.fixed_bounds.IntegerBound` from the integers that will run).
     losses : list of str
         One message per lossy entry (each also emitted as a QuantizationWarning).
+    overflows : list of str
+        One message per population whose integer worst case (every input spiking every step) can
+        wrap ``u`` or Lava's 32-bit datapath (strict mode raises instead; not a loss by itself: the
+        fixed backends count and warn when a wrap happens in a run).
     """
 
     def __init__(self, hardware: str, strict: bool = False):
@@ -168,6 +213,18 @@ class QuantizationReport:
         self.entries: list = []
         self.bounds: dict = {}
         self.losses: list = []
+        self.overflows: list = []
+
+    def add_overflow(self, message: str) -> None:
+        """Record that a population's integer worst case can wrap ``u`` or Lava's 32-bit datapath
+        (:mod:`neuroport.fixed_bounds`); strict mode raises :class:`QuantizationError` instead."""
+        if not message:
+            return
+        if self.strict:
+            raise QuantizationError(message + "; lower the incoming weights, lower min_threshold_bits (a smaller "
+                                    "scale), or quantize with strict=False to run it and have the backends count "
+                                    "the wraps")
+        self.overflows.append(message)
 
     def add(self, entry: ParamEntry) -> None:
         self.entries.append(entry)
@@ -238,6 +295,8 @@ class QuantizationReport:
         lines.append(_format(rows))
         if self.losses:
             lines += ["", "Losses:"] + [f"  {m}" for m in self.losses]
+        if self.overflows:
+            lines += ["", "Can overflow (integer worst case):"] + [f"  {m}" for m in self.overflows]
         return "\n".join(lines)
 
     __str__ = to_table
@@ -246,7 +305,7 @@ class QuantizationReport:
         return {"hardware": self.hardware, "lossy": self.lossy, "clipped": self.clipped,
                 "entries": [e.to_dict() for e in self.entries],
                 "populations": {n: b.to_dict() for n, b in self.bounds.items()},
-                "losses": list(self.losses)}
+                "losses": list(self.losses), "overflows": list(self.overflows)}
 
 
 def _format(rows) -> str:

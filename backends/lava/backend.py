@@ -2,8 +2,10 @@
 
 All three lower the Program with :mod:`neuroport.backends.lava.lowering`,
 run it for the requested steps in one blocking ``run`` call, read what the
-``Recorder`` recorded and stop the runtime on every path (errors included),
-so that no Lava child process outlives a call.
+``Recorder`` recorded and stop the runtime on every path (errors, SIGINT and
+SIGTERM included), so that no Lava child process outlives a call; when the
+calling process is killed outright (SIGKILL), Lava's workers die with it and
+the shared memory is released (:mod:`neuroport.backends.lava._lifecycle`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,12 @@ import time
 import numpy as np
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
-from neuroport.backends.lava import _compat, building, learning, lowering
+from neuroport.backends.lava import _compat, _lifecycle, building, learning, lowering
+from neuroport.backends.numpy_fixed import overflow_meta
 from neuroport.errors import BackendError, BackendUnavailableError, InputError, UnsupportedNodeError
 from neuroport.hardware import LOIHI2
 from neuroport.mapping import CPU_ONLY, cpu_only, map_program
+from neuroport.models.base import empty_counters
 from neuroport.program import FloatProgram
 from neuroport.quantize import quantize
 from neuroport.result import Result, SpikeTrain
@@ -88,7 +92,8 @@ class _LavaBackend(Backend):
                 raise InputError(f"probe {pop_name}.{var}: {pop.model} has states {', '.join(valid)}")
         t_build = time.perf_counter()
         net = building.build(plan, program, steps=steps, inputs=ins, probes=prb)
-        recorded, wall, t_compile = _execute(net, steps, self.run_config())
+        with _lifecycle.sigterm_guard():  # SIGTERM: stop the runtime, then end as the signal would
+            recorded, wall, t_compile = _execute(net, steps, self.run_config())
         result = self._result(program, plan, net, recorded, ins, prb, steps, wall)
         result.meta["build_time"] = t_compile - t_build
         if net.learning:
@@ -123,16 +128,60 @@ class _LavaBackend(Backend):
                 if var == "v" and not self.fixed and pop.v_offset is not None:
                     arr = arr + np.asarray(pop.v_offset, dtype=np.float64)
             states.setdefault(pop_name, {})[var] = arr
+        overflow = {}
+        if self.fixed:
+            overflow = overflow_meta(_counters(program, plan, net, recorded), stacklevel=4)
         meta = {"level": program.level, **dict(program.options),
+                **overflow,
                 "processes": plan.n_processes, "process_counts": plan.process_counts,
                 "lava_version": _compat.lava_version(), "run_config": type(self.run_config()).__name__}
         return Result(self.name, program.dt, steps, trains, states, {}, wall, meta)
+
+
+def _counter_vars(proc) -> tuple:
+    """The overflow counter Vars of a neuron process: ``CountingLIF`` (Lava's LIF in ``lava-fixed``, per
+    neuron) or neuroport's ``ALIF`` / ``CondLIF`` (the population's totals)."""
+    from neuroport.backends.lava.processes._neuron_process import COUNTERS as TOTALS, NeuronProcess
+    from neuroport.backends.lava.processes.countlif.process import COUNTERS, CountingLIF
+
+    if isinstance(proc, CountingLIF):
+        return COUNTERS
+    return TOTALS if isinstance(proc, NeuronProcess) else ()
+
+
+def _counters(program, plan, net, recorded) -> dict:
+    """Per-population overflow counters, as numpy-fixed's engine counts them (``models/base.py``).
+
+    ``v`` saturating above the range is counted only for populations that do
+    not spike (a spiking one fires and resets anyway), as numpy-fixed does.
+    """
+    out = {}
+    for name, groups in plan.groups.items():
+        pop = program.populations[name]
+        if pop.is_input:
+            continue
+        c = empty_counters()
+        for g in groups:
+            if ("count", g.name, "u_wraps") not in recorded:
+                continue
+            if ("count", g.name, "v_low") not in recorded:  # neuroport's process: the model's own totals
+                for var in ("u_wraps", "v_saturations", "int32_wraps"):
+                    c[var] += int(recorded[("count", g.name, var)].sum())
+                continue
+            part = {var: int(recorded[("count", g.name, var)][g.index].sum()) for var in
+                    ("u_wraps", "v_low", "v_high", "int32_wraps")}
+            c["u_wraps"] += part["u_wraps"]
+            c["int32_wraps"] += part["int32_wraps"]
+            c["v_saturations"] += part["v_low"] + (part["v_high"] if pop.emits != "spikes" else 0)
+        out[name] = c
+    return out
 
 
 def _execute(net, steps: int, run_cfg):
     """Compile, run and read the Recorder; the runtime is stopped on every path."""
     root = net.root
     t0 = time.perf_counter()
+    _lifecycle.install()  # Lava's workers and shared-memory manager die with this process (_lifecycle.py)
     try:
         root.create_runtime(run_cfg=run_cfg)
         t1 = time.perf_counter()
@@ -143,6 +192,9 @@ def _execute(net, steps: int, run_cfg):
         for k, (_block, conn) in enumerate(net.learning):
             got = conn.weights.get()
             recorded[("learning", k)] = got.toarray() if hasattr(got, "toarray") else np.asarray(got)
+        for gname, proc in net.lifs.items():
+            for var in _counter_vars(proc):
+                recorded[("count", gname, var)] = np.asarray(getattr(proc, var).get()).astype(np.int64)
         if net.watch is not None:
             for j in range(len(net.watch.watched)):
                 for var in ("excess", "first"):

@@ -111,9 +111,12 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
             if g.kind != "LIF":
                 proc = _custom_process(g.kind)(shape=(size,), fixed=fixed,
                                                **custom_arguments(pop, g.kind, fixed=fixed, hardware=hardware))
-            elif fixed:
-                proc = LIF(shape=(size,), du=int(p["du"]), dv=int(p["dv"]), vth=int(p["vth"]),
-                           bias_mant=p["bias_mant"].astype(np.int32), bias_exp=p["bias_exp"].astype(np.int32))
+            elif fixed:  # Lava's LIF step, plus overflow counters (processes/countlif)
+                from neuroport.backends.lava.processes.countlif.process import CountingLIF
+
+                proc = CountingLIF(shape=(size,), du=int(p["du"]), dv=int(p["dv"]), vth=int(p["vth"]),
+                                   bias_mant=p["bias_mant"].astype(np.int32),
+                                   bias_exp=p["bias_exp"].astype(np.int32))
             else:
                 proc = LIF(shape=(size,), du=float(p["du"]), dv=float(p["dv"]), vth=float(p["vth"]),
                            bias_mant=p["bias_mant"].astype(np.float64))

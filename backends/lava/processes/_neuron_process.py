@@ -14,13 +14,18 @@ from lava.magma.core.process.process import AbstractProcess
 from lava.magma.core.process.variable import Var
 
 
+#: Overflow counters of the population (:func:`neuroport.models.base.empty_counters`), one value each.
+COUNTERS = ("u_wraps", "v_saturations", "int32_wraps")
+
+
 class NeuronProcess(AbstractProcess):
     """A population running a neuroport model's step; subclasses name ``STATES`` and the parameters.
 
     Every process holds the Vars of both of its models (the unused ones stay
     0): a Lava model must declare exactly its process's Vars. Ports: ``a_in``
     (synaptic input; the excitatory one for two-port populations), ``a_inh``
-    (inhibitory magnitudes), ``s_out`` (spikes).
+    (inhibitory magnitudes), ``s_out`` (spikes). The Vars :data:`COUNTERS`
+    hold the step's overflow counts (read by ``lava-fixed``'s result).
     """
 
     STATES: tuple = ()
@@ -42,3 +47,5 @@ class NeuronProcess(AbstractProcess):
             setattr(self, key, Var(shape=shape, init=np.asarray(init.get(key, np.zeros(shape)), dtype=dtype)))
         for key in dict.fromkeys(self.FLOAT_PARAMS + self.FIXED_PARAMS):
             setattr(self, key, Var(shape=shape, init=np.asarray(params.get(key, np.zeros(shape)), dtype=dtype)))
+        for key in COUNTERS:  # the model's overflow counters (fixed point; stay 0 in float)
+            setattr(self, key, Var(shape=(1,), init=np.zeros(1, dtype=np.int64)))
