@@ -151,6 +151,10 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     probes = tuple(tuple(p) for p in probes) + _recorded_probes(graph)
     if not any(pn.model != "input" for pn in structure.populations.values()):
         raise GraphError("the graph has no neuron population; nothing to simulate")
+    empty = [pn.name for pn in structure.populations.values() if pn.size == 0]
+    if empty:
+        raise GraphError(f"population(s) {', '.join(map(repr, empty))} have 0 neurons (shape "
+                         f"{list(structure.populations[empty[0]].shape)}); every input and population needs >= 1")
 
     pops, gains, u_gains = {}, {}, {}
     for pn in structure.populations.values():

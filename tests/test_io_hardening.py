@@ -267,3 +267,34 @@ def test_three_column_edges_are_refused_not_repaired(tmp_path):
         f["node/edges"] = edges.reshape(-1)[:6].reshape(2, 3)
     with pytest.raises(NIRFileError, match="edges"):
         neuroport.read(path)
+
+
+# ------------------------------------------------------------- defect 9: parameter values
+def _lif(n=2, **kw):
+    d = dict(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n))
+    d.update(kw)
+    return nir.LIF(**d)
+
+
+def _graph(pop, weight=None, n=2):
+    return nir.NIRGraph.from_list(nir.Input(np.array([3])), weight if weight is not None else
+                                  nir.Linear(np.ones((n, 3))), pop, nir.Output(np.array([n])))
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: _graph(_lif(r=np.array([b"x"] * 2))), "lif.r: expected real"),
+    (lambda: _graph(_lif(tau=np.full(2, 0.01 + 0.01j))), "lif.tau: expected real"),
+    (lambda: _graph(_lif(tau=np.array(["a", "b"]))), "lif.tau: expected real"),
+    (lambda: _graph(_lif(), nir.Linear(np.ones((2, 3)) * (1 + 1j))), "linear.weight: expected real"),
+    (lambda: _graph(neuroport.nodes.AdaptiveLIF(tau_mem=np.full(2, 0.02), v_threshold=np.ones(2),
+                                                tau_theta=np.inf, theta_plus=0.1)), "tau_theta: must be finite"),
+    (lambda: _graph(neuroport.nodes.CondLIF(tau_mem=0.02, e_leak=0.0, e_exc=np.nan, e_inh=-1.0, tau_exc=0.005,
+                                            tau_inh=0.01, v_threshold=1.0, v_reset=0.0), n=1), "e_exc: must be finite"),
+    (lambda: _graph(_lif(), neuroport.nodes.PlasticLinear(np.full((2, 3), np.nan))), "weight: must be finite"),
+    (lambda: nir.NIRGraph.from_list(nir.Input(np.array([0])), nir.Linear(np.ones((0, 0))),
+                                    _lif(0), nir.Output(np.array([0]))), "0 neurons"),
+])
+def test_invalid_parameters_are_refused_not_run(make, match):
+    # before: ValueError/IndexError deep in numpy, or a run with the imaginary part / NaN silently used
+    with pytest.raises(NeuroportError, match=match):
+        neuroport.quantize(neuroport.compile(make(), dt=1e-3))
