@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 import tempfile
+import time
 from contextlib import contextmanager
+
+STALE_S = 3600.0  # a temp file of ours untouched this long belongs to a killed writer
 
 
 def _mode_for(path: str) -> int:
@@ -36,6 +41,7 @@ def atomic_target(path, *, suffix: str = ".tmp"):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    remove_stale(path, suffix)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=directory)
     os.close(fd)
     try:
@@ -48,3 +54,39 @@ def atomic_target(path, *, suffix: str = ".tmp"):
         except OSError:
             pass
         raise
+
+
+def remove_stale(path, suffix: str = ".tmp", *, older_than_s: float = STALE_S) -> list:
+    """Delete temp files of :func:`atomic_target`'s own pattern for ``path`` left by a killed writer.
+
+    Only ``.<basename>.<8 random chars><suffix>`` files beside ``path`` that
+    have not been modified for ``older_than_s`` seconds are removed (a write
+    in progress in another process keeps its file fresh). Returns the removed paths.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(re.escape("." + os.path.basename(path) + ".") + r"[A-Za-z0-9_]{8}" + re.escape(suffix) + "$")
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        if not pattern.match(name):
+            continue
+        full = os.path.join(directory, name)
+        try:
+            if stat.S_ISREG(os.lstat(full).st_mode) and now - os.lstat(full).st_mtime > older_than_s:
+                os.unlink(full)
+                removed.append(full)
+        except OSError:
+            pass
+    return removed
+
+
+def write_json(path, obj, *, indent: int = 2) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (:func:`atomic_target`)."""
+    with atomic_target(path, suffix=".json.tmp") as tmp:
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh, indent=indent)
