@@ -42,7 +42,7 @@ def atomic_target(path, *, suffix: str = ".tmp"):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     remove_stale(path, suffix)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.{os.getpid()}.", suffix=suffix, dir=directory)
     os.close(fd)
     try:
         yield tmp
@@ -56,16 +56,28 @@ def atomic_target(path, *, suffix: str = ".tmp"):
         raise
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def remove_stale(path, suffix: str = ".tmp", *, older_than_s: float = STALE_S) -> list:
     """Delete temp files of :func:`atomic_target`'s own pattern for ``path`` left by a killed writer.
 
-    Only ``.<basename>.<8 random chars><suffix>`` files beside ``path`` that
-    have not been modified for ``older_than_s`` seconds are removed (a write
-    in progress in another process keeps its file fresh). Returns the removed paths.
+    The pattern is ``.<basename>.<writer pid>.<8 random chars><suffix>`` beside
+    ``path``; a file is removed when its writer process is gone (SIGKILL,
+    power loss) or it has not been modified for ``older_than_s`` seconds (a
+    pid reused since). Returns the removed paths.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    pattern = re.compile(re.escape("." + os.path.basename(path) + ".") + r"[A-Za-z0-9_]{8}" + re.escape(suffix) + "$")
+    pattern = re.compile(re.escape("." + os.path.basename(path) + ".") + r"(\d+)\.[A-Za-z0-9_]{8}"
+                         + re.escape(suffix) + "$")
     removed = []
     try:
         names = os.listdir(directory)
@@ -73,11 +85,13 @@ def remove_stale(path, suffix: str = ".tmp", *, older_than_s: float = STALE_S) -
         return removed
     now = time.time()
     for name in names:
-        if not pattern.match(name):
+        m = pattern.match(name)
+        if not m:
             continue
         full = os.path.join(directory, name)
         try:
-            if stat.S_ISREG(os.lstat(full).st_mode) and now - os.lstat(full).st_mtime > older_than_s:
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode) and (not _alive(int(m.group(1))) or now - st.st_mtime > older_than_s):
                 os.unlink(full)
                 removed.append(full)
         except OSError:
