@@ -32,7 +32,7 @@ def test_sweep_subset_has_no_traceback(files):
     (["train", "--out", "{d}/t.nir", "--train-samples", "0"], "--train-samples", ">= 1"),
     (["train", "--out", "{d}/t.nir", "--train-samples", "-3"], "--train-samples", ">= 1"),
     (["evaluate", "{g}", "--test-samples", "-1"], "--test-samples", ">= 1"),
-    (["run", "{g}", "--steps", "5", "--dt", "nan"], "--dt", "positive finite"),
+    (["run", "{g}", "--steps", "5", "--dt", "nan"], "--dt", "a finite number > 0"),
 ])
 def test_bad_numbers_are_usage_errors_naming_the_option(files, capsys, argv, option, allowed):
     argv = [a.format(g=files["good"], d=files["dir"]) for a in argv]

@@ -44,28 +44,25 @@ def int_range(lo: int, hi: int | None = None):
     return parse
 
 
-def positive_float(text: str) -> float:
-    """An argparse ``type``: a finite number > 0 (``--dt``, ``--rate``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
-    return value
+def float_above(lo: float, *, inclusive: bool):
+    """An argparse ``type``: a finite number > ``lo`` (>= when ``inclusive``)."""
+    allowed = f"a finite number {'>=' if inclusive else '>'} {lo:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
+        if not (math.isfinite(value) and (value >= lo if inclusive else value > lo)):
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
 
 
-def nonneg_float(text: str) -> float:
-    """An argparse ``type``: a finite number >= 0 (``--rate``)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
-
-
+positive_float = float_above(0.0, inclusive=False)  # --dt (s)
+nonneg_float = float_above(0.0, inclusive=True)  # --rate (Hz)
 STEPS = int_range(1, MAX_STEPS)
 SEED = int_range(0, MAX_SEED)
 
