@@ -32,8 +32,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import threading
 from collections import deque
+from contextlib import contextmanager
 
 import h5py
 import nir
@@ -301,13 +304,38 @@ def write(path, graph, *, options: dict | None = None) -> None:
     if not os.path.isdir(directory):
         raise NIRFileError(f"{path}: directory {directory} does not exist")
     try:
-        with atomic_target(path, suffix=".nir.tmp") as tmp:
+        with atomic_target(path, suffix=".nir.tmp") as tmp, _deferred_sigint() as interrupted:
             nir.write(tmp, prepared)
+            if interrupted:  # h5py loses a KeyboardInterrupt raised inside it: re-raise it here
+                raise KeyboardInterrupt
     except NeuroportError:
         raise
     except Exception as exc:
         raise NIRFileError(f"{path}: could not write the graph ({type(exc).__name__}: {exc}); "
                            "any existing file was left unchanged") from exc
+
+
+@contextmanager
+def _deferred_sigint():
+    """Record SIGINT during the block (h5py swallows a KeyboardInterrupt raised inside its calls).
+
+    Yields a list that is non-empty once SIGINT arrived; the caller raises
+    ``KeyboardInterrupt`` after the h5py call returns. Outside the main thread
+    (no signal handlers there) it does nothing.
+    """
+    received: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:  # someone else handles SIGINT: leave it alone
+        yield received
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):

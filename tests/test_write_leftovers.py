@@ -57,3 +57,35 @@ def test_live_writers_file_is_kept_and_others_untouched(tmp_path):
     assert mine.exists() and other.exists()
     os.utime(mine, (time.time() - 7200, time.time() - 7200))
     assert remove_stale(target, ".nir.tmp") == [str(mine)]
+
+
+SLOW_WRITE = r"""
+import sys, numpy as np, nir, neuroport
+n = 3000
+g = nir.NIRGraph.from_list(nir.Input(np.array([n])), nir.Linear(np.random.default_rng(0).random((n, n))),
+                           nir.LIF(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n)),
+                           nir.Output(np.array([n])))
+print("go", flush=True)
+for i in range(200):
+    neuroport.write(sys.argv[1], g)
+print("finished", flush=True)
+"""
+
+
+def test_sigint_during_nir_write_interrupts(tmp_path):
+    # before: h5py swallowed the KeyboardInterrupt and the loop of writes went on
+    target = tmp_path / "big.nir"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_WRITE, str(target)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "go"
+    deadline = time.time() + 60
+    while not _leftovers(tmp_path, "big.nir") and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("SIGINT did not stop the writes")
+    assert "finished" not in out and "KeyboardInterrupt" in err
+    assert not _leftovers(tmp_path, "big.nir")
