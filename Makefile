@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv clean bench
+.PHONY: demo test venv clean bench fuzz cli-sweep
 
 # Python 3.10 is required by lava-nc 0.10 (Requires-Python < 3.11).
 PYTHON310_FOUND := $(shell tools/find-python310.sh)
@@ -32,6 +32,12 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_numpy.py
+
+fuzz: $(STAMP)
+	$(PY) benchmarks/fuzz.py 300
+
+cli-sweep: $(STAMP)
+	MPLBACKEND=Agg $(PY) benchmarks/cli_sweep.py
 
 clean:
 	rm -rf $(VENV) demo_output build *.egg-info

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from neuroport import __version__
-from neuroport.errors import NeuroportError
+from neuroport.errors import NeuroportError, UsageError
 
 COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "train", "evaluate")
 
@@ -40,19 +41,51 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run one command; every failure is one line on stderr.
+
+    Exit status: 0 success, 1 a failure (a refused file, a failed check, an
+    unwritable output), 2 a usage error (an invalid argument; argparse's
+    own errors too), 130 interrupted. ``NEUROPORT_DEBUG=1`` re-raises
+    unexpected exceptions with their traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    prefix = f"neuroport {args.command}: error:"
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"{prefix} {exc}", file=sys.stderr)
+        return 2
     except NeuroportError as exc:
-        print(f"neuroport {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{prefix} {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `neuroport info x.nir | head`: the reader left; stay silent
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return 1
+    except OSError as exc:
+        where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
+        print(f"{prefix}{where} {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print(f"{prefix} out of memory; use smaller --steps or a smaller network "
+              "(neuroport.io.set_limits bounds what a file may declare)", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a defect of neuroport: still one line, the traceback on request
+        if os.environ.get("NEUROPORT_DEBUG"):
+            raise
+        print(f"{prefix} internal error {type(exc).__name__}: {exc} (set NEUROPORT_DEBUG=1 for the traceback; "
+              "please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

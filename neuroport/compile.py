@@ -25,6 +25,7 @@ import nir
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport import limits
 from neuroport.errors import CompileError, GraphError, ParameterError, UnsupportedNodeError
 from neuroport.program import FloatProgram, Population, Projection
 from neuroport.structure import analyse, register_population
@@ -87,7 +88,7 @@ def resolve_options(graph=None, *, dt=None, scheme=None, reset=None, timing=None
     if not (opts["dt"] > 0 and math.isfinite(opts["dt"])):
         raise CompileError(f"dt: must be a positive finite number of seconds, got {opts['dt']!r}")
     for key, valid in (("scheme", SCHEMES), ("reset", RESETS), ("timing", TIMINGS)):
-        if opts[key] not in valid:
+        if not isinstance(opts[key], str) or opts[key] not in valid:  # metadata may hold any array
             raise CompileError(f"{key}: expected one of {', '.join(valid)}, got {opts[key]!r}")
     return opts
 
@@ -145,10 +146,15 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     0.1
     """
     opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
+    limits.check_graph(graph)  # declared shapes, before anything is allocated
     structure = analyse(graph)
     probes = tuple(tuple(p) for p in probes) + _recorded_probes(graph)
     if not any(pn.model != "input" for pn in structure.populations.values()):
         raise GraphError("the graph has no neuron population; nothing to simulate")
+    empty = [pn.name for pn in structure.populations.values() if pn.size == 0]
+    if empty:
+        raise GraphError(f"population(s) {', '.join(map(repr, empty))} have 0 neurons (shape "
+                         f"{list(structure.populations[empty[0]].shape)}); every input and population needs >= 1")
 
     pops, gains, u_gains = {}, {}, {}
     for pn in structure.populations.values():
@@ -271,12 +277,21 @@ def _recorded_probes(graph) -> tuple:
 
     meta = getattr(graph, "metadata", None) or {}
     raw = meta.get("neuroport.probes") if isinstance(meta, dict) else None
-    if not raw:
+    if raw is None or (isinstance(raw, (str, bytes)) and not raw):
         return ()
+    expected = "a JSON list of [population, variable] pairs of strings, e.g. '[[\"lif1\", \"v\"]]'"
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        raise GraphError(f"graph metadata 'neuroport.probes' is a {type(raw).__name__}; expected {expected}")
     try:
-        return tuple(tuple(p) for p in json.loads(raw))
-    except (ValueError, TypeError):
-        raise GraphError(f"graph metadata 'neuroport.probes' is not valid JSON: {raw!r}") from None
+        probes = json.loads(raw)
+    except ValueError:
+        raise GraphError(f"graph metadata 'neuroport.probes' is not valid JSON: {raw[:200]!r}") from None
+    if not isinstance(probes, list) or not all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in probes):
+        raise GraphError(f"graph metadata 'neuroport.probes' = {raw[:200]!r}; expected {expected}")
+    return tuple(tuple(p) for p in probes)
 
 
 def _delay_steps(path, w: sp.csr_matrix, dt: float) -> np.ndarray:

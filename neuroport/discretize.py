@@ -54,7 +54,7 @@ def node_param(name: str, node, field: str, size: int, default=None, *, finite: 
         if default is None:
             raise ParameterError(f"{name}.{field}: missing")
         value = default
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    arr = real_array(value, f"{name}.{field}").reshape(-1)
     if arr.size == 1 and size != 1:
         arr = np.full(size, arr[0])
     if arr.size != size:
@@ -64,9 +64,28 @@ def node_param(name: str, node, field: str, size: int, default=None, *, finite: 
     return arr
 
 
+def real_array(value, label: str) -> np.ndarray:
+    """``value`` as float64, refusing strings, bytes, records and complex numbers (never dropping a part).
+
+    Examples
+    --------
+    >>> real_array([1, 2], "lif.tau").tolist()
+    [1.0, 2.0]
+    >>> real_array([1j], "lif.tau")
+    Traceback (most recent call last):
+    ...
+    neuroport.errors.ParameterError: lif.tau: expected real numbers, got complex128 values (e.g. 1j)
+    """
+    raw = np.asarray(value)
+    if raw.dtype.kind not in "biuf":
+        example = raw.reshape(-1)[0] if raw.size else None
+        raise ParameterError(f"{label}: expected real numbers, got {raw.dtype} values (e.g. {example!r})")
+    return raw.astype(np.float64, copy=False)
+
+
 def node_field(pn, name: str) -> np.ndarray:
-    """Field ``name`` of a population's node, flattened to float64 (no checks: extension nodes check)."""
-    return np.asarray(getattr(pn.node, name), dtype=np.float64).reshape(-1)
+    """Field ``name`` of a population's node, flattened to float64 (types checked; extension nodes check values)."""
+    return real_array(getattr(pn.node, name), f"{pn.name}.{name}").reshape(-1)
 
 
 def optional_decay(pn, field: str, opts) -> np.ndarray:

@@ -60,6 +60,10 @@ class InputError(NeuroportError, ValueError):
     """Run inputs do not match the network's inputs (names, shapes, steps)."""
 
 
+class UsageError(InputError):
+    """A command-line argument is invalid (the CLI exits with status 2, like argparse)."""
+
+
 class QuantizationWarning(UserWarning):
     """A lossy step: a value was rounded or clipped when mapped to hardware integers."""
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 import tempfile
+import time
 from contextlib import contextmanager
+
+STALE_S = 3600.0  # a temp file of ours untouched this long belongs to a killed writer
 
 
 def _mode_for(path: str) -> int:
@@ -36,7 +41,8 @@ def atomic_target(path, *, suffix: str = ".tmp"):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=suffix, dir=directory)
+    remove_stale(path, suffix)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.{os.getpid()}.", suffix=suffix, dir=directory)
     os.close(fd)
     try:
         yield tmp
@@ -48,3 +54,53 @@ def atomic_target(path, *, suffix: str = ".tmp"):
         except OSError:
             pass
         raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def remove_stale(path, suffix: str = ".tmp", *, older_than_s: float = STALE_S) -> list:
+    """Delete temp files of :func:`atomic_target`'s own pattern for ``path`` left by a killed writer.
+
+    The pattern is ``.<basename>.<writer pid>.<8 random chars><suffix>`` beside
+    ``path``; a file is removed when its writer process is gone (SIGKILL,
+    power loss) or it has not been modified for ``older_than_s`` seconds (a
+    pid reused since). Returns the removed paths.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(re.escape("." + os.path.basename(path) + ".") + r"(\d+)\.[A-Za-z0-9_]{8}"
+                         + re.escape(suffix) + "$")
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for name in names:
+        m = pattern.match(name)
+        if not m:
+            continue
+        full = os.path.join(directory, name)
+        try:
+            st = os.lstat(full)
+            if stat.S_ISREG(st.st_mode) and (not _alive(int(m.group(1))) or now - st.st_mtime > older_than_s):
+                os.unlink(full)
+                removed.append(full)
+        except OSError:
+            pass
+    return removed
+
+
+def write_json(path, obj, *, indent: int = 2) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically (:func:`atomic_target`)."""
+    with atomic_target(path, suffix=".json.tmp") as tmp:
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh, indent=indent)

@@ -17,14 +17,26 @@
   ones, marked in metadata and restored on read;
 * ``None`` in metadata (which nir cannot write) is refused with the key;
 * writes are atomic: the file is written beside the target and renamed, so
-  a failed write leaves the old file intact.
+  a failed write leaves the old file intact;
+* before anything is read, the file must be a regular file (a FIFO or a
+  device is refused, not waited on), hold no external or soft links, no
+  compound or nested-array datasets, and declare no more data than the
+  limits of :mod:`neuroport.limits` (:func:`set_limits`): a small
+  compressed file cannot make ``read`` allocate gigabytes;
+* node names are checked at write time (no ``/``, not ``.`` or ``..``, not
+  empty), so ``write`` never produces a file ``read`` refuses; dotted names
+  such as ``lif1.lif`` are legal and round-trip.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import stat
+import threading
 from collections import deque
+from contextlib import contextmanager
 
 import h5py
 import nir
@@ -34,11 +46,14 @@ from nir.serialization import hdf2dict
 
 from neuroport import __version__
 from neuroport.errors import GraphError, NIRFileError, NeuroportError
+from neuroport import limits
 from neuroport.fileutil import atomic_target
+from neuroport.limits import set_limits  # noqa: F401  (public: neuroport.io.set_limits)
 from neuroport.nodes import EXTENSIONS, PREFIX
 
 ORDER_KEY = "neuroport.node_order"
 WAS_KEY = "neuroport.was"
+MAX_DEPTH = 64  # HDF5 group nesting (a graph nested 20 deep is 40 groups deep)
 
 
 # ------------------------------------------------------------------ reading
@@ -60,12 +75,12 @@ def read(path) -> nir.NIRGraph:
         Missing, truncated or malformed file; unknown node type.
     """
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise NIRFileError(f"{path}: no such file")
+    _check_regular_file(path)
     try:
         with h5py.File(path, "r") as f:
             if "node" not in f:
                 raise NIRFileError(f"{path}: not a NIR file (no 'node' group; keys: {list(f.keys())})")
+            _check_datasets(f, path)
             data = hdf2dict(f["node"])
     except NeuroportError:
         raise
@@ -73,11 +88,78 @@ def read(path) -> nir.NIRGraph:
         raise NIRFileError(f"{path}: cannot be read as a NIR (HDF5) file, it may be truncated or "
                            f"corrupt ({type(exc).__name__}: {exc})") from exc
     try:
-        return _node_from_dict(data, path, "")
+        graph = _node_from_dict(data, path, "")
     except NeuroportError:
         raise
     except Exception as exc:  # nir raises AssertionError/TypeError/KeyError on malformed nodes
         raise NIRFileError(f"{path}: malformed graph ({type(exc).__name__}: {exc})") from exc
+    try:
+        limits.check_graph(graph)
+    except NeuroportError as exc:
+        raise NIRFileError(f"{path}: {exc}") from exc
+    return graph
+
+
+def _check_regular_file(path: str) -> None:
+    """Refuse a missing path, a directory, a FIFO or a device before h5py opens (and blocks on) it."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise NIRFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise NIRFileError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode)
+                else "a socket" if stat.S_ISSOCK(st.st_mode) else "a device" if
+                (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)) else "not a regular file")
+        raise NIRFileError(f"{path}: is {kind}; a .nir file must be a regular file")
+
+
+def _object_key(obj):
+    info = h5py.h5o.get_info(obj.id)
+    return getattr(info, "token", None) or getattr(info, "addr", None)
+
+
+def _check_datasets(f, path: str) -> None:
+    """Walk every link before reading: refuse external/soft links, cycles, odd dtypes, oversized data."""
+    total = 0
+    seen = set()
+    stack = [("", f)]
+    while stack:
+        where, group = stack.pop()
+        key = _object_key(group)
+        if key in seen:
+            raise NIRFileError(f"{path}: group {where or '/'} is reached twice (a hard-link cycle or shared "
+                               "group); NIR files are trees")
+        seen.add(key)
+        for name in group:
+            label = f"{where}/{name}"
+            link = group.get(name, getlink=True)
+            if isinstance(link, (h5py.ExternalLink, h5py.SoftLink)):
+                target = f"{link.filename}:{link.path}" if isinstance(link, h5py.ExternalLink) else link.path
+                raise NIRFileError(f"{path}: {label} is a {type(link).__name__} to {target!r}; links are "
+                                   "refused (a NIR file holds its own data)")
+            obj = group.get(name)
+            if isinstance(obj, h5py.Group):
+                if label.count("/") > MAX_DEPTH:
+                    raise NIRFileError(f"{path}: groups nested deeper than {MAX_DEPTH} levels at {label[:200]}...")
+                stack.append((label, obj))
+                continue
+            if not isinstance(obj, h5py.Dataset):
+                raise NIRFileError(f"{path}: {label} is neither a group nor a dataset")
+            dtype = obj.dtype
+            if dtype.names is not None or dtype.subdtype is not None or dtype.kind not in "biufcSUO":
+                raise NIRFileError(f"{path}: dataset {label} has dtype {dtype}; NIR fields are numeric "
+                                   "arrays or strings")
+            if obj.shape is None:  # an empty (null) dataspace
+                continue
+            count = limits.shape_elements(obj.shape, label)
+            try:
+                limits.check_elements(count, f"dataset {label}")
+                total += count * max(dtype.itemsize, 1)
+                limits.check_bytes(total, f"the datasets up to {label}")
+            except NeuroportError as exc:
+                raise NIRFileError(f"{path}: {exc}") from exc
 
 
 def _node_from_dict(d: dict, path: str, where: str):
@@ -92,10 +174,13 @@ def _node_from_dict(d: dict, path: str, where: str):
         nodes = {str(k): _node_from_dict(v, path, f"{where}.{k}".lstrip(".")) for k, v in d["nodes"].items()}
         edges = [(_str(a), _str(b)) for a, b in np.asarray(d["edges"]).reshape(-1, 2)] if len(d["edges"]) else []
         metadata = _clean_metadata(d.get("metadata", {}))
+        if isinstance(d["edges"], np.ndarray) and d["edges"].ndim == 2 and d["edges"].shape[1] != 2:
+            raise NIRFileError(f"{path}: graph {label} has edges of shape {list(d['edges'].shape)}; "
+                               "expected (n, 2) pairs (source, target)")
         nodes = _restore_order(nodes, edges, metadata)
         for a, b in edges:
             for end in (a, b):
-                if end.split(".")[0] not in nodes:
+                if _owner(end, nodes) is None:
                     raise NIRFileError(f"{path}: graph {label} has an edge to unknown node {end!r}")
         return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
     try:
@@ -147,6 +232,18 @@ def _clean_metadata(meta) -> dict:
     return out
 
 
+def _owner(end: str, nodes) -> str | None:
+    """The node an edge end names: the node itself, or the longest dotted prefix (``graph.port``) that is one."""
+    if end in nodes:
+        return end
+    parts = end.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:i])
+        if prefix in nodes:
+            return prefix
+    return None
+
+
 def _str(x) -> str:
     return x.decode() if isinstance(x, bytes) else str(x)
 
@@ -164,8 +261,8 @@ def _restore_order(nodes: dict, edges: list, metadata: dict) -> dict:
     # not written by neuroport: breadth-first from the inputs, then the rest
     succ = {k: [] for k in nodes}
     for a, b in edges:
-        a0, b0 = a.split(".")[0], b.split(".")[0]
-        if a0 in succ:
+        a0, b0 = _owner(a, nodes), _owner(b, nodes)
+        if a0 in succ and b0 is not None:
             succ[a0].append(b0)
     seen, order = set(), []
     queue = deque(k for k, v in nodes.items() if isinstance(v, nir.Input))
@@ -207,8 +304,10 @@ def write(path, graph, *, options: dict | None = None) -> None:
     if not os.path.isdir(directory):
         raise NIRFileError(f"{path}: directory {directory} does not exist")
     try:
-        with atomic_target(path, suffix=".nir.tmp") as tmp:
+        with atomic_target(path, suffix=".nir.tmp") as tmp, _deferred_sigint() as interrupted:
             nir.write(tmp, prepared)
+            if interrupted:  # h5py loses a KeyboardInterrupt raised inside it: re-raise it here
+                raise KeyboardInterrupt
     except NeuroportError:
         raise
     except Exception as exc:
@@ -216,10 +315,34 @@ def write(path, graph, *, options: dict | None = None) -> None:
                            "any existing file was left unchanged") from exc
 
 
+@contextmanager
+def _deferred_sigint():
+    """Record SIGINT during the block (h5py swallows a KeyboardInterrupt raised inside its calls).
+
+    Yields a list that is non-empty once SIGINT arrived; the caller raises
+    ``KeyboardInterrupt`` after the h5py call returns. Outside the main thread
+    (no signal handlers there) it does nothing.
+    """
+    received: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:  # someone else handles SIGINT: leave it alone
+        yield received
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
     """A copy of ``graph`` that nir 1.0.8 can write (see module docstring)."""
     nodes = {}
     for name, node in graph.nodes.items():
+        _check_name(name, where, "node name")
         label = f"{where}.{name}".lstrip(".")
         _check_metadata(getattr(node, "metadata", None) or {}, label)
         if isinstance(node, nir.NIRGraph):
@@ -230,6 +353,13 @@ def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
             meta[WAS_KEY] = "Identity"
             node = nir.Scale(scale=np.ones(tuple(int(s) for s in np.atleast_1d(shape))), metadata=meta)
         nodes[name] = node
+    for edge in graph.edges:
+        if not (isinstance(edge, (tuple, list)) and len(edge) == 2 and all(isinstance(e, str) for e in edge)):
+            raise GraphError(f"{where or 'graph'}: edge {edge!r} is not a (source, target) pair of names")
+        for end in edge:
+            if _owner(end, graph.nodes) is None:
+                raise GraphError(f"{where or 'graph'}: edge {tuple(edge)!r} names unknown node {end!r}; "
+                                 f"nodes: {', '.join(map(repr, list(graph.nodes)[:20]))}")
     metadata = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
     _check_metadata(metadata, where or "graph")
     metadata[ORDER_KEY] = json.dumps(list(graph.nodes))
@@ -241,8 +371,27 @@ def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
     return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=metadata, type_check=False)
 
 
+def _check_name(name, where: str, what: str) -> None:
+    """Refuse a name HDF5 would split, resolve or reject (so ``write`` never makes a file ``read`` refuses)."""
+    label = where or "graph"
+    if not isinstance(name, str):
+        raise GraphError(f"{label}: {what} {name!r} is a {type(name).__name__}; names must be strings")
+    if name in ("", ".", ".."):
+        raise GraphError(f"{label}: {what} {name!r} is not allowed (HDF5 paths cannot store it); "
+                         "use a name such as 'lif1'")
+    bad = [c for c in ("/", "\x00") if c in name]
+    if bad:
+        raise GraphError(f"{label}: {what} {name!r} contains {bad[0]!r}, which HDF5 treats as a path "
+                         "separator or terminator; dots are allowed ('lif1.lif'), slashes are not")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise GraphError(f"{label}: {what} {name!r} is not valid unicode (lone surrogate)") from None
+
+
 def _check_metadata(meta: dict, label: str) -> None:
     for key, value in meta.items():
+        _check_name(key, label, "metadata key")
         if value is None:
             raise NIRFileError(
                 f"{label}: metadata[{key!r}] is None, which NIR files cannot store; "

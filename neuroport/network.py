@@ -27,6 +27,7 @@ import nir
 import numpy as np
 import scipy.sparse as sp
 
+from neuroport.compile import _recorded_probes
 from neuroport.compile import compile as compile_graph
 from neuroport.errors import GraphError, ParameterError
 from neuroport.nodes import Depression, SparseLinear
@@ -184,12 +185,12 @@ class Network:
         if not isinstance(graph, nir.NIRGraph):
             raise GraphError(f"from_nir: expected a nir.NIRGraph, got {type(graph).__name__}")
         meta = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
-        probes = meta.pop(PROBES_KEY, None)
+        probes = _recorded_probes(graph)  # validated: a list of (population, variable) pairs
+        meta.pop(PROBES_KEY, None)
         net = cls(metadata=meta)
         net.nodes = dict(graph.nodes)
         net.edges = [tuple(e) for e in graph.edges]
-        if probes:
-            net.probes = [tuple(p) for p in json.loads(probes)]
+        net.probes = list(probes)
         return net
 
     def populations(self) -> list:

@@ -138,8 +138,14 @@ def _register_structure():
 def per_neuron(node, names, n=None):
     """Make every field in ``names`` a float64 array of one common shape ``(n,)``, and set the node's
     ``input_type``/``output_type`` to that size (for extension neuron nodes' ``__post_init__``)."""
+    from neuroport.discretize import real_array
+
     for name in names:
-        value = np.asarray(getattr(node, name), dtype=np.float64)
+        value = real_array(getattr(node, name), f"{PREFIX}{type(node).__name__}.{name}")
+        if (name != "v_threshold" and np.any(np.isinf(value))) or (name != "v_init" and np.any(np.isnan(value))):
+            raise ParameterError(f"{PREFIX}{type(node).__name__}.{name}: must be finite, got "
+                                 f"{value.reshape(-1)[~np.isfinite(value.reshape(-1))][0]}"
+                                 + ("" if name != "v_init" else " (NaN means: start at v_reset)"))
         setattr(node, name, value)
     shapes = {np.shape(getattr(node, name)) for name in names}
     sizes = {int(np.prod(s)) for s in shapes if s != ()}
@@ -339,7 +345,12 @@ class PlasticLinear(ExtensionNode):
     bounds: str = "hard"
 
     def __post_init__(self):
-        self.weight = np.asarray(self.weight, dtype=np.float64)
+        from neuroport.discretize import real_array
+
+        self.weight = real_array(self.weight, "PlasticLinear.weight")
+        if not np.all(np.isfinite(self.weight)):
+            raise ParameterError("PlasticLinear.weight: must be finite, got "
+                                 f"{self.weight[~np.isfinite(self.weight)][0]}")
         if self.weight.ndim != 2:
             raise GraphError(f"PlasticLinear.weight: expected a (post, pre) matrix, got shape {self.weight.shape}")
         if self.connectivity is None:

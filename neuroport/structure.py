@@ -83,7 +83,9 @@ class Transform:
 
 
 def _array(node_name: str, field_name: str, value) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
+    from neuroport.discretize import real_array
+
+    arr = real_array(value, f"{node_name}.{field_name}")
     if not np.all(np.isfinite(arr)):
         raise ParameterError(f"{node_name}.{field_name}: must be finite, got {value!r}")
     return arr

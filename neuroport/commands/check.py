@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from neuroport.check import check
 from neuroport.io import read
+from neuroport.commands.common import SEED, STEPS, backend_list, check_output_path, nonneg_float, positive_float
+from neuroport.fileutil import write_json
 
 
 def register(sub) -> None:
@@ -19,13 +20,13 @@ def register(sub) -> None:
         epilog="example: neuroport check net.nir --dt 1e-3 --steps 2000 --backends numpy,brian2 --plot overlay.png",
     )
     p.add_argument("file", help="a .nir file")
-    p.add_argument("--dt", type=float, default=None, help="time step in seconds (e.g. 1e-3)")
-    p.add_argument("--steps", type=int, default=1000, help="number of steps (default 1000)")
+    p.add_argument("--dt", type=positive_float, default=None, help="time step in seconds (e.g. 1e-3)")
+    p.add_argument("--steps", type=STEPS, default=1000, help="number of steps (default 1000)")
     p.add_argument("--backends", default=None,
                    help="comma-separated modes, e.g. numpy,brian2,lava (default: every available one)")
     p.add_argument("--reference", default=None, help="mode to compare against (default numpy)")
-    p.add_argument("--rate", type=float, default=20.0, help="Poisson input rate in Hz (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the input (default 0)")
+    p.add_argument("--rate", type=nonneg_float, default=20.0, help="Poisson input rate in Hz (default 20)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the input (default 0)")
     p.add_argument("--timing", choices=("hardware", "ideal"), default="hardware",
                    help="hardware: every projection takes >= 1 step (default); ideal: feed-forward is instantaneous")
     p.add_argument("--scheme", choices=("euler", "exact"), default=None, help="discretisation (default euler)")
@@ -43,8 +44,10 @@ def read_graph(path):
 
 
 def run(args) -> int:
+    names = backend_list(args.backends)
+    check_output_path(args.json, "--json")
+    check_output_path(args.plot, "--plot")
     graph = read_graph(args.file)
-    names = [n.strip() for n in args.backends.split(",") if n.strip()] if args.backends else None
     report = check(graph, dt=args.dt, steps=args.steps, backends=names, input_rate_hz=args.rate, seed=args.seed,
                    timing=args.timing, scheme=args.scheme, reset=args.reset, profile=args.profile,
                    reference=args.reference, progress=not args.quiet)
@@ -52,8 +55,7 @@ def run(args) -> int:
     if args.plot:
         _plot(report, args.plot)
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(report.to_dict(), fh, indent=2)
+        write_json(args.json, report.to_dict())
         print(f"wrote {args.json}")
     if not report.passed:
         print(f"neuroport check: FAILED: {', '.join(report.failing_pairs)}", file=sys.stderr)

@@ -2,19 +2,98 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import re
 
 import numpy as np
 
 from neuroport import encoders
-from neuroport.errors import InputError
+from neuroport.errors import InputError, UsageError
+
+
+MAX_STEPS = 10 ** 8  # 1e8 steps of 1 ms is 28 hours of simulated time
+MAX_SEED = 2 ** 32 - 1  # numpy's seed range
+
+
+def int_range(lo: int, hi: int | None = None):
+    """An argparse ``type`` accepting integers in ``[lo, hi]``; argparse turns a refusal into a usage error.
+
+    Examples
+    --------
+    >>> int_range(0, 5)("3")
+    3
+    >>> int_range(1)("0")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected an integer >= 1, got '0'
+    """
+    allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+def float_above(lo: float, *, inclusive: bool):
+    """An argparse ``type``: a finite number > ``lo`` (>= when ``inclusive``)."""
+    allowed = f"a finite number {'>=' if inclusive else '>'} {lo:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
+        if not (math.isfinite(value) and (value >= lo if inclusive else value > lo)):
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+positive_float = float_above(0.0, inclusive=False)  # --dt (s)
+nonneg_float = float_above(0.0, inclusive=True)  # --rate (Hz)
+STEPS = int_range(1, MAX_STEPS)
+SEED = int_range(0, MAX_SEED)
+
+
+def backend_list(text: str | None, option: str = "--backends"):
+    """The names in a comma-separated ``--backends`` value; ``None`` when not given; refuses an empty list."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError(f"{option} {text!r}: expected one or more comma-separated backend names, e.g. numpy,brian2")
+    return names
+
+
+def check_output_path(path: str | None, option: str) -> None:
+    """Refuse an output path whose folder is missing or unwritable before any work is done."""
+    if not path:
+        return
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path!r}: is a directory; give a file name")
+    if not os.path.isdir(folder):
+        raise UsageError(f"{option} {path!r}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path!r}: folder {folder} is not writable")
 
 
 def add_compile_options(parser, *, timing_default=None) -> None:
     """--dt, --scheme, --reset, --timing, --profile (see neuroport.compile)."""
     g = parser.add_argument_group("discretisation (see docs/semantics.md)")
-    g.add_argument("--dt", type=float, default=None,
+    g.add_argument("--dt", type=positive_float, default=None,
                    help="time step in seconds (e.g. 1e-3); needed unless the file records it or --profile gives it")
     g.add_argument("--scheme", choices=("euler", "exact"), default=None, help="decay discretisation (default euler)")
     g.add_argument("--reset", choices=("zero", "subtract"), default=None,

@@ -14,6 +14,8 @@ from neuroport import encoders
 from neuroport.api import prepare
 from neuroport.compare import matched_fraction
 from neuroport.models.networks.demo import DT, demo_network
+from neuroport.commands.common import SEED, STEPS, backend_list, nonneg_float
+from neuroport.errors import UsageError
 
 
 def register(sub) -> None:
@@ -25,9 +27,9 @@ def register(sub) -> None:
                     "numpy engine per backend, and writes a raster plot.",
     )
     p.add_argument("--out", default="demo_output", help="folder for demo.nir and the PNG (default demo_output)")
-    p.add_argument("--steps", type=int, default=1000, help="time steps of 1 ms (default 1000)")
-    p.add_argument("--rate", type=float, default=20.0, help="Poisson input rate in Hz (default 20)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=STEPS, default=1000, help="time steps of 1 ms (default 1000)")
+    p.add_argument("--rate", type=nonneg_float, default=20.0, help="Poisson input rate in Hz (default 20)")
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--backends", default=None,
                    help="comma-separated modes to run (default: every registered one)")
     p.set_defaults(func=run)
@@ -49,7 +51,11 @@ def _agreement(reference, result, populations):
 
 
 def run(args) -> int:
-    os.makedirs(args.out, exist_ok=True)
+    modes = backend_list(args.backends) or registry.names()
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {args.out!r}: cannot create the folder ({exc.strerror or exc})") from None
     net = demo_network(seed=args.seed)
     path = os.path.join(args.out, "demo.nir")
     neuroport.write(path, net, options={"dt": DT, "timing": "hardware"})
@@ -61,7 +67,6 @@ def run(args) -> int:
     inputs = {"input": encoders.poisson(np.full(program.populations["input"].size, args.rate),
                                         steps=args.steps, dt=program.dt, seed=args.seed)}
     populations = [n for n, p in program.populations.items() if not p.is_input]
-    modes = args.backends.split(",") if args.backends else registry.names()
     results, rows = {}, []
     for mode in modes:
         be = registry.get(mode)

@@ -9,6 +9,7 @@ import numpy as np
 
 from neuroport.apps import diehl_cook as dc
 from neuroport.errors import InputError, QuantizationWarning
+from neuroport.commands.common import backend_list, int_range
 
 BACKENDS = ("numpy", "numpy-fixed", "lava-fixed")
 
@@ -27,7 +28,7 @@ def register(sub) -> None:
     p.add_argument("model", help="a .nir file written by 'neuroport train'")
     p.add_argument("--backend", default="numpy",
                    help="numpy, numpy-fixed, lava-fixed, or several comma-separated (default numpy)")
-    p.add_argument("--test-samples", type=int, default=None, metavar="K",
+    p.add_argument("--test-samples", type=int_range(1), default=None, metavar="K",
                    help="use only the first K test samples (quick runs; lava-fixed takes ~1-2 s per sample)")
     p.add_argument("--keep-adaptive", action="store_true",
                    help="run the excitatory layer as AdaptiveLIF with frozen theta instead of folding theta "
@@ -38,7 +39,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    backends = backend_list(args.backend, "--backend")
     for b in backends:
         if b not in BACKENDS:
             raise InputError(f"--backend: expected {', '.join(BACKENDS)}, got {b!r}")

@@ -8,6 +8,7 @@ import neuroport
 from neuroport.commands.quantize import read_graph
 from neuroport.hardware import LOIHI2
 from neuroport.mapping import map_program
+from neuroport.commands.common import int_range, positive_float
 
 
 def register(sub) -> None:
@@ -19,9 +20,9 @@ def register(sub) -> None:
         epilog="example: neuroport map net.nir --dt 1e-3 --chips 8",
     )
     p.add_argument("file", help="a .nir file")
-    p.add_argument("--dt", type=float, default=None, help="time step in seconds (e.g. 1e-3)")
+    p.add_argument("--dt", type=positive_float, default=None, help="time step in seconds (e.g. 1e-3)")
     p.add_argument("--profile", default=None, help="conventions of the exporting tool (snntorch, norse, ...)")
-    p.add_argument("--chips", type=int, default=1, help="number of Loihi 2 chips available (default 1)")
+    p.add_argument("--chips", type=int_range(1, 10 ** 4), default=1, help="number of Loihi 2 chips available (default 1)")
     p.set_defaults(func=run)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import neuroport
 from neuroport import encoders
 from neuroport.io import read
 from neuroport.quantize import fidelity, quantize
+from neuroport.commands.common import MAX_STEPS, SEED, check_output_path, int_range, nonneg_float, positive_float
+from neuroport.fileutil import write_json
 
 
 def register(sub) -> None:
@@ -20,16 +21,16 @@ def register(sub) -> None:
         epilog="example: neuroport quantize net.nir --dt 1e-3 --report --json report.json",
     )
     p.add_argument("file", help="a .nir file")
-    p.add_argument("--dt", type=float, default=None, help="time step in seconds (e.g. 1e-3)")
+    p.add_argument("--dt", type=positive_float, default=None, help="time step in seconds (e.g. 1e-3)")
     p.add_argument("--timing", choices=("hardware",), default="hardware",
                    help="fixed point runs hardware timing only (every layer adds one step)")
     p.add_argument("--profile", default=None, help="conventions of the exporting tool (snntorch, norse, ...)")
     p.add_argument("--report", action="store_true", help="print the full per-parameter table (default: summary)")
     p.add_argument("--strict", action="store_true", help="fail on any clipped or unrepresentable value")
     p.add_argument("--json", default=None, metavar="OUT", help="write the report (and fidelity) as JSON")
-    p.add_argument("--steps", type=int, default=1000, help="steps of the fidelity run (0: skip; default 1000)")
-    p.add_argument("--rate", type=float, default=20.0, help="Poisson input rate in Hz for the fidelity run")
-    p.add_argument("--seed", type=int, default=0, help="seed of the fidelity input")
+    p.add_argument("--steps", type=int_range(0, MAX_STEPS), default=1000, help="steps of the fidelity run (0: skip; default 1000)")
+    p.add_argument("--rate", type=nonneg_float, default=20.0, help="Poisson input rate in Hz for the fidelity run")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the fidelity input")
     p.set_defaults(func=run)
 
 
@@ -39,6 +40,7 @@ def read_graph(path):
 
 
 def run(args) -> int:
+    check_output_path(args.json, "--json")
     graph = read_graph(args.file)
     program = neuroport.compile(graph, dt=args.dt, timing=args.timing, profile=args.profile)
     with warnings.catch_warnings(record=True):
@@ -63,7 +65,6 @@ def run(args) -> int:
         print(fid.to_table())
         out["fidelity"] = fid.to_dict()
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=2)
+        write_json(args.json, out)
         print(f"wrote {args.json}")
     return 0

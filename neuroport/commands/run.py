@@ -7,7 +7,7 @@ import sys
 import neuroport
 from neuroport import backend as registry
 from neuroport.api import prepare
-from neuroport.commands.common import add_compile_options, compile_kwargs, parse_input_spec
+from neuroport.commands.common import SEED, STEPS, add_compile_options, check_output_path, compile_kwargs, parse_input_spec
 from neuroport.commands.run_dry import format_dry_run
 from neuroport.errors import InputError
 
@@ -21,13 +21,13 @@ def register(sub) -> None:
                "--backend numpy --out result.npz --plot raster.png",
     )
     p.add_argument("file", help="a .nir file")
-    p.add_argument("--steps", type=int, required=True, help="number of time steps")
+    p.add_argument("--steps", type=STEPS, required=True, help="number of time steps")
     p.add_argument("--backend", default="numpy",
                    help="numpy, numpy-fixed, lava, lava-fixed, loihi2, brian2 (default numpy)")
     p.add_argument("--input", default=None, metavar="SPEC",
                    help="poisson:rate=HZ, regular:rate=HZ, zeros, or FILE.npz with one (steps, n) "
                         "array per input node (default zeros)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the input generator")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the input generator")
     p.add_argument("--out", default=None, help="write spikes and probed states to this .npz file")
     p.add_argument("--plot", default=None, help="write a raster plot to this .png file")
     p.add_argument("--probe", action="append", default=[], metavar="POP.VAR",
@@ -40,6 +40,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    check_output_path(args.out, "--out")
+    check_output_path(args.plot, "--plot")
     graph = neuroport.read(args.file)
     probes = []
     for spec in args.probe:

@@ -9,7 +9,8 @@ import time
 import warnings
 
 from neuroport.apps import diehl_cook as dc
-from neuroport.errors import InputError, QuantizationWarning
+from neuroport.errors import InputError, QuantizationWarning, UsageError
+from neuroport.commands.common import SEED, check_output_path, int_range
 
 
 def register(sub) -> None:
@@ -27,22 +28,26 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="the .nir file to write")
     p.add_argument("--resume", default=None, metavar="MODEL.nir",
                    help="continue training this saved model (its configuration and seed are kept)")
-    p.add_argument("--neurons", type=int, default=None, help="excitatory neurons (default 400)")
+    p.add_argument("--neurons", type=int_range(1, 10 ** 6), default=None, help="excitatory neurons (default 400)")
     p.add_argument("--backend", default=None, choices=("numpy", "numpy-fixed"),
                    help="training engine: numpy (float, default) or numpy-fixed (Loihi 2 learning engine); "
                         "with --resume the saved model's engine unless given")
-    p.add_argument("--epochs", type=int, default=3, help="epochs (more epochs with --resume; default 3)")
-    p.add_argument("--seed", type=int, default=0, help="seed of initial weights, sample order and spikes")
-    p.add_argument("--steps", type=int, default=None, help="presentation time per sample in steps (default 100)")
-    p.add_argument("--train-samples", type=int, default=None, metavar="K",
+    p.add_argument("--epochs", type=int_range(0, 10 ** 6), default=3, help="epochs (more epochs with --resume; default 3)")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of initial weights, sample order and spikes")
+    p.add_argument("--steps", type=int_range(1, 10 ** 6), default=None, help="presentation time per sample in steps (default 100)")
+    p.add_argument("--train-samples", type=int_range(1), default=None, metavar="K",
                    help="use only the first K training samples (quick runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.epochs < 0:
-        raise InputError(f"--epochs: expected an integer >= 0, got {args.epochs}")
+    folder = os.path.dirname(os.path.abspath(args.out))
+    try:  # before training: a bad --out must not cost the training run
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {args.out!r}: cannot create folder {folder} ({exc.strerror or exc})") from None
+    check_output_path(args.out, "--out")
     backend = getattr(args, "backend", None)
     with warnings.catch_warnings(record=True) as caught:  # reported below, not silenced
         warnings.simplefilter("always", QuantizationWarning)
@@ -83,8 +88,6 @@ def run(args) -> int:
         accuracy = model.accuracy(data.x_test, data.y_test, progress=not args.no_progress)
     lossy = {" ".join(str(w.message).split()) for w in caught if issubclass(w.category, QuantizationWarning)}
     used = int((labels >= 0).sum())
-    folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
     model.save(args.out)
     print(f"{used} of {c.neurons} neurons labelled; test accuracy {accuracy * 100:.1f} % "
           f"({len(data.y_test)} samples, {model.backend}"
