@@ -225,12 +225,14 @@ def _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixe
         if fl[_F_U_BIAS]:
             x = x + Ci[_CI_U_BIAS, i]
         x, hit = k_wrap(x, m, fixed)
-        cnt[base.C_U_WRAPS, i] += hit
+        if hit:
+            cnt[base.C_U_WRAPS, i] += 1
         S[0, i] = x
         drive = S[0, i]
         if fl[_F_TWO]:
             y, hit = k_wrap(k_decay(S[1, i], Cf[_CF_U_INH, i], fixed) + a_inh[i] * act, m, fixed)
-            cnt[base.C_U_WRAPS, i] += hit
+            if hit:
+                cnt[base.C_U_WRAPS, i] += 1
             S[1, i] = y
             drive = S[0, i] - S[1, i]
         if fl[_F_W]:

@@ -195,7 +195,7 @@ def arithmetic_for(level: str, hardware=None):
 from neuroport.models.jit import njit  # noqa: E402
 
 
-@njit
+@njit(inline=True)
 def k_decay(x, keep, fixed):
     """:meth:`LoihiArithmetic.decay` / :meth:`FloatArithmetic.decay` of one value."""
     y = x * keep
@@ -204,7 +204,7 @@ def k_decay(x, keep, fixed):
     return y
 
 
-@njit
+@njit(inline=True)
 def k_wrap(x, m, fixed):
     """``(wrap24(x), 1 if it wrapped else 0)`` (float: ``(x, 0)``), as :meth:`LoihiArithmetic.wrap`."""
     hit = 0
@@ -218,7 +218,7 @@ def k_wrap(x, m, fixed):
     return x, hit
 
 
-@njit
+@njit(inline=True)
 def k_sat(x, lim, fixed):
     """``(sat24(x), 1 if it saturated else 0)`` (float: ``(x, 0)``), as :meth:`LoihiArithmetic.saturate`."""
     hit = 0

@@ -348,7 +348,7 @@ F_THETA, F_REF, F_BIAS, F_ANY_RESETS, F_ALL_RESETS, F_ANY_SUB, F_ALL_SPIKING, F_
 C_U_WRAPS, C_V_SAT = 0, 1
 
 
-@njit
+@njit(inline=True)
 def k_spike(S, Cf, Ci, fl, inc, i, drive, fired, cnt, lim, fixed, V, TH, REF):
     """Steps 2-5 of :meth:`SpikingModel.step` for neuron ``i`` (``TH`` / ``REF``: rows of theta and
     refractory_left, -1 where the model has none); writes ``fired[i]``."""
@@ -429,7 +429,7 @@ class KernelPlan:
         resets_only = not (b.any["subtract"] or "refractory_left" in s or any(b.any[f] for _, _, f in model.increments))
         flags = [b.any["has_theta"], b.any["has_ref"], b.any["has_bias"], b.any["resets"], b.all["resets"],
                  b.any["subtract"], b.all["spiking"], resets_only] + [b.any[f] for f in model.kernel_flags]
-        self.fl = np.array(flags, dtype=np.bool_)
+        self.fl = tuple(bool(x) for x in flags)  # a tuple: read-only, so the compiler keeps it in registers
         self.inc = np.array([[names.index(v), ints.index(c), int(b.any[f]), self.counters.index(v)]
                              for v, c, f in model.increments], dtype=np.int64).reshape(-1, 4)
         self.cnt = np.zeros((len(self.counters), n), dtype=np.int64)

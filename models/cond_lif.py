@@ -264,10 +264,12 @@ def _condlif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, f
     """:meth:`CondLIF.drive` and the shared step (rows: g_exc, g_inh, g_adapt, theta, v, refractory_left)."""
     for i in range(S.shape[1]):
         g, hit = k_sat(k_decay(S[0, i], Cf[_CF_E, i], fixed) + a_exc[i] * act, lim, fixed)
-        cnt[_C_G_EXC, i] += hit
+        if hit:
+            cnt[_C_G_EXC, i] += 1
         S[0, i] = g
         g, hit = k_sat(k_decay(S[1, i], Cf[_CF_I, i], fixed) + a_inh[i] * act, lim, fixed)
-        cnt[_C_G_INH, i] += hit
+        if hit:
+            cnt[_C_G_INH, i] += 1
         S[1, i] = g
         v = S[4, i]
         acc = S[0, i] * (Ci[_CI_E_EXC, i] - v)

@@ -43,12 +43,14 @@ ENGINES = ("numpy", "compiled")
 ENV = "NEUROPORT_ENGINE"
 
 
-def njit(fn):
+def njit(fn=None, *, inline: bool = False):
     """``numba.njit(cache=True)`` (no fastmath: the float kernels round as numpy does); the function
-    itself when numba is missing."""
+    itself when numba is missing. ``inline=True``: a per-neuron helper, inlined into its callers."""
+    if fn is None:
+        return lambda f: njit(f, inline=inline)
     if not AVAILABLE:
         return fn
-    return _numba.njit(cache=True)(fn)
+    return _numba.njit(cache=True, inline="always" if inline else "never")(fn)
 
 
 def engine_path(requested: str | None = None) -> str:

@@ -313,7 +313,8 @@ def _lif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed
         if fl[_F_U_BIAS]:
             x = x + Ci[_CI_U_BIAS, i]
         x, hit = k_wrap(x, m, fixed)
-        cnt[base.C_U_WRAPS, i] += hit
+        if hit:
+            cnt[base.C_U_WRAPS, i] += 1
         S[0, i] = x
         base.k_spike(S, Cf, Ci, fl, inc, i, S[0, i], fired, cnt, lim, fixed, 1, -1, -1)
 
