@@ -62,27 +62,6 @@ def scatter_column_sums(indptr, indices, data, out, target, scratch, mark, touch
 
 
 @njit
-def scatter_spikes(indptr, indices, data, out, target, scratch, mark, touched):
-    """:func:`scatter_column_sums` for bool spikes (the weights added as they are)."""
-    nt = 0
-    for j in range(out.shape[0]):
-        if not out[j]:
-            continue
-        for k in range(indptr[j], indptr[j + 1]):
-            r = indices[k]
-            if not mark[r]:
-                mark[r] = True
-                touched[nt] = r
-                nt += 1
-            scratch[r] += data[k]
-    for q in range(nt):
-        r = touched[q]
-        target[r] += scratch[r]
-        scratch[r] = 0.0
-        mark[r] = False
-
-
-@njit
 def network_deliver(lo, hi, seg, weights, idx, payload, slot, has_payload, acc, mark, touched, seg_key, seg_shift,
                     shifted, flat_ring, offset, size):
     """:meth:`NetworkDelivery.deliver` in one pass: each segment's integer sum over the spiking global
@@ -157,11 +136,8 @@ class CompiledEngine(Engine):
         work = self._work.get(d.n_post)
         if work is None:
             work = self._work[d.n_post] = _Work(d.n_post, np.float64)
-        if out.dtype == np.bool_:
-            scatter_spikes(d.indptr, d.indices, d.data, out, target, work.scratch, work.mark, work.touched)
-        else:
-            scatter_column_sums(d.indptr, d.indices, d.data, np.asarray(out, dtype=np.float64), target,
-                                work.scratch, work.mark, work.touched)
+        # bool spikes: data[k] * True is data[k] exactly
+        scatter_column_sums(d.indptr, d.indices, d.data, out, target, work.scratch, work.mark, work.touched)
 
     def path_meta(self) -> dict:
         pops = self.program.populations

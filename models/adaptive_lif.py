@@ -62,7 +62,7 @@ from neuroport.models import base
 from neuroport.models import equations as eq
 from neuroport.models.arithmetic import k_decay, k_wrap
 from neuroport.models.jit import njit
-from neuroport.models.lif import LIFFamily
+from neuroport.models.lif import LIFFamily, k_current
 
 
 class AdaptiveLIF(LIFFamily):
@@ -212,8 +212,8 @@ class AdaptiveLIF(LIFFamily):
         return _alif_kernel
 
 
+# rows after the shared ones; u_keep, u_bias and has_u_bias first, as in the LIF family's (k_current)
 _CF_U, _CF_U_INH, _CF_W = range(len(base.CF_SHARED), len(base.CF_SHARED) + 3)
-_CI_U_BIAS = len(base.CI_SHARED)
 _F_U_BIAS, _F_TWO, _F_W = range(len(base.FLAGS_SHARED), len(base.FLAGS_SHARED) + 3)
 
 
@@ -221,13 +221,7 @@ _F_U_BIAS, _F_TWO, _F_W = range(len(base.FLAGS_SHARED), len(base.FLAGS_SHARED) +
 def _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
     """:meth:`LIFFamily.drive` (u, u_inh, w) and the shared step (rows: u, u_inh, w, theta, v, refractory_left)."""
     for i in range(S.shape[1]):
-        x = k_decay(S[0, i], Cf[_CF_U, i], fixed) + a_exc[i] * act
-        if fl[_F_U_BIAS]:
-            x = x + Ci[_CI_U_BIAS, i]
-        x, hit = k_wrap(x, m, fixed)
-        if hit:
-            cnt[base.C_U_WRAPS, i] += 1
-        S[0, i] = x
+        k_current(S, Cf, Ci, fl, i, a_exc[i], cnt, m, act, fixed)  # the same rows as the LIF family's
         drive = S[0, i]
         if fl[_F_TWO]:
             y, hit = k_wrap(k_decay(S[1, i], Cf[_CF_U_INH, i], fixed) + a_inh[i] * act, m, fixed)

@@ -305,17 +305,23 @@ _CI_U_BIAS = len(base.CI_SHARED)
 _F_U_BIAS = len(base.FLAGS_SHARED)
 
 
+@njit(inline=True)
+def k_current(S, Cf, Ci, fl, i, a, cnt, m, act, fixed):
+    """``u = wrap24(K(u, du) + (a << 6) + u_bias)`` of neuron ``i`` (row 0 of ``S``; counts the wrap)."""
+    x = k_decay(S[0, i], Cf[_CF_U, i], fixed) + a * act
+    if fl[_F_U_BIAS]:
+        x = x + Ci[_CI_U_BIAS, i]
+    x, hit = k_wrap(x, m, fixed)
+    if hit:
+        cnt[base.C_U_WRAPS, i] += 1
+    S[0, i] = x
+
+
 @njit
 def _lif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
     """:meth:`LIFFamily.drive` and the shared step (rows of ``S``: u, v)."""
     for i in range(S.shape[1]):
-        x = k_decay(S[0, i], Cf[_CF_U, i], fixed) + a_exc[i] * act
-        if fl[_F_U_BIAS]:
-            x = x + Ci[_CI_U_BIAS, i]
-        x, hit = k_wrap(x, m, fixed)
-        if hit:
-            cnt[base.C_U_WRAPS, i] += 1
-        S[0, i] = x
+        k_current(S, Cf, Ci, fl, i, a_exc[i], cnt, m, act, fixed)
         base.k_spike(S, Cf, Ci, fl, inc, i, S[0, i], fired, cnt, lim, fixed, 1, -1, -1)
 
 

@@ -268,12 +268,18 @@ def _sample_synapses(p, n_post, n_pre, seed, allow_self):
     uniformly, in whole-array operations (duplicates drawn again until none
     is left; the process treats every column alike, so the set is uniform).
     Dense rows (``p >= DENSE_P``) draw one uniform number per pair instead.
+    Projections of at most ``DENSE_LIMIT`` pairs are drawn row by row as before
+    (:func:`_sample_rows`: the same graph for the same seed as earlier versions);
+    larger ones cannot keep that random stream in whole-array draws, so their
+    graph for a given seed differs from earlier versions' (same statistics).
     Deterministic for a given ``seed``.
     """
     if not (0 < p <= 1):
         raise ParameterError(f"p: connection probability must be in (0, 1], got {p}")
     rng = np.random.default_rng(seed)
-    if p >= DENSE_P:
+    if n_post * n_pre <= DENSE_LIMIT:
+        rows, cols = _sample_rows(rng, p, n_post, n_pre)
+    elif p >= DENSE_P:
         rows, cols = [], []
         step = max(1, _CHUNK // max(n_pre, 1))
         for lo in range(0, n_post, step):
@@ -304,6 +310,21 @@ def _sample_synapses(p, n_post, n_pre, seed, allow_self):
         keep = rows != cols
         rows, cols = rows[keep], cols[keep]
     return rng, rows, cols
+
+
+def _sample_rows(rng, p, n_post, n_pre):
+    """Small projections (``n_post * n_pre <= DENSE_LIMIT``): row by row, as neuroport always drew
+    them (so a seed gives the graph it gave before): ``Binomial(n_pre, p)`` synapses per row, then
+    ``rng.choice`` of that many distinct columns."""
+    counts = rng.binomial(n_pre, p, size=n_post)
+    rows, cols = [], []
+    for i, k in enumerate(counts):
+        if k:
+            rows.append(np.full(k, i, dtype=np.int64))
+            cols.append(np.sort(rng.choice(n_pre, size=k, replace=False)))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(cols).astype(np.int64)
 
 
 def _sorted_uniform_columns(rng, counts, n_pre):
