@@ -1,5 +1,5 @@
 """Engines side by side on the COBA and CUBA benchmarks (Brette et al. 2007): neuroport compiled
-float and fixed, the numpy reference path, Brian2 cpp_standalone (1 thread) and Brian2 runtime.
+float and fixed, the numpy reference paths (float ``numpy``, integer ``numpy-fixed``), Brian2 cpp_standalone (1 thread) and Brian2 runtime.
 
     .venv/bin/python benchmarks/bench_engines.py [--sizes 4000 16000 64000] [--large] [--steps 2000]
         [--engines compiled-float compiled-fixed numpy b2-standalone b2-runtime] [--models coba cuba]
@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-ENGINES = ("compiled-float", "compiled-fixed", "numpy", "b2-standalone", "b2-runtime")
+ENGINES = ("compiled-float", "compiled-fixed", "numpy", "numpy-fixed", "b2-standalone", "b2-runtime")
 
 
 def _network(model, n):
@@ -67,7 +67,7 @@ def one(model, n, engine, steps) -> dict:
     dt = 1e-4
     program = neuroport.compile(graph, dt=dt)
     run_program = program
-    if engine == "compiled-fixed":
+    if engine in ("compiled-fixed", "numpy-fixed"):
         run_program, _ = neuroport.quantize(program)
     build = time.perf_counter() - t0
     if engine.startswith("b2-"):
@@ -77,8 +77,8 @@ def one(model, n, engine, steps) -> dict:
                            codegen="cython" if engine == "b2-runtime" else "numpy")
         kw = {}
     else:
-        be = neuroport.backend.get("numpy-fixed" if engine == "compiled-fixed" else "numpy")
-        kw = {"engine": "numpy" if engine == "numpy" else "compiled"}
+        be = neuroport.backend.get("numpy-fixed" if engine.endswith("fixed") else "numpy")
+        kw = {"engine": "compiled" if engine.startswith("compiled") else "numpy"}
     t1 = time.perf_counter()
     r1 = be.run(run_program, steps=steps, progress=False, **kw)
     first = time.perf_counter() - t1

@@ -10,7 +10,7 @@ functions, and the engines run their numpy reference path instead
 
 Switch: ``engine="numpy"`` or ``"compiled"`` (``Simulator``, ``neuroport.run``,
 the numpy backends), or the environment variable ``NEUROPORT_ENGINE``;
-default ``"compiled"`` where numba imports. ``NEUROPORT_THREADS`` (or
+default :data:`DEFAULT` (``"numpy"``). ``NEUROPORT_THREADS`` (or
 :func:`set_threads`) sets numba's thread count; kernels are single-threaded
 unless a kernel says otherwise (measured on a shared 2-core machine, a
 thread pool cost more than it gained).
@@ -40,6 +40,10 @@ except Exception as exc:  # pragma: no cover
     REASON = f"numba does not import ({type(exc).__name__}: {exc})"
 
 ENGINES = ("numpy", "compiled")
+#: The path without a choice: ``"numpy"`` for now. Measured on the shared 2-core machine
+#: (benchmarks/bench_engines.py, COBA), the per-population kernels are not yet faster than the
+#: vectorised numpy step (scalar, branchy loops vs numpy's SIMD passes); see the issue's note.
+DEFAULT = "numpy"
 ENV = "NEUROPORT_ENGINE"
 
 
@@ -54,8 +58,7 @@ def njit(fn=None, *, inline: bool = False):
 
 
 def engine_path(requested: str | None = None) -> str:
-    """The engine path that runs: ``requested``, else ``$NEUROPORT_ENGINE``, else ``"compiled"``
-    where numba imports and ``"numpy"`` where it does not.
+    """The engine path that runs: ``requested``, else ``$NEUROPORT_ENGINE``, else :data:`DEFAULT`.
 
     Raises
     ------
@@ -67,7 +70,7 @@ def engine_path(requested: str | None = None) -> str:
     explicit = requested is not None
     name = requested if explicit else os.environ.get(ENV, "").strip() or None
     if name is None:
-        return "compiled" if AVAILABLE else "numpy"
+        return DEFAULT
     if name not in ENGINES:
         source = "engine" if explicit else f"${ENV}"
         raise ParameterError(f"{source}={name!r}: expected one of {', '.join(ENGINES)}")
