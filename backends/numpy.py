@@ -28,6 +28,7 @@ from neuroport.result import Result, SpikeTrain
 from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT
 from neuroport.models.depression import DepressionFloat
+from neuroport.models.jit import engine_path
 
 #: Runs longer than this many neuron-steps show a progress bar on a terminal.
 PROGRESS_THRESHOLD = 5_000_000
@@ -243,10 +244,8 @@ class Engine:
                     self.sent[proj.name] = out if proj.name not in self.resources else \
                         DepressionFloat.release(out, self.resources[proj.name], self.depression[proj.name]["u_se"])
                 for d in self.deliveries[name]:
-                    contribution = self._contribution(d, self.sent[d.proj.name])
-                    if contribution is not None:
-                        self.ring[(d.post, d.port)][(t + d.delay) % self.ring_len[d.post]] += \
-                            self.finish_delivery(d, contribution)
+                    self.deliver(d, self.sent[d.proj.name],
+                                 self.ring[(d.post, d.port)][(t + d.delay) % self.ring_len[d.post]])
                 for proj in self.plastic_out[name]:  # sent now, with the weights before this step's learning
                     st = self.plastic[proj.name]
                     active = np.flatnonzero(out)
@@ -281,10 +280,18 @@ class Engine:
             a_in[port] = slot.copy()
             slot[:] = 0
         for d in self.zero_delay[name]:
-            contribution = self._contribution(d, self.sent[d.proj.name])
-            if contribution is not None:
-                a_in[d.port] += self.finish_delivery(d, contribution)
+            self.deliver(d, self.sent[d.proj.name], a_in[d.port])
         return a_in
+
+    def deliver(self, d: _Delivery, out, target: np.ndarray) -> None:
+        """Add ``d``'s input from the sent values ``out`` (spikes or graded) into ``target`` (a ring row)."""
+        contribution = self._contribution(d, out)
+        if contribution is not None:
+            target += self.finish_delivery(d, contribution)
+
+    def path_meta(self) -> dict:
+        """``{"engine_path": "numpy"}`` (the compiled engines add which populations their kernels step)."""
+        return {"engine_path": "numpy"}
 
     def final_state(self) -> dict:
         """Copies of every population's state variables: ``{population: {variable: array}}``."""
@@ -349,14 +356,23 @@ class NumpyBackend(Backend):
     level = "discrete"
     engine_class = Engine
 
-    def make_engine(self, program) -> Engine:
-        """A fresh :class:`Engine` for ``program`` (used by :class:`neuroport.Simulator`)."""
+    def make_engine(self, program, engine: str | None = None) -> Engine:
+        """A fresh engine for ``program`` (used by :class:`neuroport.Simulator`): :class:`Engine`
+        (``engine="numpy"``) or the compiled one (``"compiled"``; default: :func:`neuroport.models.jit.engine_path`)."""
+        if engine_path(engine) == "compiled":
+            from neuroport.backends.compiled import CompiledEngine
+
+            return CompiledEngine(program)
         return self.engine_class(program)
 
     def check_inputs(self, program, inputs, steps: int) -> dict:
         return normalize_inputs(program, inputs, steps)
 
-    def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
+    def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0,
+            engine: str | None = None) -> Result:
+        """As :meth:`neuroport.backend.Backend.run`; ``engine``: ``"numpy"`` (the reference path) or
+        ``"compiled"`` (numba kernels), default :func:`neuroport.models.jit.engine_path`. The path that
+        ran is ``Result.meta["engine_path"]``."""
         if program.level != self.level:
             raise CompileError(
                 f"backend {self.name!r} runs {self.level!r} Programs, got a {program.level!r} one; "
@@ -365,8 +381,8 @@ class NumpyBackend(Backend):
         steps = check_steps(steps)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
-        engine = self.make_engine(program)
-        trains, states, wall = engine.run(steps=steps, inputs=ins, probes=prb, progress=progress)
-        return Result(self.name, program.dt, steps, trains, states, engine.learned_weights(), wall,
-                      {"level": program.level, **dict(program.options)})
+        eng = self.make_engine(program, engine)
+        trains, states, wall = eng.run(steps=steps, inputs=ins, probes=prb, progress=progress)
+        return Result(self.name, program.dt, steps, trains, states, eng.learned_weights(), wall,
+                      {"level": program.level, **dict(program.options), **eng.path_meta()})
 

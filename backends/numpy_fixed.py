@@ -60,6 +60,7 @@ from neuroport.models import neurons
 from neuroport.models.arithmetic import LoihiArithmetic
 from neuroport.models import learning_engine as fpl
 from neuroport.models.depression import DepressionFixed
+from neuroport.models.jit import engine_path
 from neuroport.fixed_format import dense_weights as lava_weights  # noqa: F401  (re-exported)
 from neuroport.result import Result, SpikeTrain
 from neuroport.timing import for_hardware
@@ -263,7 +264,7 @@ class FixedEngine(Engine):
         for group, names, lo, cols in self.groups:
             n = group.n
             views = [(r[cols[0]:cols[0] + n], r[cols[1]:cols[1] + n] if len(cols) > 1 else None) for r in rows]
-            group_plan.append((group.step, views, fired[lo:lo + n]))
+            group_plan.append((self.block_step(group), views, fired[lo:lo + n]))
             probed = [[name for name in names if (name, var) in recorded] for var in group.state]
             if all(2 * sum(pops[name].size for name in p) >= n for p in probed):
                 rec = np.zeros((steps,) + group.block.shape, dtype=np.int64)  # every variable: one copy
@@ -288,7 +289,7 @@ class FixedEngine(Engine):
             cols = [self.columns[(name, port)] for port in self.ports[name]]
             size = pops[name].size
             views = [[(port, r[c:c + size]) for port, c in zip(self.ports[name], cols)] for r in rows]
-            alone_plan.append((self.runtime[name], views, len(cols) == 1, fired[slice(*span[name])]))
+            alone_plan.append((self.block_step(model), views, len(cols) == 1, fired[slice(*span[name])], model))
             recording += [(arr, state, var) for (pn, var), arr in recorded.items() if pn == name]
         pre_outs = []  # populations with depressing or plastic projections: per-population spike indices
         for name in self.order:
@@ -326,9 +327,9 @@ class FixedEngine(Engine):
             for step, views, out in group_plan:
                 a_exc, a_inh = views[slot]
                 step(a_exc, a_inh, out)
-            for (blk, _, _), views, one_port, out in alone_plan:
+            for step, views, one_port, out, blk in alone_plan:
                 bufs = [buf.copy() for _, buf in views[slot]]
-                blk.step(bufs[0], None if one_port else bufs[1], out)
+                step(bufs[0], None if one_port else bufs[1], out)
                 if not blk.any["spiking"]:
                     out[...] = False
             rows[slot].fill(0)
@@ -362,6 +363,7 @@ class FixedEngine(Engine):
             if bar is not None:
                 bar.update(1)
         wall = time.perf_counter() - t0
+        self.flush_counters()
         if bar is not None:
             bar.close()
         for name in self.inputs_order:
@@ -383,6 +385,16 @@ class FixedEngine(Engine):
         for (pop_name, var), arr in recorded.items():
             states.setdefault(pop_name, {})[var] = arr
         return trains, states, wall
+
+    def block_step(self, block):
+        """The callable ``(a_exc, a_inh, fired)`` that steps ``block`` (here: its model's numpy step)."""
+        return block.step
+
+    def flush_counters(self) -> None:
+        """Bring the overflow counters up to date after :meth:`advance` (the numpy step counts as it goes)."""
+
+    def path_meta(self) -> dict:
+        return {"engine_path": "numpy"}
 
     def learned_weights(self) -> dict:
         """Current weights of every plastic projection, graph units (mantissa / weight_scale), dense."""
@@ -451,16 +463,22 @@ class NumpyFixedBackend(Backend):
     level = "fixed"
     engine_class = FixedEngine
 
-    def make_engine(self, program) -> FixedEngine:
-        """A fresh :class:`FixedEngine` for ``program`` (used by :class:`neuroport.Simulator`); an
-        ideal-timing Program is compensated first (:func:`neuroport.timing.compensate`)."""
+    def make_engine(self, program, engine: str | None = None) -> FixedEngine:
+        """A fresh :class:`FixedEngine` (``engine="numpy"``) or its compiled twin (``"compiled"``;
+        default :func:`neuroport.models.jit.engine_path`) for ``program``; an ideal-timing Program is
+        compensated first (:func:`neuroport.timing.compensate`)."""
         program = for_hardware(program)
+        if engine_path(engine) == "compiled":
+            from neuroport.backends.compiled import CompiledFixedEngine
+
+            return CompiledFixedEngine(program, program.hardware)
         return self.engine_class(program, program.hardware)
 
     def check_inputs(self, program, inputs, steps: int) -> dict:
         return check_spike_inputs(normalize_inputs(program, inputs, steps))
 
-    def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0) -> Result:
+    def run(self, program, *, steps: int, inputs=None, probes=(), progress=None, seed: int = 0,
+            engine: str | None = None) -> Result:
         if program.level != self.level:
             raise CompileError(
                 f"backend {self.name!r} runs 'fixed' Programs, got a {program.level!r} one; "
@@ -471,10 +489,10 @@ class NumpyFixedBackend(Backend):
         steps = check_steps(steps)
         ins = check_spike_inputs(normalize_inputs(program, inputs, steps))
         prb = all_probes(program, probes)
-        engine = self.make_engine(program)
+        engine = self.make_engine(program, engine)
         trains, states, wall = engine.run(steps=steps, inputs=ins, probes=prb, progress=progress)
         scale = {n: float(p.extra["scale"]) for n, p in program.populations.items() if "scale" in p.extra}
         overflow = overflow_meta(engine.counters)
         options = {k: v for k, v in program.options.items() if k != "hardware_spec"}
         return Result(self.name, program.dt, steps, trains, states, engine.learned_weights(), wall,
-                      {"level": program.level, **options, "scale": scale, **overflow})
+                      {"level": program.level, **options, "scale": scale, **overflow, **engine.path_meta()})

@@ -60,7 +60,9 @@ from neuroport.discretize import decay_fraction, initial_v, node_field, optional
 from neuroport.errors import ParameterError, UnsupportedNodeError
 from neuroport.models import base
 from neuroport.models import equations as eq
-from neuroport.models.lif import LIFFamily
+from neuroport.models.arithmetic import k_decay, k_wrap
+from neuroport.models.jit import njit
+from neuroport.models.lif import LIFFamily, k_current
 
 
 class AdaptiveLIF(LIFFamily):
@@ -200,6 +202,39 @@ class AdaptiveLIF(LIFFamily):
             out[fld] = ff.signed24(pop, fld, pop.param(fld), s, hw, report,
                                    loss_on_underflow=fld in ("theta_plus", "w_plus"))
         return out, np.full(pop.size, float(s))
+
+    # -- kernel (compiled step, models/jit.py): the LIF family's drive with u_inh and w, then base.k_spike
+    kernel_floats = ("u_keep", "u_inh_keep", "w_keep")
+    kernel_ints = ("u_bias", "theta_plus", "w_plus")
+    kernel_flags = ("has_u_bias", "two_port", "has_w")
+    kernel_saturated = ()
+
+    @property
+    def kernel(self):
+        return _alif_kernel
+
+
+# rows after the shared ones; u_keep, u_bias and has_u_bias first, as in the LIF family's (k_current)
+_CF_U, _CF_U_INH, _CF_W = range(len(base.CF_SHARED), len(base.CF_SHARED) + 3)
+_F_U_BIAS, _F_TWO, _F_W = range(len(base.FLAGS_SHARED), len(base.FLAGS_SHARED) + 3)
+
+
+@njit
+def _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
+    """:meth:`LIFFamily.drive` (u, u_inh, w) and the shared step (rows: u, u_inh, w, theta, v, refractory_left)."""
+    for i in range(S.shape[1]):
+        k_current(S, Cf, Ci, fl, i, a_exc[i], cnt, m, act, fixed)  # the same rows as the LIF family's
+        drive = S[0, i]
+        if fl[_F_TWO]:
+            y, hit = k_wrap(k_decay(S[1, i], Cf[_CF_U_INH, i], fixed) + a_inh[i] * act, m, fixed)
+            if hit:
+                cnt[base.C_U_WRAPS, i] += 1
+            S[1, i] = y
+            drive = S[0, i] - S[1, i]
+        if fl[_F_W]:
+            S[2, i] = k_decay(S[2, i], Cf[_CF_W, i], fixed)
+            drive = drive - S[2, i]
+        base.k_spike(S, Cf, Ci, fl, inc, i, drive, fired, cnt, lim, fixed, 4, 3, 5)
 
 
 ADAPTIVE_LIF = base.register(AdaptiveLIF())

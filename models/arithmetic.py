@@ -237,3 +237,46 @@ def arithmetic_for(level: str, hardware=None):
     if level == "fixed":
         return LoihiArithmetic(hardware)
     return FLOAT
+
+
+# -- kernel: the operations above on one neuron's scalars (compiled by models/jit.py) ------------
+# ``fixed`` selects the arithmetic; ``m`` / ``lim`` are LoihiArithmetic's ``max_uv`` / ``lim``. A
+# wrap of an intermediate width (e.g. Lava's int32 / 24-bit sums) is one more helper like these.
+from neuroport.models.jit import njit  # noqa: E402
+
+
+@njit(inline=True)
+def k_decay(x, keep, fixed):
+    """:meth:`LoihiArithmetic.decay` / :meth:`FloatArithmetic.decay` of one value."""
+    y = x * keep
+    if fixed:
+        y = np.trunc(y)
+    return y
+
+
+@njit(inline=True)
+def k_wrap(x, m, fixed):
+    """``(wrap24(x), 1 if it wrapped else 0)`` (float: ``(x, 0)``), as :meth:`LoihiArithmetic.wrap`."""
+    hit = 0
+    if fixed:
+        if x > m:
+            x = x - 2 * m
+            hit = 1
+        elif x <= -m:
+            x = x + 2 * m
+            hit = 1
+    return x, hit
+
+
+@njit(inline=True)
+def k_sat(x, lim, fixed):
+    """``(sat24(x), 1 if it saturated else 0)`` (float: ``(x, 0)``), as :meth:`LoihiArithmetic.saturate`."""
+    hit = 0
+    if fixed:
+        if x > lim:
+            x = lim
+            hit = 1
+        elif x < -lim:
+            x = -lim
+            hit = 1
+    return x, hit

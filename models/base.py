@@ -189,6 +189,8 @@ class SpikingModel:
 
     #: (state, increment constant, flag) added on a spike, then saturated
     increments: tuple = ()
+    #: the compiled step (``kernel`` section of the model's file; None: the engines step it in numpy)
+    kernel = None
 
     # -- which optional parts a population uses -------------------------------------------
     @staticmethod
@@ -337,3 +339,132 @@ def block_key(pop):
     if pop.size == 0 or not (len(ports) == 1 or ports == ("exc", "inh")):
         return None
     return (type(runner(pop)).__name__, len(ports) == 2)
+
+
+# -- kernel: steps 2-5 of SpikingModel.step on one neuron (compiled by models/jit.py) ---------------
+# A model's compiled step (the ``kernel`` section of its file) loops over the block's neurons: its own
+# drive, then :func:`k_spike`. Arrays (from :class:`KernelPlan`): ``S`` is ``Block.block`` (state rows in
+# ``state_names`` order), ``Cf`` float64 constants (decay fractions), ``Ci`` constants in the state's
+# dtype, ``fl`` the block-wide flags (``Block.any`` / ``Block.all``), ``inc`` the increments
+# ``(state row, Ci row, flag, counter row)``, ``cnt`` per-neuron overflow counts (rows: ``KernelPlan.counters``).
+from neuroport.models.arithmetic import k_decay, k_sat  # noqa: E402
+from neuroport.models.jit import njit  # noqa: E402
+
+#: Shared constant rows (then each model's ``kernel_floats`` / ``kernel_ints``) and flag rows.
+CF_SHARED = ("v_keep", "theta_keep")
+CI_SHARED = ("bias", "vth", "refractory", "spiking", "resets", "subtract", "count_high")
+FLAGS_SHARED = ("theta", "ref", "bias", "any_resets", "all_resets", "any_subtract", "all_spiking", "reset_only")
+CF_V_KEEP, CF_THETA_KEEP = 0, 1
+CI_BIAS, CI_VTH, CI_REFRACTORY, CI_SPIKING, CI_RESETS, CI_SUBTRACT, CI_COUNT_HIGH = range(7)
+F_THETA, F_REF, F_BIAS, F_ANY_RESETS, F_ALL_RESETS, F_ANY_SUB, F_ALL_SPIKING, F_RESET_ONLY = range(8)
+C_U_WRAPS, C_V_SAT = 0, 1
+
+
+@njit(inline=True)
+def k_spike(S, Cf, Ci, fl, inc, i, drive, fired, cnt, lim, fixed, V, TH, REF):
+    """Steps 2-5 of :meth:`SpikingModel.step` for neuron ``i`` (``TH`` / ``REF``: rows of theta and
+    refractory_left, -1 where the model has none); writes ``fired[i]``."""
+    if fl[F_THETA]:
+        S[TH, i] = k_decay(S[TH, i], Cf[CF_THETA_KEEP, i], fixed)
+    active = True
+    if fl[F_REF]:
+        r = S[REF, i]
+        active = r <= 0
+        if not active:
+            S[REF, i] = r - 1
+    nv = k_decay(S[V, i], Cf[CF_V_KEEP, i], fixed) + drive
+    if fl[F_BIAS]:
+        nv = nv + Ci[CI_BIAS, i]
+    if fixed:
+        if nv > lim or nv < -lim:
+            if active and (nv < -lim or Ci[CI_COUNT_HIGH, i] != 0):
+                cnt[C_V_SAT, i] += 1
+            nv, _ = k_sat(nv, lim, fixed)
+    if active:
+        S[V, i] = nv
+    if not fl[F_ANY_RESETS]:
+        fired[i] = False
+        return
+    thr = Ci[CI_VTH, i] + S[TH, i] if fl[F_THETA] else Ci[CI_VTH, i]
+    f = S[V, i] > thr and active
+    if not fl[F_ALL_RESETS]:
+        f = f and Ci[CI_RESETS, i] != 0
+    spk = f if fl[F_ALL_SPIKING] else (f and Ci[CI_SPIKING, i] != 0)
+    fired[i] = spk
+    if not f:
+        return
+    if fl[F_RESET_ONLY] or not fl[F_ANY_SUB] or Ci[CI_SUBTRACT, i] == 0:
+        S[V, i] = 0
+    else:
+        x, _ = k_sat(S[V, i] - thr, lim, fixed)
+        S[V, i] = x
+    if fl[F_RESET_ONLY]:
+        return
+    if REF >= 0:
+        S[REF, i] = Ci[CI_REFRACTORY, i]
+    for k in range(inc.shape[0]):
+        if inc[k, 2]:
+            row = inc[k, 0]
+            x, hit = k_sat(S[row, i] + Ci[inc[k, 1], i], lim, fixed)
+            S[row, i] = x
+            cnt[inc[k, 3], i] += hit
+
+
+class KernelPlan:
+    """A :class:`Block`'s arrays for its model's compiled step (``model.kernel``).
+
+    The model declares ``kernel_floats`` / ``kernel_ints`` (its constants after
+    :data:`CF_SHARED` / :data:`CI_SHARED`), ``kernel_flags`` (``Block.any`` keys
+    after :data:`FLAGS_SHARED`) and ``kernel_saturated`` (states its drive
+    saturates, counted per neuron after ``u_wraps``, ``v_saturations``).
+    Counts are added to the block's counters by :meth:`flush`.
+    """
+
+    def __init__(self, b: Block):
+        model, ar = b.model, b.ar
+        self.block, self.kernel = b, model.kernel
+        n = b.n
+        names = model.state_names
+
+        def rows(keys, dtype):
+            out = np.zeros((max(len(keys), 1), n), dtype=dtype)
+            for k, key in enumerate(keys):
+                out[k] = np.broadcast_to(np.asarray(b.c[key]), (n,)).astype(dtype)
+            return out
+
+        self.Cf = rows(CF_SHARED + tuple(model.kernel_floats), np.float64)
+        ints = CI_SHARED + tuple(model.kernel_ints)
+        self.Ci = rows(ints, ar.dtype)
+        self.counters = ("u_wraps", "v_saturations") + tuple(model.kernel_saturated) + tuple(
+            v for v, _, _ in model.increments if v not in model.kernel_saturated)
+        s = b.state
+        resets_only = not (b.any["subtract"] or "refractory_left" in s or any(b.any[f] for _, _, f in model.increments))
+        flags = [b.any["has_theta"], b.any["has_ref"], b.any["has_bias"], b.any["resets"], b.all["resets"],
+                 b.any["subtract"], b.all["spiking"], resets_only] + [b.any[f] for f in model.kernel_flags]
+        self.fl = tuple(bool(x) for x in flags)  # a tuple: read-only, so the compiler keeps it in registers
+        self.inc = np.array([[names.index(v), ints.index(c), int(b.any[f]), self.counters.index(v)]
+                             for v, c, f in model.increments], dtype=np.int64).reshape(-1, 4)
+        self.cnt = np.zeros((len(self.counters), n), dtype=np.int64)
+        self.fixed = bool(ar.fixed)
+        self.lim = int(ar.lim) if ar.fixed else 0
+        self.m = int(ar.max_uv) if ar.fixed else 0
+        self.act = (1 << int(ar.act_shift)) if ar.fixed else 1
+
+    def step(self, a_exc, a_inh, fired) -> None:
+        """One step of the block (``a_inh`` None for one-port models); ``fired`` receives the spikes."""
+        self.kernel(self.block.block, self.Cf, self.Ci, self.fl, self.inc, a_exc, a_exc if a_inh is None else a_inh,
+                    fired, self.cnt, self.lim, self.m, self.act, self.fixed)
+
+    def flush(self) -> None:
+        """Add the counted overflows to the block's per-member counters, and zero the counts."""
+        if not self.fixed:
+            return
+        for k, name in enumerate(self.counters):
+            if self.cnt[k].any():
+                self.block._counters.add(name, self.cnt[k])
+        self.cnt[...] = 0
+
+
+def has_kernel(pop) -> bool:
+    """Whether the model that runs ``pop`` has a compiled step."""
+    return getattr(runner(pop), "kernel", None) is not None

@@ -62,6 +62,8 @@ from neuroport.discretize import decay_fraction, initial_v, node_field, optional
 from neuroport.errors import ParameterError
 from neuroport.models import base
 from neuroport.models import equations as eq
+from neuroport.models.arithmetic import k_decay, k_sat
+from neuroport.models.jit import njit
 from neuroport.quantize_report import PopulationBound
 
 
@@ -148,6 +150,7 @@ class CondLIF(base.SpikingModel):
             c["g_round"] = np.full(n, (1 << (f - 1)) if f > 0 else 0, dtype=np.int64)
         else:
             c["g_shift"] = c["g_round"] = np.zeros(n, dtype=np.int64)
+        c["g_div"] = np.left_shift(np.int64(1), c["g_shift"])  # the compiled step floors by 2**g_shift
         return c
 
     def init_state(self, pop, ar) -> dict:
@@ -238,6 +241,47 @@ class CondLIF(base.SpikingModel):
         v_max = max(ff.absmax(pop.param(k)) for k in ("e_exc", "e_inh", "e_adapt", "v_init", "v_threshold")) * s
         return PopulationBound(pop.name, s, g_max, v_max, hw.state_bits,
                                single_step=max(pos, neg) * float(dv.max()) * 2.0 ** f)
+
+    # -- kernel (compiled step, models/jit.py): the drive above on one neuron, then base.k_spike -------
+    kernel_floats = ("e_keep", "i_keep", "a_keep", "dv")
+    kernel_ints = ("e_exc", "e_inh", "e_adapt", "g_round", "g_div", "theta_plus", "b_adapt")
+    kernel_flags = ("has_adapt",)
+    kernel_saturated = ("g_exc", "g_inh")
+
+    @property
+    def kernel(self):
+        return _condlif_kernel
+
+
+_CF_E, _CF_I, _CF_A, _CF_DV = range(len(base.CF_SHARED), len(base.CF_SHARED) + 4)
+_CI_E_EXC, _CI_E_INH, _CI_E_ADAPT, _CI_G_ROUND, _CI_G_DIV = range(len(base.CI_SHARED), len(base.CI_SHARED) + 5)
+_F_ADAPT = len(base.FLAGS_SHARED)
+_C_G_EXC, _C_G_INH = 2, 3  # counter rows (after u_wraps, v_saturations)
+
+
+@njit
+def _condlif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
+    """:meth:`CondLIF.drive` and the shared step (rows: g_exc, g_inh, g_adapt, theta, v, refractory_left)."""
+    for i in range(S.shape[1]):
+        g, hit = k_sat(k_decay(S[0, i], Cf[_CF_E, i], fixed) + a_exc[i] * act, lim, fixed)
+        if hit:
+            cnt[_C_G_EXC, i] += 1
+        S[0, i] = g
+        g, hit = k_sat(k_decay(S[1, i], Cf[_CF_I, i], fixed) + a_inh[i] * act, lim, fixed)
+        if hit:
+            cnt[_C_G_INH, i] += 1
+        S[1, i] = g
+        v = S[4, i]
+        acc = S[0, i] * (Ci[_CI_E_EXC, i] - v)
+        acc = acc + S[1, i] * (Ci[_CI_E_INH, i] - v)
+        if fl[_F_ADAPT]:
+            S[2, i] = k_decay(S[2, i], Cf[_CF_A, i], fixed)
+            acc = acc + S[2, i] * (Ci[_CI_E_ADAPT, i] - v)
+        if fixed:
+            drive = (acc + Ci[_CI_G_ROUND, i]) // Ci[_CI_G_DIV, i]
+        else:
+            drive = Cf[_CF_DV, i] * acc
+        base.k_spike(S, Cf, Ci, fl, inc, i, drive, fired, cnt, lim, fixed, 4, 3, 5)
 
 
 COND_LIF = base.register(CondLIF())

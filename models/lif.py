@@ -57,6 +57,8 @@ from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, node_param
 from neuroport.models import base
 from neuroport.models import equations as eq
+from neuroport.models.arithmetic import k_decay, k_wrap
+from neuroport.models.jit import njit
 from neuroport.quantize_report import PopulationBound
 
 SPIKING = ("lif", "cubalif", "if", "threshold")
@@ -296,6 +298,43 @@ class LIFFamily(base.SpikingModel):
             pos_v = (pos / du + max(0.0, float(bias.max()))) / dv if dv > 0 else math.inf
         return PopulationBound(pop.name, s, u_bound * s, max(pos_v, neg_v) * s, hw.state_bits,
                                single_step=max(pos, neg) * s)
+
+    # -- kernel (compiled step, models/jit.py): the drive above on one neuron, then base.k_spike -------
+    kernel_floats = ("u_keep",)
+    kernel_ints = ("u_bias",)
+    kernel_flags = ("has_u_bias",)
+    kernel_saturated = ()
+
+    @property
+    def kernel(self):
+        """The compiled step (subclasses with their own drive define their own, or have none)."""
+        return _lif_kernel if type(self) is LIFFamily else None
+
+
+# constant / flag rows of the kernel (after base.CF_SHARED, base.CI_SHARED, base.FLAGS_SHARED)
+_CF_U = len(base.CF_SHARED)
+_CI_U_BIAS = len(base.CI_SHARED)
+_F_U_BIAS = len(base.FLAGS_SHARED)
+
+
+@njit(inline=True)
+def k_current(S, Cf, Ci, fl, i, a, cnt, m, act, fixed):
+    """``u = wrap24(K(u, du) + (a << 6) + u_bias)`` of neuron ``i`` (row 0 of ``S``; counts the wrap)."""
+    x = k_decay(S[0, i], Cf[_CF_U, i], fixed) + a * act
+    if fl[_F_U_BIAS]:
+        x = x + Ci[_CI_U_BIAS, i]
+    x, hit = k_wrap(x, m, fixed)
+    if hit:
+        cnt[base.C_U_WRAPS, i] += 1
+    S[0, i] = x
+
+
+@njit
+def _lif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
+    """:meth:`LIFFamily.drive` and the shared step (rows of ``S``: u, v)."""
+    for i in range(S.shape[1]):
+        k_current(S, Cf, Ci, fl, i, a_exc[i], cnt, m, act, fixed)
+        base.k_spike(S, Cf, Ci, fl, inc, i, S[0, i], fired, cnt, lim, fixed, 1, -1, -1)
 
 
 LIF_FAMILY = base.register(LIFFamily())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from neuroport import backend as registry
 from neuroport.compile import compile as compile_graph
 from neuroport.errors import CompileError
@@ -44,7 +46,7 @@ def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, 
 
 def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), dt=None,
         scheme=None, reset=None, timing=None, profile=None, progress=None, seed: int = 0,
-        hardware=None, strict: bool = False):
+        hardware=None, strict: bool = False, engine: str | None = None):
     """Run a network on a backend.
 
     Parameters
@@ -65,6 +67,9 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
         For fixed-point backends (default ``LOIHI2``).
     strict : bool
         Raise instead of warn when quantization loses information.
+    engine : {"numpy", "compiled"}, optional
+        For ``numpy`` / ``numpy-fixed``: the numpy reference path or the numba kernels (default:
+        ``$NEUROPORT_ENGINE``, else ``neuroport.models.jit.DEFAULT``, ``"numpy"``); ``Result.meta["engine_path"]``.
 
     Returns
     -------
@@ -85,4 +90,10 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
     be.require_available()
     program = prepare(network, be, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile,
                       probes=probes, hardware=hardware, strict=strict)
-    return be.run(program, steps=steps, inputs=inputs, probes=probes, progress=progress, seed=seed)
+    extra = {}
+    if engine is not None:
+        if "engine" not in inspect.signature(be.run).parameters:
+            raise CompileError(f"engine={engine!r}: backend {backend!r} has no engine choice "
+                               "(it applies to 'numpy' and 'numpy-fixed')")
+        extra["engine"] = engine
+    return be.run(program, steps=steps, inputs=inputs, probes=probes, progress=progress, seed=seed, **extra)

@@ -261,14 +261,12 @@ def _split_ports(name, pre, post, w, delays, extra, ports, scales=None) -> list:
         data = sign * w.data[mask]
         if scales and port in scales:
             data = data * scales[port][rows[mask]]
-        sub = sp.csr_matrix((data, (rows[mask], w.indices[mask])), shape=w.shape)
-        sub.sort_indices()
-        # delays follow their synapses: rebuild in the sorted CSR order
-        order = sp.csr_matrix((np.arange(1, mask.sum() + 1, dtype=np.float64),
-                               (rows[mask], w.indices[mask])), shape=w.shape)
-        order.sort_indices()
-        sub_delays = delays[mask][order.data.astype(np.int64) - 1]
-        out.append(Projection(f"{name}:{port}", pre, post, sub, sub_delays, {**extra, "port": port}))
+        # a mask keeps the sorted CSR order: row pointers from the kept counts, delays follow their synapses
+        indptr = np.zeros(w.shape[0] + 1, dtype=w.indptr.dtype)
+        np.cumsum(np.bincount(rows[mask], minlength=w.shape[0]), out=indptr[1:])
+        sub = sp.csr_matrix((data, w.indices[mask], indptr), shape=w.shape)
+        sub.has_sorted_indices = w.has_sorted_indices
+        out.append(Projection(f"{name}:{port}", pre, post, sub, delays[mask], {**extra, "port": port}))
     return out
 
 
@@ -295,22 +293,30 @@ def _recorded_probes(graph) -> tuple:
 
 
 def _delay_steps(path, w: sp.csr_matrix, dt: float) -> np.ndarray:
-    """Per-synapse delay in whole steps (aligned with ``w.data``)."""
+    """Per-synapse delay in whole steps (aligned with ``w.data``; int32, 4 bytes per synapse).
+
+    The check and the rounding run on the distinct delays (one scalar, or one
+    value per pre or post neuron), then are spread over the synapses."""
     if path.delay_axis == "scalar":
-        per = np.full(w.nnz, float(path.delay))
+        vec = np.full(1, float(path.delay))
     else:
-        vec = np.asarray(path.delay, dtype=np.float64)
-        rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
-        per = vec[rows] if path.delay_axis == "post" else vec[w.indices]
-    steps = per / dt
+        vec = np.asarray(path.delay, dtype=np.float64).reshape(-1)
+    steps = vec / dt
     rounded = np.rint(steps)
     if np.any(np.abs(steps - rounded) > 1e-6 * np.maximum(1.0, rounded)):
-        bad = per[np.argmax(np.abs(steps - rounded))]
+        bad = vec[np.argmax(np.abs(steps - rounded))]
         raise ParameterError(
             f"{path.name}: delay {bad} s is not a whole number of steps of dt = {dt} s; "
             "neuroport supports whole-step delays only"
         )
-    return rounded.astype(np.int64)
+    if rounded.size and rounded.max() >= 2 ** 31 - 2:
+        raise ParameterError(f"{path.name}: delay of {int(rounded.max())} steps is too long (at most 2**31 - 3)")
+    per = rounded.astype(np.int32)
+    if path.delay_axis == "scalar":
+        return np.full(w.nnz, per[0], dtype=np.int32)
+    if path.delay_axis == "post":
+        return np.repeat(per, np.diff(w.indptr))
+    return per[w.indices]
 
 
 def _schedule(pops: Mapping[str, Population], projections: list, timing: str):

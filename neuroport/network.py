@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from neuroport.compile import _recorded_probes
 from neuroport.compile import compile as compile_graph
-from neuroport.errors import GraphError, ParameterError
+from neuroport.errors import GraphError, NeuroportError, ParameterError
 from neuroport.nodes import Depression, SparseLinear
 from neuroport.structure import node_size, population_model
 
@@ -93,11 +93,17 @@ class Network:
 
         Parameters
         ----------
-        weight : float, array (post, pre) or scipy.sparse matrix
+        weight : float, array (post, pre), scipy.sparse matrix or callable
             A scalar with ``p=None`` connects all to all; with ``p`` each
-            synapse exists with probability ``p`` (seeded by ``seed``).
+            synapse exists with probability ``p`` (seeded by ``seed``). A
+            callable ``weight(rng, n)`` draws the ``n`` synapses' weights from a
+            distribution (e.g. ``lambda rng, n: rng.normal(0.5, 0.1, n)``), in
+            row-major order, with the same seeded ``numpy.random.Generator``
+            that drew the connectivity.
         p : float in (0, 1], optional
-            Connection probability for a scalar weight.
+            Connection probability for a scalar or callable weight. Rows are
+            drawn in whole-array operations (``Binomial(n_pre, p)`` synapses
+            per row, distinct uniform columns), so building stays O(synapses).
         delay : float or array (post,), s
             Transmission delay in seconds (whole multiples of dt at compile).
         allow_self : bool
@@ -216,6 +222,17 @@ def _weight_matrix(weight, p, n_post, n_pre, seed, allow_self):
         if not np.all(np.isfinite(m.data)):
             raise ParameterError("weight: contains NaN or infinite values")
         return m
+    if callable(weight):
+        if p is None:
+            rows = np.repeat(np.arange(n_post, dtype=np.int64), n_pre)
+            cols = np.tile(np.arange(n_pre, dtype=np.int64), n_post)
+            if not allow_self:
+                keep = rows != cols
+                rows, cols = rows[keep], cols[keep]
+            rng = np.random.default_rng(seed)
+        else:
+            rng, rows, cols = _sample_synapses(p, n_post, n_pre, seed, allow_self)
+        return _csr(rows, cols, _drawn_weights(weight, rng, rows.size), n_post, n_pre)
     w = np.asarray(weight, dtype=np.float64)
     if not np.all(np.isfinite(w)):
         raise ParameterError("weight: contains NaN or infinite values")
@@ -226,27 +243,132 @@ def _weight_matrix(weight, p, n_post, n_pre, seed, allow_self):
             raise GraphError("weight: p applies to scalar weights only")
         return w
     if w.ndim != 0:
-        raise GraphError(f"weight: expected a scalar, a (post, pre) matrix or a sparse matrix, got shape {w.shape}")
+        raise GraphError(f"weight: expected a scalar, a (post, pre) matrix, a sparse matrix or a callable "
+                         f"(rng, n) -> n weights, got shape {w.shape}")
     if p is None:
         full = np.full((n_post, n_pre), float(w))
         if not allow_self:
             np.fill_diagonal(full, 0.0)
         return full
+    _, rows, cols = _sample_synapses(p, n_post, n_pre, seed, allow_self)
+    return _csr(rows, cols, np.full(rows.size, float(w)), n_post, n_pre)
+
+
+#: Rows at or above this connection probability are drawn as Bernoulli masks; below it, as
+#: ``binomial`` counts and distinct uniform columns (memory O(nnz) for large sparse networks).
+DENSE_P = 0.25
+_CHUNK = 1 << 24  # Bernoulli draws per chunk of rows
+
+
+def _sample_synapses(p, n_post, n_pre, seed, allow_self):
+    """``(rng, rows, cols)`` of a random connectivity with probability ``p``, sorted by (row, col).
+
+    Every (post, pre) pair is a synapse independently with probability ``p``
+    (self-connections removed when ``allow_self`` is False): each row draws its
+    count from ``Binomial(n_pre, p)`` and then that many distinct columns,
+    uniformly, in whole-array operations (duplicates drawn again until none
+    is left; the process treats every column alike, so the set is uniform).
+    Dense rows (``p >= DENSE_P``) draw one uniform number per pair instead.
+    Projections of at most ``DENSE_LIMIT`` pairs are drawn row by row as before
+    (:func:`_sample_rows`: the same graph for the same seed as earlier versions);
+    larger ones cannot keep that random stream in whole-array draws, so their
+    graph for a given seed differs from earlier versions' (same statistics).
+    Deterministic for a given ``seed``.
+    """
     if not (0 < p <= 1):
         raise ParameterError(f"p: connection probability must be in (0, 1], got {p}")
     rng = np.random.default_rng(seed)
-    # sample per row, so memory stays O(nnz) for large sparse networks
+    if n_post * n_pre <= DENSE_LIMIT:
+        rows, cols = _sample_rows(rng, p, n_post, n_pre)
+    elif p >= DENSE_P:
+        rows, cols = [], []
+        step = max(1, _CHUNK // max(n_pre, 1))
+        for lo in range(0, n_post, step):
+            hi = min(n_post, lo + step)
+            r, c = np.nonzero(rng.random((hi - lo, n_pre)) < p)
+            rows.append(r + lo)
+            cols.append(c)
+        rows = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
+        cols = np.concatenate(cols).astype(np.int64) if cols else np.zeros(0, np.int64)
+    else:
+        counts = rng.binomial(n_pre, p, size=n_post)
+        rows = np.repeat(np.arange(n_post, dtype=np.int64), counts)
+        key = rows * n_pre + _sorted_uniform_columns(rng, counts, n_pre)
+        dup = np.zeros(key.size, dtype=bool)
+        dup[1:] = key[1:] == key[:-1]
+        pending = key[dup] // n_pre  # rows that drew a column twice: draw again
+        key = key[~dup]
+        while pending.size:
+            new = np.sort(pending * n_pre + rng.integers(0, n_pre, size=pending.size, dtype=np.int64))
+            bad = np.zeros(new.size, dtype=bool)
+            bad[1:] = new[1:] == new[:-1]
+            pos = np.searchsorted(key, new)
+            bad |= key[np.minimum(pos, key.size - 1)] == new if key.size else False
+            key = np.insert(key, pos[~bad], new[~bad])
+            pending = new[bad] // n_pre
+        rows, cols = key // n_pre, key % n_pre
+    if not allow_self:
+        keep = rows != cols
+        rows, cols = rows[keep], cols[keep]
+    return rng, rows, cols
+
+
+def _sample_rows(rng, p, n_post, n_pre):
+    """Small projections (``n_post * n_pre <= DENSE_LIMIT``): row by row, as neuroport always drew
+    them (so a seed gives the graph it gave before): ``Binomial(n_pre, p)`` synapses per row, then
+    ``rng.choice`` of that many distinct columns."""
     counts = rng.binomial(n_pre, p, size=n_post)
     rows, cols = [], []
     for i, k in enumerate(counts):
-        if k == 0:
-            continue
-        pool = n_pre
-        c = rng.choice(pool, size=min(k, pool), replace=False)
-        if not allow_self:
-            c = c[c != i]
-        rows.append(np.full(c.size, i))
-        cols.append(np.sort(c))
-    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    return sp.csr_matrix((np.full(rows.size, float(w)), (rows, cols)), shape=(n_post, n_pre))
+        if k:
+            rows.append(np.full(k, i, dtype=np.int64))
+            cols.append(np.sort(rng.choice(n_pre, size=k, replace=False)))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(rows), np.concatenate(cols).astype(np.int64)
+
+
+def _sorted_uniform_columns(rng, counts, n_pre):
+    """For each row ``r``, ``counts[r]`` independent uniform integers in ``[0, n_pre)``, sorted
+    within the row, without a sort: the order statistics of ``k`` uniforms are the partial sums
+    of ``k + 1`` exponentials over their total."""
+    n_rows = counts.size
+    e = rng.standard_exponential(int(counts.sum()) + n_rows)
+    np.cumsum(e, out=e)
+    ends = np.cumsum(counts + 1) - 1          # index of each row's total S_{k+1}
+    starts = ends - counts                    # index of each row's first partial sum
+    before = np.zeros(n_rows)
+    before[1:] = e[ends[:-1]]
+    total = e[ends] - before
+    keep = np.ones(e.size, dtype=bool)
+    keep[ends] = False
+    row_of = np.repeat(np.arange(n_rows), counts)
+    u = (e[keep] - before[row_of]) / total[row_of]
+    del starts
+    return np.minimum((u * n_pre).astype(np.int64), n_pre - 1)
+
+
+def _drawn_weights(weight, rng, n):
+    try:
+        values = np.asarray(weight(rng, n), dtype=np.float64).reshape(-1)
+    except NeuroportError:
+        raise
+    except Exception as exc:
+        raise ParameterError(f"weight: the callable weight(rng, n) failed for n={n}: {exc}") from None
+    if values.size == 1 and n != 1:
+        values = np.full(n, float(values[0]))
+    if values.size != n:
+        raise GraphError(f"weight: the callable weight(rng, n) must return n = {n} values, got {values.size}")
+    if not np.all(np.isfinite(values)):
+        raise ParameterError("weight: the callable returned NaN or infinite values")
+    return values
+
+
+def _csr(rows, cols, data, n_post, n_pre):
+    """CSR from (row, col)-sorted unique coordinates, without scipy's coo sort and duplicate pass."""
+    indptr = np.zeros(n_post + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_post), out=indptr[1:])
+    idx_dtype = np.int32 if max(n_pre, rows.size) < 2 ** 31 else np.int64
+    m = sp.csr_matrix((data, cols.astype(idx_dtype), indptr.astype(idx_dtype)), shape=(n_post, n_pre))
+    m.has_sorted_indices = True
+    return m

@@ -49,10 +49,12 @@ class Simulator:
         Recorded on every :meth:`run`.
     hardware, strict
         Quantization options for ``numpy-fixed``.
+    engine : {"numpy", "compiled"}, optional
+        The numpy reference path or the numba kernels (default :func:`neuroport.models.jit.engine_path`).
     """
 
     def __init__(self, network, *, backend: str = "numpy", dt=None, scheme=None, reset=None, timing=None,
-                 profile=None, probes=(), hardware=None, strict: bool = False):
+                 profile=None, probes=(), hardware=None, strict: bool = False, engine: str | None = None):
         self.backend = registry.get(backend)
         if not hasattr(self.backend, "make_engine"):
             raise UnsupportedNodeError(
@@ -64,7 +66,7 @@ class Simulator:
         self.program = prepare(network, self.backend, dt=dt, scheme=scheme, reset=reset, timing=timing,
                                profile=profile, probes=probes, hardware=hardware, strict=strict)
         self.probes = list(probes)
-        self.engine = self.backend.make_engine(self.program)
+        self.engine = self.backend.make_engine(self.program, engine)
         self.engine.start()
 
     @property
@@ -84,7 +86,7 @@ class Simulator:
         trains, states, wall = self.engine.advance(steps=steps, inputs=ins, probes=prb, progress=progress)
         return Result(self.backend.name, self.program.dt, steps, trains, states, self.engine.learned_weights(),
                       wall, {"level": self.program.level, "t_start": self.t - steps,
-                             **_latency(self.engine.program)})
+                             **_latency(self.engine.program), **self.engine.path_meta()})
 
     def reset(self, *, keep=("theta",)) -> None:
         """Reset neuron states, synaptic buffers and learning traces; keep learned weights and ``keep`` variables.
