@@ -247,6 +247,7 @@ class SpikingModel:
             "count_high": np.full(n, True) if count_high is None else np.full(n, count_high),
             "deferred": np.full(n, pop.deferred_reset), "undecayed": np.full(n, pop.reset == "subtract_undecayed"),
             "hold": np.full(n, pop.reset == "zero_hold"), "ge": np.full(n, pop.threshold_ge),
+            "no_delay": np.full(n, pop.reset == "subtract_no_delay"),
             "multi": np.full(n, pop.multi_spike),
         }
 
@@ -262,6 +263,7 @@ class SpikingModel:
         """Advance every member of ``b`` one step; ``fired`` (bool, ``(n,)``) receives the spikes."""
         s, c = b.state, b.c
         pending = self.pending_reset(b) if b.any.get("deferred") else None
+        b.pending = None if pending is None else pending[0]
         drive = self.drive(ar, b, a_exc, a_inh)
         if b.any["has_theta"]:
             s["theta"][...] = ar.decay(s["theta"], c["theta_keep"])
@@ -276,8 +278,8 @@ class SpikingModel:
             new_v += c["bias"]
         if pending is not None:
             mask, threshold = pending
-            if b.any["undecayed"]:
-                np.subtract(new_v, threshold, out=new_v, where=mask & c["undecayed"])
+            if b.any["undecayed"] or b.any["no_delay"]:
+                np.subtract(new_v, threshold, out=new_v, where=mask & (c["undecayed"] | c["no_delay"]))
             if b.any["hold"]:
                 new_v[mask & c["hold"]] = 0
         if ar.fixed:
@@ -371,6 +373,13 @@ class SpikingModel:
             sub = c["subtract"][idx]
             k = b.count[idx] if b.any.get("multi") else 1
             v[idx] = np.where(sub, v[idx] - k * np.broadcast_to(threshold, v.shape)[idx], 0)
+            ar.saturate(v, b._counters, None)
+        if b.any["no_delay"] and getattr(b, "pending", None) is not None:
+            thr = np.broadcast_to(threshold, v.shape)
+            now = c["no_delay"] & fired & ~b.pending  # a new spike: its threshold now
+            back = c["no_delay"] & ~fired & b.pending  # the step's deferred threshold taken back
+            v[now] -= thr[now]
+            v[back] += thr[back]
             ar.saturate(v, b._counters, None)
         if not b.all["spiking"]:
             fired &= c["spiking"]

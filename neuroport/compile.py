@@ -35,7 +35,7 @@ from neuroport.profiles import PROFILES  # noqa: F401  (re-exported)
 from neuroport.semantics import DEFAULTS as SEM_DEFAULTS, of_node as semantics_of
 
 SCHEMES = ("euler", "exact")
-RESETS = ("zero", "subtract", "subtract_undecayed", "zero_hold")
+RESETS = ("zero", "subtract", "subtract_undecayed", "zero_hold", "subtract_no_delay")
 TIMINGS = ("hardware", "ideal")
 
 # The NIR primitives neuroport lowers to populations, with their model key.
@@ -169,6 +169,8 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
             continue
         sem = semantics_of(pn.name, pn.node, opts, explicit)
         params, gain, u_gain, v_offset, emits, extra = _discretize(pn, {**opts, **sem})
+        if _single_precision(pn.node):
+            params, gain, u_gain = _round_to_single(params, gain, u_gain)
         if (sem["reset"] != "zero" or sem["spikes"] == "multi") and emits == "spikes" \
                 and not np.all(np.isfinite(params["v_threshold"])):
             raise ParameterError(f"{pn.name}: reset={sem['reset']!r} / spikes={sem['spikes']!r} needs a finite "
@@ -226,6 +228,25 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         level="discrete",
         graph=graph,
     )
+
+
+def _single_precision(node) -> bool:
+    """Whether the node's parameters are float32 (as every torch/jax exporter writes them)."""
+    return any(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in vars(node).values())
+
+
+def _round_to_single(params: dict, gain, u_gain):
+    """Per-step factors of a float32 node rounded to float32: the parameters carry no more digits,
+    and the exporter computed its own step in float32 (snnTorch's ``beta = 0.5`` is written as
+    ``tau = 2e-4``, ``r = 2``; ``dt / tau * r`` in float64 is 1.00000003, in float32 exactly 1)."""
+    def single(x):
+        return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+    out = dict(params)
+    for key in ("du", "dv", "bias", "u_bias"):
+        if key in out and np.asarray(out[key]).dtype.kind == "f":
+            out[key] = single(out[key])
+    return out, single(gain), single(u_gain)
 
 
 def _plasticity(path, gain: np.ndarray, opts) -> dict:

@@ -84,8 +84,8 @@ def _snntorch_rules(kind, recurrent, reset, o):
     """snnTorch 0.9/1.0 (``reset_delay=True``, its default): the reset is applied at the next step
     from the stored, unreset membrane; ``Leaky``'s ``zero`` zeroes ``v`` before the decay (NIR's
     reset), ``Synaptic``/``RLeaky``/``RSynaptic``'s zeroes the whole next value."""
-    if not o.get("reset_delay", True):
-        return {"reset": reset}
+    if not o.get("reset_delay", True):  # the spike's own step resets; snnTorch's correction for subtract
+        return {"reset": "subtract_no_delay" if reset == "subtract" else reset}
     if reset == "subtract":
         return {"reset": "subtract_undecayed"}
     if reset == "zero" and (kind == "CubaLIF" or recurrent):

@@ -117,7 +117,7 @@ class Population:
     @property
     def deferred_reset(self) -> bool:
         """Whether the reset happens in the step after the spike (``subtract_undecayed``, ``zero_hold``)."""
-        return self.reset in ("subtract_undecayed", "zero_hold")
+        return self.reset in ("subtract_undecayed", "zero_hold", "subtract_no_delay")
 
     @property
     def threshold_ge(self) -> bool:

@@ -17,7 +17,11 @@ key (node metadata)         values
                             ``v[t] = beta v[t-1] + x[t] - s[t-1] v_th``);
                             ``zero_hold``: the whole next membrane value is zeroed, the next
                             input never reaches it (snnTorch's ``zero`` on ``Synaptic``,
-                            ``RLeaky``, ``RSynaptic``: ``v[t] = (1 - s[t-1]) (beta v[t-1] + x[t])``)
+                            ``RLeaky``, ``RSynaptic``: ``v[t] = (1 - s[t-1]) (beta v[t-1] + x[t])``);
+                            ``subtract_no_delay``: snnTorch's ``subtract`` with ``reset_delay=False``:
+                            ``p = v[t-1] > v_th`` (the stored value), ``v = beta v[t-1] + x - p v_th``,
+                            ``s = v > v_th``, then ``v -= (s - p) v_th`` (one threshold per spike,
+                            taken back where ``p`` held and no spike came)
 ``neuroport.spikes``        ``single`` (0 or 1 per step); ``multi``: ``floor((v - v_reset) /
                             (v_threshold - v_reset))`` spikes per step, each removing one
                             threshold (Sinabs' ``MultiSpike``); the count is what the layer sends
@@ -45,7 +49,7 @@ from typing import Mapping
 from neuroport.errors import CompileError
 
 PREFIX = "neuroport."
-RESETS = ("zero", "subtract", "subtract_undecayed", "zero_hold")
+RESETS = ("zero", "subtract", "subtract_undecayed", "zero_hold", "subtract_no_delay")
 SPIKES = ("single", "multi")
 THRESHOLDS = ("gt", "ge")
 INPUTS = ("euler", "jump", "jump_delayed")
@@ -53,7 +57,7 @@ INPUTS = ("euler", "jump", "jump_delayed")
 VALUES = {"reset": RESETS, "spikes": SPIKES, "threshold": THRESHOLDS, "input": INPUTS}
 DEFAULTS = {"reset": "zero", "spikes": "single", "threshold": "gt", "input": "euler"}
 #: the resets applied in the step after the spike (the stored ``v`` is the value before the reset)
-DEFERRED = ("subtract_undecayed", "zero_hold")
+DEFERRED = ("subtract_undecayed", "zero_hold", "subtract_no_delay")
 _ALIASES = {">": "gt", ">=": "ge", "one": "single", "several": "multi"}
 
 
