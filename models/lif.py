@@ -156,7 +156,7 @@ class LIFFamily(base.SpikingModel):
                 raise ParameterError(f"{name}: input convention 'jump_delayed' applies to CubaLIF / CubaLI only "
                                      f"(a synaptic current that jumps after the membrane update), not {model}")
             gain = r.copy()
-        return gain, ({"input_delay": 1} if convention == "jump_delayed" else {})
+        return gain, {"input": convention, **({"input_delay": 1} if convention == "jump_delayed" else {})}
 
     def equations(self, pn, reset="zero") -> eq.Equations:
         """The continuous-time :class:`~neuroport.models.equations.Equations` of one population
