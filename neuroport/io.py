@@ -210,7 +210,7 @@ def _normalise_graph(nodes: dict, edges: list) -> None:
     for name, node in list(nodes.items()):
         if isinstance(node, nir.Input):
             shape = tuple(int(s) for s in np.atleast_1d(node.input_type.get("input", ())))
-            if len(shape) >= 2 and any(_expects(c, shape[1:]) and not _expects(c, shape)
+            if len(shape) >= 2 and any(_expects(c, shape[1:]) and (shape[0] == 1 or not _expects(c, shape))
                                        for c in succ.get(name, []) if c is not None):
                 meta = dict(node.metadata or {})
                 meta["neuroport.batch_axis"] = shape[0]
