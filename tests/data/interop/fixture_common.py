@@ -77,7 +77,7 @@ def save_case(framework: str, case: str, *, input, layers: Dict[str, Dict[str, n
                 arrays[f"{name}__{node}"] = np.asarray(rec[key], np.float64)
     npz_path = os.path.join(out, case + ".npz")
     np.savez_compressed(npz_path, **arrays)
-    rates = {n: float(np.mean(r["spikes"] > 0)) for n, r in layers.items()}
+    rates = {n: float(np.mean(r["spikes"] > 0)) for n, r in layers.items() if r.get("spikes") is not None}
     size = os.path.getsize(nir_path) + os.path.getsize(npz_path)
     print(f"{framework}/{case}: {size/1024:.1f} KB, spike rates "
           + ", ".join(f"{n}={r:.3f}" for n, r in rates.items()))
