@@ -303,7 +303,8 @@ class Program:
             if proj.nnz and int(proj.delays.min()) < 1:
                 raise CompileError(
                     f"projection {proj.name!r}: delay 0 (timing={self.timing!r}); fixed point runs "
-                    "timing='hardware' only (every projection >= 1 step), compile with timing='hardware'")
+                    "pipelined Programs only (every projection >= 1 step): compile with timing='hardware', "
+                    "or compensate an ideal-timing Program with neuroport.timing.compensate(program)")
 
     def population(self, name: str) -> Population:
         try:

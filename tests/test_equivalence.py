@@ -150,7 +150,7 @@ def run_or_skip(runs: Runs, name: str, timing: str, mode: str):
     ok, reason = supports(be, runs.case(name), timing=timing)
     if not ok:
         pytest.skip(reason)
-    declared = unsupported(mode, name)
+    declared = unsupported(mode, name, timing)
     try:
         result = runs.result(name, timing, mode)
     except Exception as exc:
