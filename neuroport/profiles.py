@@ -94,9 +94,11 @@ def _snntorch_rules(kind, recurrent, reset, o):
 
 
 def _norse_rules(kind, recurrent, reset, o):
-    """Norse 1.x: ``LIFCell`` (exported as ``CubaLIF``) updates ``v`` with the previous current and
-    then adds the input to the current as a jump; ``LIFBoxCell``/``LIBoxCell`` integrate by Euler."""
-    return {"reset": reset, "input": "jump_delayed" if kind in ("CubaLIF", "CubaLI") else "euler"}
+    """Norse 1.1 (measured, tests/data/interop/README.md): ``LIFCell`` (exported as ``CubaLIF``) adds
+    its input to the current as a jump (no ``dt / tau_syn``) and the membrane integrates that current
+    in the same step; ``IAFCell`` (``IF``) adds its input to ``v`` as it is; ``LIFBoxCell`` /
+    ``LIBoxCell`` integrate by Euler; reset to ``v_reset``, spike where ``v > v_th``."""
+    return {"reset": reset, "input": "jump" if kind in ("CubaLIF", "CubaLI", "IF", "I") else "euler"}
 
 
 def _norse_tau(tau, dt):
@@ -130,8 +132,8 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
             "w_in = tau_syn / dt), reset applied from the stored membrane in the next step "
             "(reset_delay=True); reset mechanism 'subtract' (snnTorch's default) unless reset='zero'",
             1e-4, reset="subtract", rules=_snntorch_rules, overrides=("reset_delay",)),
-    Profile("norse", "Norse to_nir: dt = 1 ms, reset to v_reset, LIFCell's current jumps after the "
-            "membrane update; time constants written dt times too small are corrected", 1e-3,
+    Profile("norse", "Norse 1.1 to_nir: dt = 1 ms, reset to v_reset, LIFCell's input jumps into the "
+            "current and IAFCell's into v; time constants written dt times too small are corrected", 1e-3,
             rules=_norse_rules, tau_correction=_norse_tau),
     Profile("sinabs", "Sinabs to_nir: IAF adds its input to v (r = 1 per step), several spikes per step "
             "(MultiSpike, v >= v_th), reset by subtraction", 1e-3, reset="subtract", rules=_sinabs_rules,
