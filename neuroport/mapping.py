@@ -61,6 +61,8 @@ def custom_features(pop) -> list:
         out.append(f"refractory period ({int(np.max(pop.param('refractory', 0)))} steps)")
     if spiking and pop.subtract:
         out.append("reset='subtract'")
+    if spiking:
+        out.extend(pop.conventions)
     if np.any(pop.param("u_bias", 0) != 0) or np.any(pop.param("u_bias_mant", 0) != 0):
         out.append("u_bias (a bias on the synaptic current)")
     return out

@@ -237,6 +237,13 @@ def _quantize_once(program, hw, nwb, strict, scales, headroom_bits, min_threshol
 def _refuse_unsupported(program, pop):
     if not neurons.supported(pop.model):
         neurons.get(pop.model)  # raises UnsupportedNodeError naming the known models
+    if pop.multi_spike:
+        raise UnsupportedNodeError(
+            f"{pop.name}: spikes='multi' (several spikes per step, Sinabs' MultiSpike) has no fixed-point "
+            "form: Loihi 2's neuron models as Lava implements them (LIF and neuroport's ALIF) send one binary "
+            "spike per step; compile with semantics={'spikes': 'single'} (or profile=..., spikes='single') to "
+            "run a one-spike version, or run it on numpy"
+        )
     if pop.emits != "spikes":
         out = [p.name for p in program.outgoing(pop.name)]
         if out:

@@ -187,34 +187,44 @@ def node_size(name: str, node) -> tuple[int, tuple]:
 
 
 def inline_subgraphs(graph) -> tuple[dict, list]:
-    """Nodes and edges with nested NIRGraphs inlined as ``outer.inner`` names."""
-    nodes, edges = {}, []
-    sub_inputs, sub_outputs = {}, {}
-    for name, node in graph.nodes.items():
-        if isinstance(node, nir.NIRGraph):
-            inner_nodes, inner_edges = inline_subgraphs(node)
-            for n, v in inner_nodes.items():
-                nodes[f"{name}.{n}"] = v
-            edges.extend((f"{name}.{a}", f"{name}.{b}") for a, b in inner_edges)
-            sub_inputs[name] = [f"{name}.{n}" for n, v in inner_nodes.items() if isinstance(v, nir.Input)]
-            sub_outputs[name] = [f"{name}.{n}" for n, v in inner_nodes.items() if isinstance(v, nir.Output)]
-        else:
-            nodes[name] = node
+    """Nodes and edges with nested NIRGraphs inlined as ``outer.inner`` names (any depth).
 
-    def resolve(end: str, table: dict, role: str) -> str:
-        if end in table:
-            if len(table[end]) != 1:
+    An edge to or from a subgraph itself goes to its one ``Input`` / from its one ``Output``
+    node (one level down; a subgraph inside it resolves the same way).
+    """
+    nodes, edges, ports = _inline(graph)
+
+    def resolve(end: str, role: str) -> str:
+        seen = 0
+        while end in ports and seen < 64:
+            found = ports[end][role]
+            if len(found) != 1:
                 raise GraphError(
-                    f"edge end {end!r} is a subgraph with {len(table[end])} {role} nodes; "
+                    f"edge end {end!r} is a subgraph with {len(found)} {role} nodes; "
                     f"name one explicitly, e.g. {end}.<{role}>"
                 )
-            return table[end][0]
+            end, seen = found[0], seen + 1
         return end
 
-    for a, b in graph.edges:
-        edges.append((resolve(a, sub_outputs, "output"), resolve(b, sub_inputs, "input")))
     # inner Input/Output nodes of subgraphs become pass-through identities
-    return nodes, edges
+    return nodes, [(resolve(a, "output"), resolve(b, "input")) for a, b in edges]
+
+
+def _inline(graph) -> tuple[dict, list, dict]:
+    nodes, edges, ports = {}, [], {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            inner_nodes, inner_edges, inner_ports = _inline(node)
+            nodes.update({f"{name}.{n}": v for n, v in inner_nodes.items()})
+            edges.extend((f"{name}.{a}", f"{name}.{b}") for a, b in inner_edges)
+            ports.update({f"{name}.{k}": {r: [f"{name}.{x}" for x in v] for r, v in p.items()}
+                          for k, p in inner_ports.items()})
+            ports[name] = {role: [f"{name}.{n}" for n, v in node.nodes.items() if isinstance(v, kind)]
+                           for role, kind in (("input", nir.Input), ("output", nir.Output))}
+        else:
+            nodes[name] = node
+    edges.extend(graph.edges)
+    return nodes, edges, ports
 
 
 def analyse(graph) -> Structure:

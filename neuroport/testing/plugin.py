@@ -83,7 +83,20 @@ def _cpu_only(process: str) -> Unsupported:
 _NO_LAVA_PROCESS = Unsupported(UnsupportedNodeError, r"Lava backends run only",
                                "the model has no Lava process (models/qif.py); numpy, numpy-fixed and brian2 run it")
 
+_DISCRETE_ONLY = Unsupported(UnsupportedNodeError, r"discrete-time convention",
+                             "snnTorch's deferred resets, Sinabs' multi-spike and jump inputs have no continuous-time "
+                             "equation (neuroport.semantics); Brian2 integrates the graph's NIR equations")
+_MULTI = Unsupported(UnsupportedNodeError, r"spikes='multi'",
+                     "Loihi 2's neurons (Lava's LIF, neuroport's ALIF) send one binary spike per step")
+
 UNSUPPORTED = {
+    ("brian2", "deferred_resets"): _DISCRETE_ONLY,
+    ("brian2", "multi_spike"): _DISCRETE_ONLY,
+    ("loihi2", "deferred_resets"): _cpu_only("ALIF (deferred resets, '>=')"),
+    ("numpy-fixed", "multi_spike"): _MULTI,
+    ("lava", "multi_spike"): _MULTI,
+    ("lava-fixed", "multi_spike"): _MULTI,
+    ("loihi2", "multi_spike"): _MULTI,
     ("lava", "quadratic"): _NO_LAVA_PROCESS,
     ("lava-fixed", "quadratic"): _NO_LAVA_PROCESS,
     ("loihi2", "quadratic"): Unsupported(UnsupportedNodeError, r"CPU-only", "the model has no Loihi 2 neuro-core model"),
