@@ -226,6 +226,7 @@ def lower_pool(node, name: str):
 
 def output_shape(node, name: str, in_shape: tuple | None) -> tuple | None:
     """The shape a node passes on, given its input shape (``None``: unknown)."""
+    node = _shaped(node, in_shape)
     if isinstance(node, CONV_TYPES):
         if conv_spatial_in(node) is None:
             return None
@@ -257,6 +258,18 @@ def _needs_shape(node) -> bool:
     return False
 
 
+def _shaped(node, in_shape):
+    """``node``, or a copy of it given ``in_shape`` (channel first) when it has no input shape."""
+    if in_shape is None or not _needs_shape(node):
+        return node
+    node = copy.copy(node)
+    if isinstance(node, CONV_TYPES):
+        node.input_shape = in_shape[1] if isinstance(node, nir.Conv1d) else tuple(in_shape[1:])
+    else:
+        node.input_type = {"input": np.array(in_shape)}
+    return node
+
+
 def with_input_shapes(nodes: dict, edges: list) -> dict:
     """``nodes`` with a copy of every shape-less Conv / pooling node given its input shape.
 
@@ -281,13 +294,7 @@ def with_input_shapes(nodes: dict, edges: list) -> dict:
         ins = [shape_of(p, seen + (name,)) for p in pred.get(name, [])]
         ins = [s for s in ins if s is not None]
         in_shape = ins[0] if ins else None
-        if _needs_shape(node) and in_shape is not None:
-            node = copy.copy(node)
-            if isinstance(node, CONV_TYPES):
-                node.input_shape = in_shape[1] if isinstance(node, nir.Conv1d) else tuple(in_shape[1:])
-            else:
-                node.input_type = {"input": np.array(in_shape)}
-            nodes[name] = node
+        node = nodes[name] = _shaped(node, in_shape)
         known[name] = output_shape(node, name, in_shape)
         return known[name]
 
