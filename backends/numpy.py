@@ -134,6 +134,8 @@ class Engine:
             fired = blk.step(a_in["exc"], a_in["inh"])
         else:
             fired = blk.step(a_in)
+        if blk.any.get("multi"):  # several spikes per step: the count is what the layer sends
+            return np.where(fired, blk.count, 0.0)
         return fired if blk.any["spiking"] else None
 
     def finish_delivery(self, delivery, contribution):
@@ -235,6 +237,8 @@ class Engine:
                             arr[local] = self.report_state(pop, state, var)
                     if spikes is not None:
                         idx = np.flatnonzero(spikes)
+                        if idx.size and spikes.dtype != bool:  # spike counts: one entry per spike
+                            idx = np.repeat(idx, spikes[idx].astype(np.int64))
                         if idx.size:
                             spike_steps[name].append(np.full(idx.size, local, dtype=np.int64))
                             spike_neurons[name].append(idx)

@@ -22,8 +22,10 @@ It computes exactly what Lava's bit-accurate CPU models compute
   post spikes of the step. ``learned_weights()`` are graph units
   (mantissa / ``extra["plasticity"]["weight_scale"]``).
 
-Only ``timing="hardware"`` exists (Lava's Dense is pipelined); the Program's
-delays already hold the one step of latency. Inputs must be spikes (0/1):
+The engine runs pipelined Programs only (Lava's Dense: every delay >= 1
+step). An ideal-timing Program is first compensated
+(:func:`neuroport.timing.compensate`): its populations' spikes come out
+shifted by ``Result.meta["latency"][pop]`` steps, dynamics unchanged. Inputs must be spikes (0/1):
 graded values raise :class:`~neuroport.errors.InputError`.
 
 Probed ``v`` and ``u`` are the raw integers Lava holds (``v`` without the
@@ -49,6 +51,7 @@ from neuroport.models import learning_engine as fpl
 from neuroport.models.depression import DepressionFixed
 from neuroport.fixed_format import dense_weights as lava_weights  # noqa: F401  (re-exported)
 from neuroport.result import Result, SpikeTrain
+from neuroport.timing import for_hardware
 from neuroport.backends.numpy_fixed_delivery import FixedProjection as _FixedProjection
 from neuroport.backends.numpy_fixed_delivery import NetworkDelivery as _NetworkDelivery
 
@@ -408,11 +411,12 @@ class NumpyFixedBackend(Backend):
 
     name = "numpy-fixed"
     level = "fixed"
-    timings = ("hardware",)
     engine_class = FixedEngine
 
     def make_engine(self, program) -> FixedEngine:
-        """A fresh :class:`FixedEngine` for ``program`` (used by :class:`neuroport.Simulator`)."""
+        """A fresh :class:`FixedEngine` for ``program`` (used by :class:`neuroport.Simulator`); an
+        ideal-timing Program is compensated first (:func:`neuroport.timing.compensate`)."""
+        program = for_hardware(program)
         return self.engine_class(program, program.hardware)
 
     def check_inputs(self, program, inputs, steps: int) -> dict:
@@ -424,9 +428,7 @@ class NumpyFixedBackend(Backend):
                 f"backend {self.name!r} runs 'fixed' Programs, got a {program.level!r} one; "
                 "quantize it first (neuroport.quantize) or use neuroport.run(...), which converts for you"
             )
-        if program.timing not in self.timings:
-            raise CompileError(f"backend {self.name!r} supports timing='hardware' only, "
-                               f"the Program has timing={program.timing!r}")
+        program = for_hardware(program)
         program.require_pipelined()
         steps = check_steps(steps)
         ins = check_spike_inputs(normalize_inputs(program, inputs, steps))

@@ -147,6 +147,7 @@ class Block:
                 self.all[key] = bool(arr.all())
         self._counters = Counters(sizes)
         self.counters = self._counters.members
+        self.count = np.zeros(self.n)  # spikes per neuron this step (spikes="multi" members)
 
     def step(self, a_exc, a_inh=None, fired=None) -> np.ndarray:
         """One step of every member; the boolean spike vector (``fired``, filled in place if given)."""
@@ -164,9 +165,18 @@ class SpikingModel:
         2. theta = K(theta, theta_decay)                               (adaptive threshold)
         3. active = refractory_left <= 0;  refractory_left[~active] -= 1
         4. where active:  v = sat24(K(v, dv) + drive + bias)
-        5. s = v > vth + theta   for neurons active this step
+        5. s = v > vth + theta   for neurons active this step (threshold "ge": v >= vth + theta)
            where s (and the model resets):  v = 0   (reset="subtract": v = sat24(v - (vth + theta)))
                      refractory_left = refractory;  each increment: x = sat24(x + x_plus)
+
+    Per-node conventions (:mod:`neuroport.semantics`): a *deferred* reset
+    (``subtract_undecayed``, ``zero_hold``) leaves ``v`` unreset in step 5 and
+    applies in step 4 of the next step, after the decay and the input
+    (``pending = v_prev > vth + theta``; ``v = sat24(v - (vth + theta))``
+    or ``v = 0`` there), so the stored ``v`` is the value before the reset, as
+    snnTorch stores it. ``spikes="multi"`` sends ``floor(v / vth)`` spikes
+    (``Block.count``) and removes that many thresholds (reset ``subtract``) or
+    resets to 0.
 
     Constants every model provides (per neuron): ``v_keep``, ``bias``, ``vth``,
     ``refractory``, ``theta_keep``, ``theta_plus`` and the bool flags
@@ -235,6 +245,10 @@ class SpikingModel:
             "subtract": np.full(n, pop.subtract),
             "has_theta": np.full(n, has_theta), "has_ref": np.full(n, self.uses(pop, "refractory")),
             "count_high": np.full(n, True) if count_high is None else np.full(n, count_high),
+            "deferred": np.full(n, pop.deferred_reset), "undecayed": np.full(n, pop.reset == "subtract_undecayed"),
+            "hold": np.full(n, pop.reset == "zero_hold"), "ge": np.full(n, pop.threshold_ge),
+            "no_delay": np.full(n, pop.reset == "subtract_no_delay"),
+            "multi": np.full(n, pop.multi_spike),
         }
 
     @staticmethod
@@ -248,6 +262,8 @@ class SpikingModel:
     def step(self, ar, b: Block, a_exc, a_inh, fired) -> None:
         """Advance every member of ``b`` one step; ``fired`` (bool, ``(n,)``) receives the spikes."""
         s, c = b.state, b.c
+        pending = self.pending_reset(b) if b.any.get("deferred") else None
+        b.pending = None if pending is None else pending[0]
         drive = self.drive(ar, b, a_exc, a_inh)
         if b.any["has_theta"]:
             s["theta"][...] = ar.decay(s["theta"], c["theta_keep"])
@@ -260,6 +276,12 @@ class SpikingModel:
         new_v += drive
         if b.any["has_bias"]:
             new_v += c["bias"]
+        if pending is not None:
+            mask, threshold = pending
+            if b.any["undecayed"] or b.any["no_delay"]:
+                np.subtract(new_v, threshold, out=new_v, where=mask & (c["undecayed"] | c["no_delay"]))
+            if b.any["hold"]:
+                new_v[mask & c["hold"]] = 0
         if ar.fixed:
             lim = ar.lim
             if new_v.max(initial=0) > lim or new_v.min(initial=0) < -lim:
@@ -275,6 +297,24 @@ class SpikingModel:
             np.copyto(s["v"], new_v, where=active, casting="unsafe")
         self.fire(ar, b, active, fired)
 
+    @staticmethod
+    def _over(b: Block, v, threshold, out=None):
+        """``v > threshold`` (``v >= threshold`` where the convention says ``ge``)."""
+        out = np.greater(v, threshold, out=out)
+        if b.any.get("ge"):
+            out |= (v == threshold) & b.c["ge"]
+        return out
+
+    def pending_reset(self, b: Block):
+        """``(mask, threshold)``: members whose deferred reset applies this step (over threshold at the
+        end of the last one, the stored ``v`` being the value before the reset)."""
+        s, c = b.state, b.c
+        threshold = c["vth"] + s["theta"] if b.any["has_theta"] else c["vth"]
+        mask = self._over(b, s["v"], threshold) & c["deferred"] & c["resets"]
+        if "refractory_left" in s:
+            mask &= s["refractory_left"] <= 0
+        return mask, np.broadcast_to(threshold, mask.shape)
+
     def fire(self, ar, b: Block, active, fired) -> None:
         """Step 5: threshold, reset, refractory period, increments."""
         s, c = b.state, b.c
@@ -283,11 +323,14 @@ class SpikingModel:
             return
         v = s["v"]
         threshold = c["vth"] + s["theta"] if b.any["has_theta"] else c["vth"]
-        np.greater(v, threshold, out=fired)
+        self._over(b, v, threshold, out=fired)
         if active is not None:
             fired &= active
         if not b.all["resets"]:
             fired &= c["resets"]
+        if b.any.get("multi") or b.any.get("deferred"):
+            self.fire_conventions(ar, b, fired, threshold)
+            return
         if not (b.any["subtract"] or "refractory_left" in s or any(b.any[f] for _, _, f in self.increments)):
             np.copyto(v, 0, where=fired)  # reset only: one pass, no index (the LIF family's common case)
             if not b.all["spiking"]:
@@ -309,6 +352,44 @@ class SpikingModel:
             if b.any[flag]:
                 x = s[var]
                 x[idx] += c[inc][idx]
+                ar.saturate(x, b._counters, var)
+
+
+    def fire_conventions(self, ar, b: Block, fired, threshold) -> None:
+        """Step 5 for blocks with deferred resets or several spikes per step (float: the multi-spike
+        count in ``b.count``); refractory periods and increments as in :meth:`fire`."""
+        s, c = b.state, b.c
+        v = s["v"]
+        idx = np.flatnonzero(fired & ~c["deferred"])
+        if b.any.get("multi"):
+            count = np.zeros(b.n)
+            thr = np.broadcast_to(threshold, v.shape)
+            multi = fired & c["multi"]
+            count[multi] = np.floor(v[multi] / thr[multi])
+            count[fired & ~c["multi"]] = 1
+            count[multi & (count < 1)] = 1  # "gt"/"ge" said it fires: at least one spike
+            b.count = count
+        if idx.size:
+            sub = c["subtract"][idx]
+            k = b.count[idx] if b.any.get("multi") else 1
+            v[idx] = np.where(sub, v[idx] - k * np.broadcast_to(threshold, v.shape)[idx], 0)
+            ar.saturate(v, b._counters, None)
+        if b.any["no_delay"] and getattr(b, "pending", None) is not None:
+            thr = np.broadcast_to(threshold, v.shape)
+            now = c["no_delay"] & fired & ~b.pending  # a new spike: its threshold now
+            back = c["no_delay"] & ~fired & b.pending  # the step's deferred threshold taken back
+            v[now] -= thr[now]
+            v[back] += thr[back]
+            ar.saturate(v, b._counters, None)
+        if not b.all["spiking"]:
+            fired &= c["spiking"]
+        every = np.flatnonzero(fired)
+        if every.size and "refractory_left" in s:
+            s["refractory_left"][every] = c["refractory"][every]
+        for var, inc, flag in self.increments:
+            if b.any[flag] and every.size:
+                x = s[var]
+                x[every] += c[inc][every]
                 ar.saturate(x, b._counters, var)
 
 

@@ -51,6 +51,7 @@ import numpy as np
 
 from neuroport import fixed_format as ff
 from neuroport.discretize import decay_fraction, node_param
+from neuroport.errors import ParameterError
 from neuroport.models import base
 from neuroport.models import equations as eq
 from neuroport.quantize_report import PopulationBound
@@ -136,7 +137,26 @@ class LIFFamily(base.SpikingModel):
         else:  # threshold
             gain = ones.copy()
             p["v_threshold"] = node_param(name, node, "threshold", n)
-        return p, gain, gain, v_offset, emits, {}
+        extra = {}
+        convention = opts.get("input", "euler")
+        if convention != "euler" and model != "threshold":
+            gain, extra = self.jump_gain(pn, p, gain, convention, dt)
+        return p, gain, gain, v_offset, emits, extra
+
+    @staticmethod
+    def jump_gain(pn, p, gain, convention, dt):
+        """Input gain and extra of input convention ``jump`` / ``jump_delayed`` (:mod:`neuroport.semantics`):
+        the weighted input enters the state without the Euler factor ``dt / tau``."""
+        name, node, n, model = pn.name, pn.node, pn.size, pn.model
+        r = node_param(name, node, "r", n)
+        if model in ("cubalif", "cubali"):
+            gain = p["dv"] * r * node_param(name, node, "w_in", n, default=1.0)
+        else:
+            if convention == "jump_delayed":
+                raise ParameterError(f"{name}: input convention 'jump_delayed' applies to CubaLIF / CubaLI only "
+                                     f"(a synaptic current that jumps after the membrane update), not {model}")
+            gain = r.copy()
+        return gain, {"input": convention, **({"input_delay": 1} if convention == "jump_delayed" else {})}
 
     def equations(self, pn, reset="zero") -> eq.Equations:
         """The continuous-time :class:`~neuroport.models.equations.Equations` of one population
@@ -154,7 +174,7 @@ class LIFFamily(base.SpikingModel):
         spiking = pop.emits == "spikes"
         u_bias = p.get("u_bias_mant", p.get("u_bias", 0))
         return (spiking and (bool(np.any(np.asarray(p.get("refractory", 0)) > 0))
-                             or pop.subtract)) or bool(np.any(np.asarray(u_bias) != 0))
+                             or pop.subtract or bool(pop.conventions))) or bool(np.any(np.asarray(u_bias) != 0))
 
     def runner(self, pop):
         from neuroport.models.adaptive_lif import ADAPTIVE_LIF

@@ -37,6 +37,7 @@ from scipy.signal import lfilter
 
 from neuroport import backend as registry
 from neuroport.errors import InputError
+from neuroport.timing import align
 
 __all__ = ["PopulationMetrics", "StateMetrics", "EquivalenceReport", "compare", "criteria",
            "matched_fraction", "van_rossum", "isi_cv", "first_divergence", "is_recurrent", "mode_kind",
@@ -209,7 +210,11 @@ def compare(a, b, *, k: int = 1, tau: float | None = None, populations=None,
     Parameters
     ----------
     a, b : Result
-        Two runs of the same network (same populations, sizes, steps, dt).
+        Two runs of the same network (same populations, sizes, steps, dt). A run of
+        an ideal-timing Program on pipelined hardware (``Result.meta["latency"]``,
+        :func:`neuroport.timing.compensate`) is shifted back by each population's
+        latency first, and both are cut to the steps both cover
+        (:func:`neuroport.timing.align`); ``report.num_steps`` says how many.
     k : int
         Tolerance in steps for the spike matching.
     tau : float, optional
@@ -233,6 +238,7 @@ def compare(a, b, *, k: int = 1, tau: float | None = None, populations=None,
                          f"{b.backend} ran {b.num_steps}")
     if not math.isclose(a.dt, b.dt, rel_tol=1e-12):
         raise InputError(f"Results with different dt: {a.dt} vs {b.dt}")
+    a, b = align(a, b)
     dt = a.dt
     tau = max(10 * dt, 0.01) if tau is None else float(tau)
     names = [n for n in a.spikes if n in b.spikes and n not in inputs] if populations is None else list(populations)

@@ -30,22 +30,13 @@ from neuroport.program import FloatProgram, Population, Projection
 from neuroport.structure import analyse, register_population
 from neuroport.discretize import decay_fraction  # noqa: F401  (re-exported)
 from neuroport.models import neurons
+from neuroport import profiles
+from neuroport.profiles import PROFILES  # noqa: F401  (re-exported)
+from neuroport.semantics import DEFAULTS as SEM_DEFAULTS, of_node as semantics_of
 
 SCHEMES = ("euler", "exact")
-RESETS = ("zero", "subtract")
+RESETS = ("zero", "subtract", "subtract_undecayed", "zero_hold", "subtract_no_delay")
 TIMINGS = ("hardware", "ideal")
-
-#: Named import profiles: the conventions of the tools that wrote a graph.
-PROFILES: dict[str, dict[str, Any]] = {
-    "nir-paper": {"dt": 1e-4, "scheme": "euler", "reset": "zero", "timing": "ideal",
-                  "doc": "NIR paper reference: Euler, dt = 0.1 ms, reset to v_reset"},
-    "snntorch": {"dt": 1e-4, "scheme": "euler", "reset": "zero", "timing": "ideal",
-                 "doc": "snnTorch export_to_nir: tau = dt / (1 - beta) with dt = 1e-4 s"},
-    "norse": {"dt": 1e-3, "scheme": "euler", "reset": "zero", "timing": "ideal",
-              "doc": "Norse: forward Euler with dt = 1 ms"},
-    "lava-dl": {"dt": 1e-3, "scheme": "euler", "reset": "zero", "timing": "hardware",
-                "doc": "lava-dl netx export: 1 ms steps, one step of latency per layer"},
-}
 
 # The NIR primitives neuroport lowers to populations, with their model key.
 for _t, _m in ((nir.LIF, "lif"), (nir.CubaLIF, "cubalif"), (nir.IF, "if"), (nir.LI, "li"),
@@ -69,7 +60,7 @@ def resolve_options(graph=None, *, dt=None, scheme=None, reset=None, timing=None
     if profile is not None:
         if profile not in PROFILES:
             raise CompileError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
-        prof = {k: v for k, v in PROFILES[profile].items() if k != "doc"}
+        prof = PROFILES[profile].options()
     explicit = {"dt": dt, "scheme": scheme, "reset": reset, "timing": timing}
     opts = {"scheme": "euler", "reset": "zero", "timing": "hardware"}
     for source in (recorded, prof, {k: v for k, v in explicit.items() if v is not None}):
@@ -104,7 +95,7 @@ def _discretize(pn, opts):
 
 def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset: str | None = None,
             timing: str | None = None, profile: str | None = None,
-            probes: tuple = ()) -> FloatProgram:
+            probes: tuple = (), semantics: Mapping | None = None) -> FloatProgram:
     """Compile a NIR graph into a discrete-time :class:`~neuroport.program.FloatProgram`.
 
     Parameters
@@ -116,9 +107,14 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         ``profile`` states it.
     scheme : {"euler", "exact"}
         Discretisation of the decays (default ``"euler"``).
-    reset : {"zero", "subtract"}
+    reset : {"zero", "subtract", "subtract_undecayed", "zero_hold"}
         ``"zero"`` resets ``v`` to ``v_reset``; ``"subtract"`` subtracts the
-        threshold distance ``v_threshold - v_reset``.
+        threshold distance ``v_threshold - v_reset``; the other two are the
+        deferred resets of :mod:`neuroport.semantics`. Applies to every node
+        that does not record its own (node metadata ``neuroport.reset``);
+        with a ``profile``, it names the exporter's reset mechanism
+        (``profile="snntorch", reset="subtract"``), which the profile
+        translates per node.
     timing : {"hardware", "ideal"}
         ``"hardware"``: every projection takes >= 1 step (Lava, Loihi 2).
         ``"ideal"``: feed-forward edges are instantaneous, recurrent edges
@@ -128,6 +124,12 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         ``"lava-dl"``, ``"nir-paper"``).
     probes : tuple of (population, variable)
         States to record by default.
+    semantics : dict, optional
+        Per-node conventions for every node (``{"threshold": "ge", "spikes": "multi",
+        "input": "jump"}``, :mod:`neuroport.semantics`), or, with a ``profile``, the
+        profile's overrides (``{"reset_delay": False}`` for snnTorch).
+        Applying a profile may rewrite parameters (Norse's time constants); what it
+        changed is in ``program.options["notes"]`` and a :class:`UserWarning`.
 
     Returns
     -------
@@ -144,7 +146,17 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     >>> program.populations[lif].params["dv"][0]
     0.1
     """
-    opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
+    notes = []
+    explicit = dict(semantics or {})
+    if profile is not None:
+        graph, notes = profiles.apply(graph, profile, reset=reset, **explicit)
+        explicit = {}
+        reset_arg = None
+    else:
+        reset_arg = reset
+        if reset is not None:
+            explicit["reset"] = reset
+    opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset_arg, timing=timing, profile=profile)
     structure = analyse(graph)
     probes = tuple(tuple(p) for p in probes) + _recorded_probes(graph)
     if not any(pn.model != "input" for pn in structure.populations.values()):
@@ -155,12 +167,21 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         if pn.model == "input":
             pops[pn.name] = Population(pn.name, pn.size, "input", {}, "state", np.zeros(pn.size), pn.shape)
             continue
-        params, gain, u_gain, v_offset, emits, extra = _discretize(pn, opts)
-        if opts["reset"] == "subtract" and not np.all(np.isfinite(params["v_threshold"])) \
-                and emits == "spikes":
-            raise ParameterError(f"{pn.name}: reset='subtract' needs a finite threshold")
+        sem = semantics_of(pn.name, pn.node, opts, explicit)
+        params, gain, u_gain, v_offset, emits, extra = _discretize(pn, {**opts, **sem})
+        if _single_precision(pn.node):
+            params, gain, u_gain = _round_to_single(params, gain, u_gain)
+        if (sem["reset"] != "zero" or sem["spikes"] == "multi") and emits == "spikes" \
+                and not np.all(np.isfinite(params["v_threshold"])):
+            raise ParameterError(f"{pn.name}: reset={sem['reset']!r} / spikes={sem['spikes']!r} needs a finite "
+                                 "threshold")
+        if sem["spikes"] == "multi" and emits == "spikes" and np.any(params["v_threshold"] <= 0):
+            raise ParameterError(f"{pn.name}: spikes='multi' needs v_threshold > v_reset (it divides by it)")
+        conv = {"reset": sem["reset"]}
+        if emits == "spikes":
+            conv.update({k: sem[k] for k in ("threshold", "spikes") if sem[k] != SEM_DEFAULTS[k]})
         pops[pn.name] = Population(pn.name, pn.size, pn.model, params, emits, v_offset, pn.shape,
-                                   {"reset": opts["reset"], **extra})
+                                   {**conv, **extra})
         gains[pn.name], u_gains[pn.name] = gain, u_gain
 
     projections = []
@@ -170,7 +191,7 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
             raise GraphError(f"edge into input node {path.post!r} (from {path.pre!r}); inputs take no edges")
         w = sp.csr_matrix(sp.diags(gains[path.post]) @ path.matrix)
         w.sort_indices()
-        delays = _delay_steps(path, w, opts["dt"])
+        delays = _delay_steps(path, w, opts["dt"]) + int(post.extra.get("input_delay", 0))
         extra = {}
         if path.depression is not None:
             node_name, node = path.depression
@@ -203,10 +224,29 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
         inputs=tuple(n for n in order if pops[n].is_input),
         outputs=dict(structure.outputs),
         probes=tuple(dict.fromkeys(probes)),
-        options=dict(opts),
+        options={**opts, **({"notes": tuple(notes)} if notes else {})},
         level="discrete",
         graph=graph,
     )
+
+
+def _single_precision(node) -> bool:
+    """Whether the node's parameters are float32 (as every torch/jax exporter writes them)."""
+    return any(isinstance(v, np.ndarray) and v.dtype == np.float32 for v in vars(node).values())
+
+
+def _round_to_single(params: dict, gain, u_gain):
+    """Per-step factors of a float32 node rounded to float32: the parameters carry no more digits,
+    and the exporter computed its own step in float32 (snnTorch's ``beta = 0.5`` is written as
+    ``tau = 2e-4``, ``r = 2``; ``dt / tau * r`` in float64 is 1.00000003, in float32 exactly 1)."""
+    def single(x):
+        return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
+
+    out = dict(params)
+    for key in ("du", "dv", "bias", "u_bias"):
+        if key in out and np.asarray(out[key]).dtype.kind == "f":
+            out[key] = single(out[key])
+    return out, single(gain), single(u_gain)
 
 
 def _plasticity(path, gain: np.ndarray, opts) -> dict:

@@ -95,8 +95,9 @@ def _node_from_dict(d: dict, path: str, where: str):
         nodes = _restore_order(nodes, edges, metadata)
         for a, b in edges:
             for end in (a, b):
-                if end.split(".")[0] not in nodes:
+                if not edge_end_known(end, nodes):
                     raise NIRFileError(f"{path}: graph {label} has an edge to unknown node {end!r}")
+        _normalise_graph(nodes, edges)
         return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata, type_check=False)
     try:
         if kind.startswith(PREFIX):
@@ -114,7 +115,7 @@ def _node_from_dict(d: dict, path: str, where: str):
                     f"{path}: node {label} has unknown type {kind!r}; NIR types and neuroport extensions "
                     f"({', '.join(sorted(EXTENSIONS))}) are supported"
                 )
-            node = nir.dict2NIRNode(_node_fields(d))
+            node = nir.dict2NIRNode(_broadcast_scalars(_node_fields(d)))
     except NeuroportError:
         raise
     except Exception as exc:
@@ -147,6 +148,101 @@ def _clean_metadata(meta) -> dict:
     return out
 
 
+#: NIR neuron types whose parameters nir requires to share one shape.
+_NEURON_TYPES = ("LIF", "CubaLIF", "IF", "LI", "CubaLI", "I")
+
+
+def _broadcast_scalars(fields: dict) -> dict:
+    """0-d (or size-1) parameters of a neuron node broadcast to the shape of its array ones.
+
+    nir 1.0.8 refuses a node whose parameters differ in shape (``AssertionError: All parameters
+    must have the same shape``), which exporters that write one scalar for a whole layer produce.
+    """
+    if fields.get("type") not in _NEURON_TYPES:
+        return fields
+    arrays = {k: np.asarray(v) for k, v in fields.items()
+              if k not in ("type", "metadata", "input_type", "output_type") and isinstance(v, (np.ndarray, float, int))}
+    shapes = [a.shape for a in arrays.values() if a.size > 1]
+    if not shapes:
+        return fields
+    shape = max(shapes, key=lambda sh: int(np.prod(sh)))
+    out = dict(fields)
+    for k, a in arrays.items():
+        if a.size == 1 and a.shape != shape:
+            out[k] = np.full(shape, a.reshape(-1)[0], dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+    return out
+
+
+def edge_end_known(end: str, nodes: dict) -> bool:
+    """Whether edge end ``end`` names a node of ``nodes``: a plain name (which may contain dots,
+    as snnTorch's flattened subgraphs ``lif1.lif`` do) or ``graph.inner`` into a nested
+    ``NIRGraph`` node (any depth)."""
+    return owner(end, nodes) is not None
+
+
+def owner(end: str, nodes: dict):
+    """The name in ``nodes`` that edge end ``end`` belongs to (itself, or the nested graph that holds
+    it), or ``None``."""
+    if end in nodes:
+        return end
+    parts = end.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        head, rest = ".".join(parts[:i]), ".".join(parts[i:])
+        sub = nodes.get(head)
+        if isinstance(sub, nir.NIRGraph) and edge_end_known(rest, sub.nodes):
+            return head
+    return None
+
+
+def _normalise_graph(nodes: dict, edges: list) -> None:
+    """Exporters' shape conventions made explicit, in place (see :func:`read`).
+
+    * an ``Input`` with a leading batch axis (``(1, 784)``, ``(1, 2, 34, 34)`` or the sample's batch
+      size) loses it when its consumers expect the shape without it;
+    * a neuron node whose parameters are all scalars takes its size from the ``Affine``/``Linear``
+      that feeds it.
+    """
+    succ, pred = {}, {}
+    for a, b in edges:
+        ka, kb = owner(a, nodes), owner(b, nodes)
+        succ.setdefault(ka, []).append(nodes.get(b))
+        pred.setdefault(kb, []).append(nodes.get(a))
+    for name, node in list(nodes.items()):
+        if isinstance(node, nir.Input):
+            shape = tuple(int(s) for s in np.atleast_1d(node.input_type.get("input", ())))
+            if len(shape) >= 2 and any(_expects(c, shape[1:]) and (shape[0] == 1 or not _expects(c, shape))
+                                       for c in succ.get(name, []) if c is not None):
+                meta = dict(node.metadata or {})
+                meta["neuroport.batch_axis"] = shape[0]
+                nodes[name] = nir.Input(input_type={"input": np.array(shape[1:])}, metadata=meta)
+        elif type(node).__name__ in _NEURON_TYPES:
+            out = node.output_type.get("output") if isinstance(node.output_type, dict) else None
+            if out is not None and np.size(out) == 0:
+                rows = [np.shape(p.weight)[0] for p in pred.get(name, [])
+                        if isinstance(p, (nir.Affine, nir.Linear)) and np.ndim(p.weight) == 2]
+                if rows:
+                    fields = {k: v for k, v in node.to_dict().items()}
+                    fields = {k: (np.full(rows[0], float(np.asarray(v))) if k not in
+                                  ("type", "metadata", "input_type", "output_type") and np.ndim(v) == 0
+                                  and isinstance(v, (np.ndarray, float, int)) else v)
+                              for k, v in fields.items()}
+                    nodes[name] = nir.dict2NIRNode(fields)
+
+
+def _expects(consumer, shape: tuple) -> bool:
+    """Whether ``consumer`` (a NIR node) takes an input of ``shape``."""
+    size = int(np.prod(shape))
+    if isinstance(consumer, (nir.Affine, nir.Linear)):
+        return np.ndim(consumer.weight) == 2 and np.shape(consumer.weight)[1] == size
+    if isinstance(consumer, (nir.Conv2d, nir.Conv1d)):
+        w = np.shape(consumer.weight)
+        return len(shape) == len(w) - 1 and shape[0] == w[1] * int(getattr(consumer, "groups", 1) or 1)
+    it = getattr(consumer, "input_type", None)
+    if isinstance(it, dict) and it.get("input") is not None and np.size(it["input"]):
+        return int(np.prod(it["input"])) == size
+    return False
+
+
 def _str(x) -> str:
     return x.decode() if isinstance(x, bytes) else str(x)
 
@@ -164,8 +260,8 @@ def _restore_order(nodes: dict, edges: list, metadata: dict) -> dict:
     # not written by neuroport: breadth-first from the inputs, then the rest
     succ = {k: [] for k in nodes}
     for a, b in edges:
-        a0, b0 = a.split(".")[0], b.split(".")[0]
-        if a0 in succ:
+        a0, b0 = owner(a, nodes), owner(b, nodes)
+        if a0 in succ and b0 is not None:
             succ[a0].append(b0)
     seen, order = set(), []
     queue = deque(k for k, v in nodes.items() if isinstance(v, nir.Input))

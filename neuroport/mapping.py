@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neuroport.errors import ResourceError
+from neuroport.errors import CompileError, ResourceError
 from neuroport.hardware import LOIHI2, HardwareSpec
 from neuroport.models import neurons
 from neuroport.program import FixedProgram
+from neuroport.timing import compensate
 
 #: How the resource map flags what Lava runs only in its CPU simulator.
 CPU_ONLY = "CPU-only (custom neuroport process, no Loihi 2 neuro-core model)"
@@ -60,6 +61,8 @@ def custom_features(pop) -> list:
         out.append(f"refractory period ({int(np.max(pop.param('refractory', 0)))} steps)")
     if spiking and pop.subtract:
         out.append("reset='subtract'")
+    if spiking:
+        out.extend(pop.conventions)
     if np.any(pop.param("u_bias", 0) != 0) or np.any(pop.param("u_bias_mant", 0) != 0):
         out.append("u_bias (a bias on the synaptic current)")
     return out
@@ -276,7 +279,9 @@ def map_program(program, hardware: HardwareSpec = LOIHI2, *, raise_on_error: boo
     Parameters
     ----------
     program : Program
-        Float or fixed.
+        Float or fixed. An ideal-timing Program is mapped as the hardware runs it,
+        with its compensating delays (:func:`neuroport.timing.compensate`); where none
+        exist, the delay rule reports the 0-step projections.
     hardware : HardwareSpec
         Default :data:`~neuroport.hardware.LOIHI2` (one chip; ``LOIHI2.with_chips(8)`` for a board).
     raise_on_error : bool
@@ -291,6 +296,10 @@ def map_program(program, hardware: HardwareSpec = LOIHI2, *, raise_on_error: boo
     ResourceError
         Listing every violated rule with needed vs available numbers.
     """
+    try:
+        program = compensate(program)
+    except CompileError:
+        pass  # the delay rule names the projections that the hardware cannot run in 0 steps
     report = _place(program, hardware)
     report.errors = check(program, hardware, report)
     if report.errors and raise_on_error:

@@ -105,13 +105,41 @@ class Population:
     # -- typed views of ``extra`` (the one place each fact is derived) -------------------
     @property
     def reset(self) -> str:
-        """``"zero"`` or ``"subtract"`` (compile's ``reset`` option)."""
+        """``"zero"``, ``"subtract"``, ``"subtract_undecayed"`` or ``"zero_hold"``
+        (:mod:`neuroport.semantics`)."""
         return str(self.extra.get("reset", "zero"))
 
     @property
     def subtract(self) -> bool:
         """Whether a spike subtracts the threshold instead of resetting ``v`` to 0."""
         return self.reset == "subtract"
+
+    @property
+    def deferred_reset(self) -> bool:
+        """Whether the reset happens in the step after the spike (``subtract_undecayed``, ``zero_hold``)."""
+        return self.reset in ("subtract_undecayed", "zero_hold", "subtract_no_delay")
+
+    @property
+    def threshold_ge(self) -> bool:
+        """Whether a spike needs ``v >= threshold`` (else ``v > threshold``)."""
+        return self.extra.get("threshold", "gt") == "ge"
+
+    @property
+    def multi_spike(self) -> bool:
+        """Whether the population sends ``floor(v / threshold)`` spikes per step (a count)."""
+        return self.extra.get("spikes", "single") == "multi"
+
+    @property
+    def conventions(self) -> list:
+        """The non-default per-node conventions of this population, as text (reports, refusals)."""
+        out = []
+        if self.reset not in ("zero", "subtract"):
+            out.append(f"reset={self.reset!r}")
+        if self.threshold_ge:
+            out.append("threshold '>='")
+        if self.multi_spike:
+            out.append("several spikes per step")
+        return out
 
     @property
     def ports(self) -> tuple:
@@ -275,7 +303,8 @@ class Program:
             if proj.nnz and int(proj.delays.min()) < 1:
                 raise CompileError(
                     f"projection {proj.name!r}: delay 0 (timing={self.timing!r}); fixed point runs "
-                    "timing='hardware' only (every projection >= 1 step), compile with timing='hardware'")
+                    "pipelined Programs only (every projection >= 1 step): compile with timing='hardware', "
+                    "or compensate an ideal-timing Program with neuroport.timing.compensate(program)")
 
     def population(self, name: str) -> Population:
         try:

@@ -73,7 +73,9 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
     Parameters
     ----------
     program : Program
-        ``level="discrete"``, compiled with ``timing="hardware"``.
+        ``level="discrete"``. Its timing is kept: an ideal-timing Program gives an ideal-timing
+        fixed Program, which the fixed-point backends compensate when they run it
+        (:func:`neuroport.timing.compensate`; quantization does not depend on delays).
     hardware : HardwareSpec
         Bit widths (default :data:`neuroport.hardware.LOIHI2`).
     strict : bool
@@ -113,7 +115,7 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
         drive projections, and learning rules Loihi cannot express
         (Diehl & Cook with ``mu`` other than 0 or 1, per-neuron input gains).
     CompileError
-        For a Program that is not ``level="discrete"`` with delays >= 1.
+        For a Program that is not ``level="discrete"``.
     """
     hw = hardware
     nwb = hw.weight_bits if num_weight_bits is None else int(num_weight_bits)
@@ -121,7 +123,6 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
         raise QuantizationError(f"num_weight_bits: expected 1..{hw.weight_bits}, got {num_weight_bits}")
     if not isinstance(program, FloatProgram):
         raise CompileError(f"quantize takes a float Program (level='discrete'), got level={program.level!r}")
-    program.require_pipelined()
     scales = dict(scales or {})
     unknown = set(scales) - set(program.populations)
     if unknown:
@@ -175,6 +176,13 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
 def _refuse_unsupported(program, pop):
     if not neurons.supported(pop.model):
         neurons.get(pop.model)  # raises UnsupportedNodeError naming the known models
+    if pop.multi_spike:
+        raise UnsupportedNodeError(
+            f"{pop.name}: spikes='multi' (several spikes per step, Sinabs' MultiSpike) has no fixed-point "
+            "form: Loihi 2's neuron models as Lava implements them (LIF and neuroport's ALIF) send one binary "
+            "spike per step; compile with semantics={'spikes': 'single'} (or profile=..., spikes='single') to "
+            "run a one-spike version, or run it on numpy"
+        )
     if pop.emits != "spikes":
         out = [p.name for p in program.outgoing(pop.name)]
         if out:

@@ -83,7 +83,8 @@ class Simulator:
         prb = all_probes(self.program, list(self.probes) + list(probes))
         trains, states, wall = self.engine.advance(steps=steps, inputs=ins, probes=prb, progress=progress)
         return Result(self.backend.name, self.program.dt, steps, trains, states, self.engine.learned_weights(),
-                      wall, {"level": self.program.level, "t_start": self.t - steps})
+                      wall, {"level": self.program.level, "t_start": self.t - steps,
+                             **_latency(self.engine.program)})
 
     def reset(self, *, keep=("theta",)) -> None:
         """Reset neuron states, synaptic buffers and learning traces; keep learned weights and ``keep`` variables.
@@ -172,3 +173,9 @@ class Simulator:
         meta = dict(self.graph.metadata or {})
         meta.update(metadata or {})
         return nir.NIRGraph(nodes=nodes, edges=list(self.graph.edges), metadata=meta, type_check=False)
+
+
+def _latency(program) -> dict:
+    """``{"latency": {...}}`` for an engine running a compensated ideal-timing Program, else ``{}``."""
+    lat = program.options.get("latency")
+    return {"latency": dict(lat)} if lat else {}

@@ -15,6 +15,7 @@ class's MRO (:func:`register_transform`, :func:`register_population`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -200,34 +201,44 @@ def node_size(name: str, node) -> tuple[int, tuple]:
 
 
 def inline_subgraphs(graph) -> tuple[dict, list]:
-    """Nodes and edges with nested NIRGraphs inlined as ``outer.inner`` names."""
-    nodes, edges = {}, []
-    sub_inputs, sub_outputs = {}, {}
-    for name, node in graph.nodes.items():
-        if isinstance(node, nir.NIRGraph):
-            inner_nodes, inner_edges = inline_subgraphs(node)
-            for n, v in inner_nodes.items():
-                nodes[f"{name}.{n}"] = v
-            edges.extend((f"{name}.{a}", f"{name}.{b}") for a, b in inner_edges)
-            sub_inputs[name] = [f"{name}.{n}" for n, v in inner_nodes.items() if isinstance(v, nir.Input)]
-            sub_outputs[name] = [f"{name}.{n}" for n, v in inner_nodes.items() if isinstance(v, nir.Output)]
-        else:
-            nodes[name] = node
+    """Nodes and edges with nested NIRGraphs inlined as ``outer.inner`` names (any depth).
 
-    def resolve(end: str, table: dict, role: str) -> str:
-        if end in table:
-            if len(table[end]) != 1:
+    An edge to or from a subgraph itself goes to its one ``Input`` / from its one ``Output``
+    node (one level down; a subgraph inside it resolves the same way).
+    """
+    nodes, edges, ports = _inline(graph)
+
+    def resolve(end: str, role: str) -> str:
+        seen = 0
+        while end in ports and seen < 64:
+            found = ports[end][role]
+            if len(found) != 1:
                 raise GraphError(
-                    f"edge end {end!r} is a subgraph with {len(table[end])} {role} nodes; "
+                    f"edge end {end!r} is a subgraph with {len(found)} {role} nodes; "
                     f"name one explicitly, e.g. {end}.<{role}>"
                 )
-            return table[end][0]
+            end, seen = found[0], seen + 1
         return end
 
-    for a, b in graph.edges:
-        edges.append((resolve(a, sub_outputs, "output"), resolve(b, sub_inputs, "input")))
     # inner Input/Output nodes of subgraphs become pass-through identities
-    return nodes, edges
+    return nodes, [(resolve(a, "output"), resolve(b, "input")) for a, b in edges]
+
+
+def _inline(graph) -> tuple[dict, list, dict]:
+    nodes, edges, ports = {}, [], {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            inner_nodes, inner_edges, inner_ports = _inline(node)
+            nodes.update({f"{name}.{n}": v for n, v in inner_nodes.items()})
+            edges.extend((f"{name}.{a}", f"{name}.{b}") for a, b in inner_edges)
+            ports.update({f"{name}.{k}": {r: [f"{name}.{x}" for x in v] for r, v in p.items()}
+                          for k, p in inner_ports.items()})
+            ports[name] = {role: [f"{name}.{n}" for n, v in node.nodes.items() if isinstance(v, kind)]
+                           for role, kind in (("input", nir.Input), ("output", nir.Output))}
+        else:
+            nodes[name] = node
+    edges.extend(graph.edges)
+    return nodes, edges, ports
 
 
 def analyse(graph) -> Structure:
@@ -272,87 +283,209 @@ def analyse(graph) -> Structure:
             )
         transforms[name] = handler(node, name)
 
-    paths, outputs = [], {}
+    order = _transform_order(transforms, succ)
+    paths, names, outputs = [], set(), {}
     for src in populations.values():
-        _walk(src, src.name, None, np.zeros(0), [], 0.0, "scalar", succ, populations, transforms,
-              outputs_nodes, paths, outputs, depth=0, depression=None, plasticity=None)
+        _compose_from(src, succ, populations, transforms, outputs_nodes, order, paths, names, outputs)
     return Structure(populations, paths, outputs)
 
 
-def _walk(src, at, matrix, bias, through, delay, delay_axis, succ, populations, transforms,
-          outputs_nodes, paths, outputs, depth, depression, plasticity):
-    if depth > 10_000:
-        raise GraphError(f"a cycle of transforms without a neuron population passes through {at!r}")
-    cur_size = src.size if matrix is None else matrix.shape[0]
-    for nxt in succ[at]:
-        if nxt in populations:
-            post = populations[nxt]
-            m = sp.identity(src.size, format="csr") if matrix is None else matrix
-            if m.shape[0] != post.size:
-                raise GraphError(
-                    f"shape mismatch on the way {' -> '.join([src.name, *through, nxt])}: "
-                    f"{nxt!r} has {post.size} neurons but receives a vector of {m.shape[0]}"
-                )
-            b = bias if bias.size else np.zeros(post.size)
-            name = through[0] if through else f"{src.name}->{nxt}"
-            if any(p.name == name for p in paths):
-                name = "->".join([src.name, *through, nxt])
-            paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, delay, delay_axis, list(through),
-                              depression, plasticity))
-        elif nxt in outputs_nodes:
-            if matrix is not None or through:
-                raise GraphError(
-                    f"output {nxt!r} reads {src.name!r} through {through}; neuroport records "
-                    "outputs directly from a population (put a neuron node, e.g. LI, before the output)"
-                )
-            outputs[nxt] = src.name
-        else:
-            t = transforms[nxt]
-            m, b, d, axis, dep, plastic = matrix, bias, delay, delay_axis, depression, plasticity
-            if t is not None and t.plasticity is not None:
-                if m is not None or plastic is not None:
-                    raise UnsupportedNodeError(
-                        f"{nxt!r}: a PlasticLinear node must be the only weight node on its path "
-                        f"(found after {' -> '.join([src.name, *through])}); fold the other linear layers "
-                        "into its initial weights"
-                    )
-                plastic = t.plasticity
-            if t is not None and t.depression is not None:
-                if m is not None or dep is not None:
-                    raise UnsupportedNodeError(
-                        f"{nxt!r}: a Depression node must come right after the population whose spikes "
-                        f"it depresses (found after {' -> '.join([src.name, *through])})"
-                    )
-                if t.in_size != src.size:
-                    raise GraphError(f"shape mismatch at {nxt!r}: {t.in_size} channels for {src.size} neurons")
-                dep = (nxt, t.depression)
-            elif t is not None:
-                if t.in_size not in (-1, cur_size):
+def _transform_order(transforms: dict, succ: dict) -> dict:
+    """Topological index of every transform over the edges between transforms (Kahn's algorithm).
+
+    Raises :class:`GraphError` naming a cycle made of transforms only (a loop
+    with no neuron population, whose signal would never settle).
+    """
+    indegree = {n: 0 for n in transforms}
+    for a in transforms:
+        for b in succ[a]:
+            if b in transforms:
+                indegree[b] += 1
+    ready = [n for n in transforms if indegree[n] == 0]
+    order = {}
+    while ready:
+        n = ready.pop()
+        order[n] = len(order)
+        for b in succ[n]:
+            if b in transforms:
+                indegree[b] -= 1
+                if indegree[b] == 0:
+                    ready.append(b)
+    if len(order) < len(transforms):
+        left = [n for n in transforms if n not in order]
+        # every node left has a predecessor left: walking predecessors must repeat a node
+        pred = {n: [a for a in left if n in succ[a]] for n in left}
+        seen, at = {}, left[0]
+        while at not in seen:
+            seen[at] = len(seen)
+            at = pred[at][0]
+        walk = list(seen)[seen[at]:][::-1]
+        cycle = " -> ".join(repr(n) for n in walk + [walk[0]])
+        raise GraphError(
+            f"a cycle of transforms without a neuron population: {cycle}; a loop must pass "
+            "through a neuron node (its one-step delay is what makes the loop computable)")
+    return order
+
+
+@dataclass
+class _Partial:
+    """A composed route from a source population up to one transform (what ``_compose_from`` carries)."""
+
+    matrix: object  # sparse (cur, src.size), or None for the identity
+    bias: np.ndarray  # (cur,), or empty for none
+    through: list
+    rank: tuple = ()  # succ-list positions along the route: sorting by it gives depth-first order
+    delay: object = 0.0
+    delay_axis: str = "scalar"
+    depression: object = None
+    plasticity: object = None
+
+    def key(self):
+        """Routes with equal keys can be summed (same delays, nothing stateful on the way)."""
+        if self.depression is not None or self.plasticity is not None:
+            return None
+        d = np.asarray(self.delay, dtype=np.float64)
+        return self.delay_axis, d.shape, d.tobytes()
+
+
+def _merge(node: str, arriving: list, src_size: int) -> list:
+    """Sum the routes that reach ``node`` with equal delays (NIR sums a node's inputs), in arrival order."""
+    if len(arriving) < 2:
+        return arriving
+    merged, slot = [], {}
+    for part in sorted(arriving, key=lambda q: q.rank):
+        key = part.key()
+        if key is None or key not in slot:
+            if key is not None:
+                slot[key] = len(merged)
+            merged.append(part)
+            continue
+        first = merged[slot[key]]
+        m1 = sp.identity(src_size, format="csr") if first.matrix is None else first.matrix
+        m2 = sp.identity(src_size, format="csr") if part.matrix is None else part.matrix
+        if m1.shape != m2.shape:
+            raise GraphError(
+                f"shape mismatch at {node!r}: its inputs have {m1.shape[0]} and {m2.shape[0]} elements "
+                f"(from {' -> '.join(first.through) or 'the population'} and "
+                f"{' -> '.join(part.through) or 'the population'})")
+        b1 = first.bias if first.bias.size else np.zeros(m1.shape[0])
+        b2 = part.bias if part.bias.size else np.zeros(m2.shape[0])
+        bias = b1 + b2 if (first.bias.size or part.bias.size) else np.zeros(0)
+        merged[slot[key]] = _Partial(sp.csr_matrix(m1 + m2), bias, first.through, first.rank, first.delay,
+                                     first.delay_axis)
+    return merged
+
+
+def _compose_from(src, succ, populations, transforms, outputs_nodes, order, paths, names, outputs) -> None:
+    """Every path from population ``src``: transforms visited once each, in topological order.
+
+    Routes that fork and rejoin with equal delays are summed where they meet,
+    so the work is linear in the transforms and edges reachable from ``src``.
+    """
+    import heapq
+
+    arriving: dict[str, list] = {}
+    heap: list = []
+    found = []  # (rank, post, route): named in depth-first order once all are known
+
+    def send(part: _Partial, targets) -> None:
+        for i, nxt in enumerate(targets):
+            if nxt in populations:
+                found.append((part.rank + (i,), nxt, part))
+            elif nxt in outputs_nodes:
+                if part.matrix is not None or part.through:
                     raise GraphError(
-                        f"shape mismatch at {nxt!r}: expects {t.in_size} inputs, receives {cur_size} "
-                        f"(from {' -> '.join([src.name, *through])})"
+                        f"output {nxt!r} reads {src.name!r} through {part.through}; neuroport records "
+                        "outputs directly from a population (put a neuron node, e.g. LI, before the output)"
                     )
-                if t.delay is not None:
-                    d, axis = _add_delay(nxt, t.delay, d, axis, m is None)
-                if t.matrix is not None and m is not None and plastic is not None:
-                    raise UnsupportedNodeError(
-                        f"{nxt!r}: a linear layer after a PlasticLinear node cannot be lowered; "
-                        "a PlasticLinear must connect directly to its target population (a Delay may follow)"
-                    )
-                if t.matrix is not None:
-                    if axis == "post" and not _uniform(d):
-                        raise UnsupportedNodeError(
-                            f"{nxt!r}: a non-uniform Delay followed by a linear layer cannot be lowered "
-                            "to per-synapse delays; put the Delay right before the target population"
-                        )
-                    if axis == "post":
-                        d, axis = float(np.asarray(d).reshape(-1)[0]), "scalar"
-                    m = t.matrix if m is None else t.matrix @ m
-                    b = (t.matrix @ b if b.size else np.zeros(t.out_size))
-                if t.bias is not None:
-                    b = b + t.bias if b.size else t.bias.copy()
-            _walk(src, nxt, m, b, through if t is None else through + [nxt], d, axis, succ, populations, transforms,
-                  outputs_nodes, paths, outputs, depth + 1, dep, plastic)
+                outputs[nxt] = src.name
+            else:
+                if nxt not in arriving:
+                    arriving[nxt] = []
+                    heapq.heappush(heap, (order[nxt], nxt))
+                arriving[nxt].append(dataclasses.replace(part, rank=part.rank + (i,)))
+
+    send(_Partial(None, np.zeros(0), []), succ[src.name])
+    while heap:
+        _, at = heapq.heappop(heap)
+        for part in _merge(at, arriving.pop(at), src.size):
+            send(_apply(src, at, transforms[at], part), succ[at])
+    for _, nxt, part in sorted(found, key=lambda f: f[0]):
+        _emit(src, nxt, part, populations, paths, names)
+
+
+def _emit(src, nxt, part: _Partial, populations, paths, taken: set) -> None:
+    post = populations[nxt]
+    m = sp.identity(src.size, format="csr") if part.matrix is None else part.matrix
+    if m.shape[0] != post.size:
+        raise GraphError(
+            f"shape mismatch on the way {' -> '.join([src.name, *part.through, nxt])}: "
+            f"{nxt!r} has {post.size} neurons but receives a vector of {m.shape[0]}"
+        )
+    b = part.bias if part.bias.size else np.zeros(post.size)
+    name = part.through[0] if part.through else f"{src.name}->{nxt}"
+    if name in taken:
+        name = "->".join([src.name, *part.through, nxt])
+    base, k = name, 1
+    while name in taken:
+        k += 1
+        name = f"{base}#{k}"
+    taken.add(name)
+    paths.append(Path(name, src.name, nxt, sp.csr_matrix(m), b, part.delay, part.delay_axis,
+                      list(part.through), part.depression, part.plasticity))
+
+
+def _apply(src, nxt, t, part: _Partial) -> _Partial:
+    """The route ``part`` continued through transform ``t`` (node ``nxt``; ``None`` for a subgraph port)."""
+    if t is None:
+        return part
+    m, b, d, axis = part.matrix, part.bias, part.delay, part.delay_axis
+    dep, plastic = part.depression, part.plasticity
+    through = part.through
+    cur_size = src.size if m is None else m.shape[0]
+    if t.plasticity is not None:
+        if m is not None or plastic is not None:
+            raise UnsupportedNodeError(
+                f"{nxt!r}: a PlasticLinear node must be the only weight node on its path "
+                f"(found after {' -> '.join([src.name, *through])}); fold the other linear layers "
+                "into its initial weights"
+            )
+        plastic = t.plasticity
+    if t.depression is not None:
+        if m is not None or dep is not None:
+            raise UnsupportedNodeError(
+                f"{nxt!r}: a Depression node must come right after the population whose spikes "
+                f"it depresses (found after {' -> '.join([src.name, *through])})"
+            )
+        if t.in_size != src.size:
+            raise GraphError(f"shape mismatch at {nxt!r}: {t.in_size} channels for {src.size} neurons")
+        dep = (nxt, t.depression)
+    else:
+        if t.in_size not in (-1, cur_size):
+            raise GraphError(
+                f"shape mismatch at {nxt!r}: expects {t.in_size} inputs, receives {cur_size} "
+                f"(from {' -> '.join([src.name, *through])})"
+            )
+        if t.delay is not None:
+            d, axis = _add_delay(nxt, t.delay, d, axis, m is None)
+        if t.matrix is not None and m is not None and plastic is not None:
+            raise UnsupportedNodeError(
+                f"{nxt!r}: a linear layer after a PlasticLinear node cannot be lowered; "
+                "a PlasticLinear must connect directly to its target population (a Delay may follow)"
+            )
+        if t.matrix is not None:
+            if axis == "post" and not _uniform(d):
+                raise UnsupportedNodeError(
+                    f"{nxt!r}: a non-uniform Delay followed by a linear layer cannot be lowered "
+                    "to per-synapse delays; put the Delay right before the target population"
+                )
+            if axis == "post":
+                d, axis = float(np.asarray(d).reshape(-1)[0]), "scalar"
+            m = t.matrix if m is None else sp.csr_matrix(t.matrix @ m)
+            b = (t.matrix @ b if b.size else np.zeros(t.out_size))
+        if t.bias is not None:
+            b = b + t.bias if b.size else t.bias.copy()
+    return _Partial(m, b, through + [nxt], part.rank, d, axis, dep, plastic)
 
 
 def _uniform(d) -> bool:

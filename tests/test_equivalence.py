@@ -150,7 +150,7 @@ def run_or_skip(runs: Runs, name: str, timing: str, mode: str):
     ok, reason = supports(be, runs.case(name), timing=timing)
     if not ok:
         pytest.skip(reason)
-    declared = unsupported(mode, name)
+    declared = unsupported(mode, name, timing)
     try:
         result = runs.result(name, timing, mode)
     except Exception as exc:
@@ -324,8 +324,8 @@ def test_loihi2_refusals_are_declared(case_name, runs):
         pytest.skip("no loihi2 backend registered")
     be = backends.get("loihi2")
     declared = unsupported("loihi2", case_name)
-    program = runs.program(case_name, "hardware", "fixed")
     try:
+        program = runs.program(case_name, "hardware", "fixed")  # quantize refuses what no chip can hold
         be.refuse(program)
         be.dry_run(program)
     except UnsupportedNodeError as exc:

@@ -264,3 +264,158 @@ def test_written_files_have_normal_permissions(tmp_path):
         os.umask(umask)
     for name in ("a.nir", "h.png", "r.npz"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+# ------------------------------------------------------------ exporters' graphs (issue 11)
+def _lif_node(n):
+    return nir.LIF(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.ones(n),
+                   v_reset=np.zeros(n))
+
+
+def _run_spikes(graph, x, steps=30):
+    program = neuroport.compile(graph, dt=1e-3, timing="ideal")
+    res = neuroport.run(program, backend="numpy", steps=steps, inputs={program.inputs[0]: x})
+    return {k: v.to_dense() for k, v in res.spikes.items()}
+
+
+def test_flattened_subgraph_names_read_and_round_trip(tmp_path):
+    """snnTorch's RLeaky/RSynaptic arrive as top-level nodes named ``lif1.lif`` / ``lif1.w_rec``."""
+    n = 3
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([n])}),
+                            "fc1": nir.Linear(weight=20.0 * np.eye(n)), "lif1.lif": _lif_node(n),
+                            "lif1.w_rec": nir.Linear(weight=np.full((n, n), 0.3)),
+                            "output": nir.Output(output_type={"output": np.array([n])})},
+                     edges=[("input", "fc1"), ("fc1", "lif1.lif"), ("lif1.lif", "lif1.w_rec"),
+                            ("lif1.w_rec", "lif1.lif"), ("lif1.lif", "output")], type_check=False)
+    path = tmp_path / "flat.nir"
+    nir.write(str(path), g)  # as the exporter writes it: alphabetical, no neuroport metadata
+    back = neuroport.read(path)
+    assert list(back.nodes)[:3] == ["input", "fc1", "lif1.lif"]
+    again = tmp_path / "again.nir"
+    neuroport.write(again, back)
+    twice = neuroport.read(again)
+    assert list(twice.nodes) == list(back.nodes) and sorted(twice.edges) == sorted(g.edges)
+    x = (np.random.default_rng(1).random((30, n)) < 0.5).astype(float)
+    a, b = _run_spikes(back, x), _run_spikes(twice, x)
+    assert a["lif1.lif"].sum() > 0
+    np.testing.assert_array_equal(a["lif1.lif"], b["lif1.lif"])
+
+
+def test_edge_to_a_missing_dotted_node_is_refused(tmp_path):
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([2])}), "a.lif": _lif_node(2)},
+                     edges=[("input", "a.lif"), ("a.lif", "a.w_rec")], type_check=False)
+    path = tmp_path / "bad.nir"
+    nir.write(str(path), g)
+    with pytest.raises(NIRFileError, match="a.w_rec"):
+        neuroport.read(path)
+
+
+def _nested(depth: int, n: int):
+    """A recurrent LIF wrapped in ``depth`` levels of NIRGraph (as Spyx nests recurrent layers)."""
+    inner = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([n])}), "lif": _lif_node(n),
+                                "w_rec": nir.Linear(weight=np.full((n, n), 0.2)),
+                                "output": nir.Output(output_type={"output": np.array([n])})},
+                         edges=[("input", "lif"), ("lif", "w_rec"), ("w_rec", "lif"), ("lif", "output")],
+                         type_check=False)
+    for _ in range(depth - 1):
+        inner = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([n])}), "sub": inner,
+                                    "output": nir.Output(output_type={"output": np.array([n])})},
+                             edges=[("input", "sub"), ("sub", "output")], type_check=False)
+    return nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array([n])}),
+                               "fc": nir.Linear(weight=20.0 * np.eye(n)), "rec": inner,
+                               "y": nir.Output(output_type={"output": np.array([n])})},
+                        edges=[("x", "fc"), ("fc", "rec"), ("rec", "y")], type_check=False)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_nested_graphs_inline_with_dotted_names(depth, tmp_path):
+    n = 3
+    g = _nested(depth, n)
+    path = tmp_path / "nested.nir"
+    nir.write(str(path), g)
+    back = neuroport.read(path)
+    program = neuroport.compile(back, dt=1e-3, timing="ideal")
+    name = "rec." + "sub." * (depth - 1) + "lif"
+    assert name in program.populations
+    rec = [p for p in program.projections if p.pre == name and p.post == name]
+    assert rec and rec[0].delays.min() == 1  # the recurrent loop keeps its step
+    # same spikes as the flat graph
+    x = (np.random.default_rng(2).random((30, n)) < 0.5).astype(float)
+    flat = _nested(1, n)
+    got = _run_spikes(back, x)[name]
+    assert got.sum() > 0
+    np.testing.assert_array_equal(got, _run_spikes(flat, x)["rec.lif"])
+
+
+def test_input_batch_axis_is_dropped(tmp_path):
+    n = 4
+    g = nir.NIRGraph(nodes={"input": nir.Input(input_type={"input": np.array([1, n])}),
+                            "fc": nir.Linear(weight=np.ones((2, n))), "lif": _lif_node(2),
+                            "output": nir.Output(output_type={"output": np.array([2])})},
+                     edges=[("input", "fc"), ("fc", "lif"), ("lif", "output")], type_check=False)
+    path = tmp_path / "batch.nir"
+    nir.write(str(path), g)
+    back = neuroport.read(path)
+    assert tuple(back.nodes["input"].input_type["input"]) == (n,)
+    assert back.nodes["input"].metadata["neuroport.batch_axis"] == 1
+    program = neuroport.compile(back, dt=1e-3)
+    assert program.populations["input"].size == n and program.populations["input"].shape == (n,)
+    # a batch of 8 (the exporter's sample batch): dropped because the Linear takes 4
+    g.nodes["input"] = nir.Input(input_type={"input": np.array([8, n])})
+    nir.write(str(path), g)
+    assert tuple(neuroport.read(path).nodes["input"].input_type["input"]) == (n,)
+
+
+def test_zero_d_parameters_broadcast(tmp_path):
+    n = 5
+    path = tmp_path / "scalars.nir"
+    with h5py.File(path, "w") as f:  # what an exporter writing one scalar per layer produces
+        node = f.create_group("node")
+        node["type"] = "NIRGraph"
+        nodes = node.create_group("nodes")
+        x = nodes.create_group("x")
+        x["type"], x["shape"] = "Input", np.array([3])
+        w = nodes.create_group("w")
+        w["type"], w["weight"] = "Linear", np.ones((n, 3))
+        lif = nodes.create_group("lif")
+        lif["type"], lif["tau"], lif["r"] = "LIF", np.full(n, 0.01), np.array(1.0)
+        lif["v_leak"], lif["v_threshold"], lif["v_reset"] = np.array(0.0), np.array(1.0), np.array(0.0)
+        y = nodes.create_group("y")
+        y["type"], y["shape"] = "Output", np.array([n])
+        node["edges"] = np.array([["x", "w"], ["w", "lif"], ["lif", "y"]], dtype="S")
+        f["version"] = "1.0.8"
+    g = neuroport.read(path)
+    assert np.shape(g.nodes["lif"].r) == (n,) and np.all(g.nodes["lif"].r == 1.0)
+    program = neuroport.compile(g, dt=1e-3)
+    assert program.populations["lif"].size == n
+
+
+def test_all_scalar_neuron_takes_its_size_from_the_weights(tmp_path):
+    n = 4
+    path = tmp_path / "allscalar.nir"
+    with h5py.File(path, "w") as f:
+        node = f.create_group("node")
+        node["type"] = "NIRGraph"
+        nodes = node.create_group("nodes")
+        x = nodes.create_group("x")
+        x["type"], x["shape"] = "Input", np.array([2])
+        w = nodes.create_group("w")
+        w["type"], w["weight"] = "Linear", np.ones((n, 2))
+        lif = nodes.create_group("lif")
+        lif["type"], lif["tau"], lif["r"] = "LIF", np.array(0.01), np.array(1.0)
+        lif["v_leak"], lif["v_threshold"], lif["v_reset"] = np.array(0.0), np.array(1.0), np.array(0.0)
+        node["edges"] = np.array([["x", "w"], ["w", "lif"]], dtype="S")
+    g = neuroport.read(path)
+    assert neuroport.compile(g, dt=1e-3).populations["lif"].size == n
+
+
+def test_flatten_with_batch_style_start_dim():
+    """A Flatten written with torch's start_dim=1 (as if a batch axis existed) still flattens all."""
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array([2, 3])}),
+                            "flat": nir.Flatten(input_type={"input": np.array([2, 3])}, start_dim=1),
+                            "fc": nir.Linear(weight=np.ones((2, 6))), "lif": _lif_node(2),
+                            "y": nir.Output(output_type={"output": np.array([2])})},
+                     edges=[("x", "flat"), ("flat", "fc"), ("fc", "lif"), ("lif", "y")], type_check=False)
+    program = neuroport.compile(g, dt=1e-3)
+    assert program.populations["x"].size == 6
+    assert program.projections[0].weights.shape == (2, 6)

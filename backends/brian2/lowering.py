@@ -119,6 +119,28 @@ def _port_matrices(path, spec):
     return out
 
 
+def _node_reset(pop, graph) -> str:
+    """The population's reset (``zero``/``subtract``, per node); conventions that only exist in discrete
+    time (:mod:`neuroport.semantics`) are refused with the reason."""
+    conv = [c for c in pop.conventions if c != "threshold '>='"]
+    if pop.extra.get("input", "euler") != "euler":
+        conv.append(f"input convention {pop.extra['input']!r}")
+    if conv:
+        raise UnsupportedNodeError(
+            f"population {pop.name!r}: {', '.join(conv)} is a discrete-time convention of the exporter "
+            "(neuroport.semantics) with no continuous-time equation; backend 'brian2' integrates the "
+            "graph's NIR equations, so it runs reset 'zero' / 'subtract' and threshold '>' / '>=' only; "
+            "run it on numpy (or compile with those conventions)")
+    return pop.reset
+
+
+def _comparison(threshold, pop):
+    """The threshold condition with ``>=`` where the node's convention says so."""
+    if threshold is None or not pop.threshold_ge:
+        return threshold
+    return threshold.replace(">", ">=", 1)
+
+
 def lower(b2, program, *, steps: int, inputs: dict, probes: list):
     """Build the Brian2 ``Network`` for ``program.graph`` (call after ``start_scope()``)."""
     if program.graph is None:
@@ -134,7 +156,9 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         raise GraphError(f"Program and graph disagree: populations {sorted(missing)} missing from the Program")
     pos = {name: (-1 if structure.populations[name].model == "input" else i) for i, name in enumerate(order)}
     projections = {p.name: p for p in program.projections}
-    specs = {name: build_spec(structure.populations[name], reset=reset, dt=dt)
+    resets = {name: _node_reset(program.populations[name], program.graph) for name in order
+              if structure.populations[name].model != "input"}
+    specs = {name: build_spec(structure.populations[name], reset=resets[name], dt=dt)
              for name in order if structure.populations[name].model != "input"}
     _check_probes(structure, specs, probes)
 
@@ -185,8 +209,8 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         ref_eq = "ref_s : second (constant)\n" if ref is not None else ""
         group = b2.NeuronGroup(pn.size, spec.equations + ref_eq + ("" if in_syn else jin),
                                method=spec.method or method,
-                               threshold=spec.threshold,
-                               reset=None if spec.threshold is None else spec.reset_code(reset),
+                               threshold=_comparison(spec.threshold, program.populations[name]),
+                               reset=None if spec.threshold is None else spec.reset_code(resets[name]),
                                refractory="ref_s" if ref is not None else False,
                                namespace={}, name=f"np_pop_{idx}")
         if ref is not None:

@@ -22,6 +22,7 @@ from neuroport.mapping import CPU_ONLY, cpu_only, map_program
 from neuroport.program import FloatProgram
 from neuroport.quantize import quantize
 from neuroport.result import Result, SpikeTrain
+from neuroport.timing import for_hardware
 
 #: Seconds to wait for Lava's child processes to exit after ``stop`` before they are killed.
 SHUTDOWN_TIMEOUT = 10.0
@@ -34,7 +35,6 @@ class _LavaBackend(Backend):
     """Shared run path of the Lava modes (subclasses set the run configuration)."""
 
     level = "discrete"
-    timings = ("hardware",)
     install_hint = _compat.INSTALL_HINT
     fixed = False
     #: Refuse (``QuantizationError``) instead of rounding a float learning rule's coefficients.
@@ -67,10 +67,15 @@ class _LavaBackend(Backend):
         BackendUnavailableError
             Lava (or, for ``loihi2``, lava-loihi) is missing.
         CompileError, UnsupportedNodeError
-            The Program is not of this mode's level, was compiled with
-            ``timing="ideal"``, or uses what Lava's LIF cannot express.
+            The Program is not of this mode's level, has ``timing="ideal"`` where no
+            compensating delays exist (:func:`neuroport.timing.compensate`), or uses
+            what Lava's LIF cannot express.
+
+        An ideal-timing Program runs compensated: ``Result.meta["latency"][pop]`` is
+        the number of steps by which each population's spikes come out shifted.
         """
         self.refuse(program)
+        program = for_hardware(program)
         self.require_available()
         steps = check_steps(steps)
         plan = lowering.plan(program, fixed=self.fixed, mode=self.name, strict=self.strict)
@@ -369,6 +374,7 @@ class Loihi2Backend(_LavaBackend):
         if isinstance(program, FloatProgram):
             kwargs = {} if hardware is None else {"hardware": hardware}
             program, _ = quantize(program, **kwargs)
+        program = for_hardware(program)
         plan = lowering.plan(program, fixed=True, mode=self.name)
         ok, reason = self.available()
         built = False

@@ -181,6 +181,11 @@ def check_program(program, *, fixed: bool, mode: str) -> None:
         where = f"backend {mode!r}: population {pop.name!r} ({pop.model})"
         if pop.model not in known:
             raise UnsupportedNodeError(f"{where}: the Lava backends run only {', '.join(known)} neurons")
+        if pop.multi_spike:
+            raise UnsupportedNodeError(
+                f"{where}: spikes='multi' (several spikes per step) cannot run on Lava: its LIF and neuroport's "
+                "ALIF processes send one binary spike per step (as Loihi 2's neurons do); compile with "
+                "semantics={'spikes': 'single'} or run it on numpy")
         if pop.emits != "spikes":
             feeds = [p.name for p in program.outgoing(pop.name) if p.nnz]
             if feeds:

@@ -9,6 +9,8 @@ import numpy as np
 
 from neuroport import encoders
 from neuroport.errors import InputError
+from neuroport.profiles import PROFILES
+from neuroport.semantics import RESETS
 
 
 def add_compile_options(parser, *, timing_default=None) -> None:
@@ -17,13 +19,16 @@ def add_compile_options(parser, *, timing_default=None) -> None:
     g.add_argument("--dt", type=float, default=None,
                    help="time step in seconds (e.g. 1e-3); needed unless the file records it or --profile gives it")
     g.add_argument("--scheme", choices=("euler", "exact"), default=None, help="decay discretisation (default euler)")
-    g.add_argument("--reset", choices=("zero", "subtract"), default=None,
-                   help="reset to v_reset (zero) or subtract the threshold (default zero)")
+    g.add_argument("--reset", choices=RESETS, default=None,
+                   help="reset to v_reset (zero) or subtract the threshold (default zero); the deferred "
+                        "variants of neuroport.semantics; with --profile, the exporter's mechanism "
+                        "(zero / subtract), translated per node")
     g.add_argument("--timing", choices=("hardware", "ideal"), default=timing_default,
                    help="hardware: every layer adds one step of latency, as on Loihi 2 (default); "
                         "ideal: feed-forward edges are instantaneous, as in snnTorch/Norse")
     g.add_argument("--profile", default=None,
-                   help="conventions of the exporting tool: snntorch, norse, lava-dl, nir-paper")
+                   help="conventions of the exporting tool: " + ", ".join(PROFILES)
+                        + " (neuroport info FILE suggests one)")
 
 
 def compile_kwargs(args) -> dict:

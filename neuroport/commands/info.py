@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import h5py
 import nir
 import numpy as np
 
 import neuroport
+from neuroport import profiles
 from neuroport.structure import population_model
 
 
@@ -58,6 +60,34 @@ def describe(graph) -> str:
     return "\n".join(lines)
 
 
+def suggest(graph, nir_version: str | None = None, path: str = "FILE") -> list:
+    """Lines naming the import profile the graph's exporter fingerprints point to."""
+    found = profiles.detect(graph, nir_version=nir_version)
+    if not found:
+        return []
+    name, why = found[0]
+    lines = [f"looks exported by {name}: {why}", f"  suggested: neuroport run {path} --profile {name} "
+             f"(neuroport.compile(graph, profile={name!r}))"]
+    lines += [f"  also possible: {n} ({w})" for n, w in found[1:]]
+    return lines
+
+
+def _file_version(path) -> str | None:
+    """The nir version the file was written with (its root ``version`` attribute or dataset)."""
+    try:
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("version", f["version"][()] if "version" in f else None)
+    except (OSError, KeyError):
+        return None
+    return raw.decode() if isinstance(raw, bytes) else (None if raw is None else str(raw))
+
+
 def run(args) -> int:
-    print(describe(neuroport.read(args.file)))
+    graph = neuroport.read(args.file)
+    text = describe(graph)
+    version = _file_version(args.file)
+    if version:
+        text += f"\nwritten by nir {version}"
+    lines = suggest(graph, version, args.file)
+    print("\n".join([text] + lines))
     return 0

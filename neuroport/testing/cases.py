@@ -255,6 +255,48 @@ def quadratic(seed: int = 0) -> Case:
                 False, [a, b])
 
 
+def _annotated(net, conventions: dict):
+    """The network's NIR graph with per-node conventions (:mod:`neuroport.semantics`) in node metadata."""
+    from neuroport import semantics
+
+    graph = net.to_nir()
+    for node, conv in conventions.items():
+        semantics.annotate(graph.nodes[node], **conv)
+    return graph
+
+
+def deferred_resets(seed: int = 0) -> Case:
+    """Input -> LIF(30), snnTorch's undecayed subtraction -> CubaLIF(20), snnTorch's zero-and-hold reset,
+    threshold compared with ``>=`` (per-node conventions in the node metadata)."""
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    x = net.input(20, name="x")
+    a = net.population(30, LIF(tau=0.02, v_threshold=1.0), name="a")
+    b = net.population(20, CubaLIF(tau_syn=0.005, tau_mem=0.02, v_threshold=1.0), name="b")
+    net.connect(x, a, weight=rng.uniform(0.0, 4.0, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(-3.0, 4.0, size=(20, 30)))
+    net.output(b)
+    steps, dt = 250, 1e-3
+    graph = _annotated(net, {a: {"reset": "subtract_undecayed"}, b: {"reset": "zero_hold", "threshold": "ge"}})
+    return Case("deferred_resets", graph, dt, steps, {x: _poisson(50.0, steps, 20, dt, seed + 1)}, False, [a, b])
+
+
+def multi_spike(seed: int = 0) -> Case:
+    """Input -> IF(30) with Sinabs' conventions (input added as it is, several spikes per step, ``>=``,
+    reset by subtraction) -> LIF(10)."""
+    net = neuroport.Network()
+    rng = np.random.default_rng(seed)
+    x = net.input(20, name="x")
+    a = net.population(30, neuroport.IF(v_threshold=1.0), name="a")
+    b = net.population(10, LIF(tau=0.02, v_threshold=1.0), name="b")
+    net.connect(x, a, weight=rng.uniform(-0.5, 2.0, size=(30, 20)))
+    net.connect(a, b, weight=rng.uniform(0.0, 1.5, size=(10, 30)))
+    net.output(b)
+    steps, dt = 250, 1e-3
+    graph = _annotated(net, {a: {"reset": "subtract", "spikes": "multi", "threshold": "ge", "input": "jump"}})
+    return Case("multi_spike", graph, dt, steps, {x: _poisson(80.0, steps, 20, dt, seed + 1)}, False, [a, b])
+
+
 EXTENDED = {
     "quadratic": quadratic,
     "conductance": conductance,
@@ -263,6 +305,8 @@ EXTENDED = {
     "depression": depression,
     "stdp": stdp,
     "stdp_sparse": stdp_sparse,
+    "deferred_resets": deferred_resets,
+    "multi_spike": multi_spike,
 }
 ALL = {**CANONICAL, **EXTENDED}
 

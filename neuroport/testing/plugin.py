@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 
 from neuroport import backend as registry
-from neuroport.errors import UnsupportedNodeError
+from neuroport.errors import CompileError, UnsupportedNodeError
 
 
 def pytest_generate_tests(metafunc):
@@ -79,10 +79,24 @@ def _cpu_only(process: str) -> Unsupported:
 #: ``(mode, case name) -> Unsupported``: what a backend refuses, by the cases of
 #: :mod:`neuroport.testing.cases` (checked by ``tests/test_equivalence.py``; the
 #: ``loihi2`` entries are checked without a chip too, through ``refuse``/``dry_run``).
+#: ``(mode, case name, timing)`` keys hold for that timing only (and come first).
 _NO_LAVA_PROCESS = Unsupported(UnsupportedNodeError, r"Lava backends run only",
                                "the model has no Lava process (models/qif.py); numpy, numpy-fixed and brian2 run it")
 
+_DISCRETE_ONLY = Unsupported(UnsupportedNodeError, r"discrete-time convention",
+                             "snnTorch's deferred resets, Sinabs' multi-spike and jump inputs have no continuous-time "
+                             "equation (neuroport.semantics); Brian2 integrates the graph's NIR equations")
+_MULTI = Unsupported(UnsupportedNodeError, r"spikes='multi'",
+                     "Loihi 2's neurons (Lava's LIF, neuroport's ALIF) send one binary spike per step")
+
 UNSUPPORTED = {
+    ("brian2", "deferred_resets"): _DISCRETE_ONLY,
+    ("brian2", "multi_spike"): _DISCRETE_ONLY,
+    ("loihi2", "deferred_resets"): _cpu_only("ALIF (deferred resets, '>=')"),
+    ("numpy-fixed", "multi_spike"): _MULTI,
+    ("lava", "multi_spike"): _MULTI,
+    ("lava-fixed", "multi_spike"): _MULTI,
+    ("loihi2", "multi_spike"): _MULTI,
     ("lava", "quadratic"): _NO_LAVA_PROCESS,
     ("lava-fixed", "quadratic"): _NO_LAVA_PROCESS,
     ("loihi2", "quadratic"): Unsupported(UnsupportedNodeError, r"CPU-only", "the model has no Loihi 2 neuro-core model"),
@@ -95,6 +109,22 @@ UNSUPPORTED = {
 }
 
 
-def unsupported(mode: str, case_name: str) -> Unsupported | None:
-    """The declared refusal of ``mode`` for case ``case_name`` (``None``: it must run)."""
-    return UNSUPPORTED.get((mode, case_name))
+#: The pipelined modes run ``timing="ideal"`` with compensating delays (neuroport.timing); where
+#: none exist they refuse, with the reason.
+_IDEAL_LOOP = Unsupported(
+    CompileError, r"the loop .* takes 1 step\(s\) in ideal timing, but the hardware needs at least 2",
+    "the E -> I -> E loop takes 1 step in ideal timing; the hardware adds a step per projection, so no "
+    "compensating delay keeps the loop's timing")
+_IDEAL_PLASTIC = Unsupported(
+    CompileError, r"plastic projection .* pairs pre and post spikes",
+    "the learning rule pairs pre and post spikes by their steps; the hardware's one-step latency on the "
+    "plastic projection would shift the pairing")
+UNSUPPORTED.update({(mode, case, "ideal"): why
+                    for mode in ("numpy-fixed", "lava", "lava-fixed", "loihi2")
+                    for case, why in (("recurrent_ei", _IDEAL_LOOP), ("stdp", _IDEAL_PLASTIC),
+                                      ("stdp_sparse", _IDEAL_PLASTIC))})
+
+
+def unsupported(mode: str, case_name: str, timing: str | None = None) -> Unsupported | None:
+    """The declared refusal of ``mode`` for case ``case_name`` (at ``timing``; ``None``: it must run)."""
+    return (UNSUPPORTED.get((mode, case_name, timing)) if timing else None) or UNSUPPORTED.get((mode, case_name))
