@@ -2,7 +2,8 @@
 
 This module knows nothing about time steps. It walks a NIR graph, classifies
 every node as a *population* (Input and neuron nodes), a *transform* (Affine,
-Linear, Scale, Flatten, Delay, Identity) or an *output*, and composes each
+Linear, Scale, Flatten, Delay, Identity, Conv1d, Conv2d, SumPool2d, AvgPool2d:
+:mod:`neuroport.conv` lowers the last four to sparse matrices) or an *output*, and composes each
 path of transforms between two populations into one weight matrix, one bias
 vector and one delay (in seconds). Both :func:`neuroport.compile` (discrete
 time) and the Brian2 backend (continuous time) build on this, so they agree
@@ -23,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from nir.ir.graph import Identity
 
+from neuroport import conv
 from neuroport.errors import GraphError, ParameterError, UnsupportedNodeError
 
 # ---------------------------------------------------------------- registries
@@ -128,6 +130,20 @@ def _identity(node, name):
     shape = node.input_type.get("input") if isinstance(node.input_type, dict) else node.input_type
     size = int(np.prod(shape)) if shape is not None else -1
     return Transform(size, size)
+
+
+@register_transform(nir.Conv1d)
+@register_transform(nir.Conv2d)
+def _conv(node, name):
+    m, bias, in_shape, out_shape = conv.lower_conv(node, name)
+    return Transform(m.shape[1], m.shape[0], m, bias if np.any(bias) else None, None)
+
+
+@register_transform(nir.SumPool2d)
+@register_transform(nir.AvgPool2d)
+def _pool(node, name):
+    m, in_shape, out_shape = conv.lower_pool(node, name)
+    return Transform(m.shape[1], m.shape[0], m, None, None)
 
 
 @register_transform(nir.Delay)
@@ -238,6 +254,7 @@ def analyse(graph) -> Structure:
         For edges naming missing nodes, or shapes that do not chain.
     """
     nodes, edges = inline_subgraphs(graph)
+    nodes = conv.with_input_shapes(nodes, edges)
     top_level_io = {n for n, v in graph.nodes.items() if isinstance(v, (nir.Input, nir.Output))}
     succ: dict[str, list] = {n: [] for n in nodes}
     for a, b in edges:

@@ -4,6 +4,8 @@ Tolerances (docs/brian2.md): feed-forward spikes matched within +-1 step >= 99%;
 recurrent networks: population rate within 5%, ISI CV within 10%.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ from neuroport.errors import BackendUnavailableError, InputError  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not _compat.available()[0], reason=f"brian2: {_compat.available()[1]}")
 
-PAPER = "/work/shared/testdata/nir_paper_lif"
+PAPER = str(Path(__file__).resolve().parent / "data" / "nir_paper_lif")
 
 
 # --------------------------------------------------------------------------- networks

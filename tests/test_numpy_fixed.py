@@ -20,7 +20,7 @@ from neuroport.models.arithmetic import LoihiArithmetic
 from neuroport.program import Population, Program, Projection
 from neuroport.quantize import quantize
 
-PAPER = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "nir_paper_lif"
+PAPER = Path(__file__).resolve().parent / "data" / "nir_paper_lif"
 HAVE_LAVA = importlib.util.find_spec("lava") is not None
 
 

@@ -1,5 +1,5 @@
 """Lava backends, second half: a :class:`~neuroport.backends.lava.lowering.Plan` becomes Lava
-processes (Lava's ``LIF``, ``Dense``/``DelayDense``, ``LearningDense``, ``RingBuffer`` and neuroport's
+processes (Lava's ``LIF``, ``Dense``/``DelayDense``, ``Sparse``, ``LearningDense``, ``RingBuffer`` and neuroport's
 own ``ALIF``, ``CondLIF``, ``Depression``, ``Recorder``, ``WeightWatch``) wired together.
 :mod:`~neuroport.backends.lava.lowering` makes the plan (checks, grouping, weights).
 """
@@ -80,6 +80,7 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
     from lava.proc.dense.process import DelayDense, Dense
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF
+    from lava.proc.sparse.process import Sparse
 
     from neuroport.backends.lava.processes.recorder import Recorder  # imports lava (optional)
 
@@ -145,6 +146,8 @@ def build(plan_: Plan, program, *, steps: int, inputs: dict, probes: list) -> La
             plastic.append((b, conn))
         elif b.kind == "Dense":
             conn = Dense(weights=weights, num_message_bits=bits, **b.kwargs)
+        elif b.kind == "Sparse":
+            conn = Sparse(weights=weights, num_message_bits=bits, **b.kwargs)
         else:
             conn = DelayDense(weights=weights, delays=(b.delays - 1).astype(int), num_message_bits=bits,
                               **b.kwargs)

@@ -18,7 +18,12 @@ Two stages, so that the plan can be inspected (and counted, for
     per population, one ``Depression`` per (source, depression node), one
     ``Dense`` (all delays 1) or ``DelayDense`` (delays 1..64, given to Lava as
     ``delay - 1``) per block, and one ``Recorder`` (``processes/recorder.py``)
-    that records every group's spikes and the probed states.
+    that records every group's spikes and the probed states. A large, sparse
+    block with all delays 1 (a lowered convolution, :mod:`neuroport.conv`)
+    becomes Lava's ``Sparse`` instead of ``Dense`` (:data:`SPARSE_MIN_ENTRIES`,
+    :data:`SPARSE_MAX_DENSITY`): the same arithmetic (``clip_weights``,
+    ``truncate_weights``, the ``weight_exp`` shift of the summed input; see
+    ``lava/proc/sparse/models.py``), with memory for the synapses only.
 
 Timing: Lava's ``Dense`` is pipelined (a spike sent at ``t`` is received at
 ``t + 1``), which is the Program's ``delay = 1`` of ``timing="hardware"``.
@@ -30,6 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from neuroport.backends.lava import learning
 from neuroport.errors import CompileError, ParameterError, UnsupportedNodeError
@@ -52,6 +58,11 @@ def fixed_ranges(hardware=None) -> dict:
         hardware = LOIHI2
     return {"du": hardware.decay_range, "dv": hardware.decay_range, "vth": hardware.vth_range,
             "bias_mant": hardware.bias_mant_range, "bias_exp": tuple(hardware.bias_exp_range)}
+
+#: A block becomes Lava's ``Sparse`` (CSR weights) instead of ``Dense`` when its dense matrix
+#: would have at least this many entries and at most SPARSE_MAX_DENSITY of them are synapses.
+SPARSE_MIN_ENTRIES = 1 << 16
+SPARSE_MAX_DENSITY = 0.25
 
 #: Graded messages (non-binary inputs, depressed spikes) use this many bits.
 GRADED_MESSAGE_BITS = 24
@@ -96,18 +107,21 @@ class Block:
     projection: str
     pre: str  # population name (all its groups send into the block)
     post: str  # group name
-    weights: np.ndarray  # (post.size, pre.size); rows outside the post group are 0
-    delays: np.ndarray  # same shape: Program delays (>= 1; 1 where no synapse)
+    weights: np.ndarray  # (post.size, pre.size); rows outside the post group are 0 (CSR when sparse)
+    delays: np.ndarray  # same shape: Program delays (>= 1; 1 where no synapse); all 1 when sparse
     kwargs: dict = field(default_factory=dict)  # fixed point: weight_exp, num_weight_bits, sign_mode
     port: str = "a_in"  # InPort of the post process (PORTS)
     source: str = ""  # Depression key when the spikes pass through short-term depression
     rows: np.ndarray = None  # post neurons of the block's group
     learning: object = None  # learning.LearningSpec of a plastic projection (a LearningDense)
+    sparse: bool = False  # weights (and delays) are scipy CSR matrices: a Lava Sparse
 
     @property
     def kind(self) -> str:
         if self.learning is not None:
             return "LearningDense"
+        if self.sparse:
+            return "Sparse"
         return "Dense" if np.all(self.delays <= 1) else "DelayDense"
 
 
@@ -126,7 +140,8 @@ class Plan:
     @property
     def process_counts(self) -> dict:
         counts = {"RingBuffer": len(self.inputs), "LIF": 0, "ALIF": 0, "CondLIF": 0,
-                  "Depression": len(self.depressions), "Dense": 0, "DelayDense": 0, "LearningDense": 0,
+                  "Depression": len(self.depressions), "Dense": 0, "DelayDense": 0, "Sparse": 0,
+                  "LearningDense": 0,
                   "WeightWatch": int(any(b.learning is not None and (b.learning.lo is not None
                                                                      or b.learning.hi is not None)
                                          for b in self.blocks)),
@@ -367,14 +382,23 @@ def plan(program, *, fixed: bool, mode: str, strict: bool = False) -> Plan:
         bkey = np.stack([post_gid[rows], layer], axis=1)
         for go, lay in np.unique(bkey, axis=0):
             m = (bkey[:, 0] == go) & (bkey[:, 1] == lay)
-            wm = np.zeros((n_post, n_pre), dtype=np.int64 if fixed else np.float64)
+            group = groups[proj.post][go]
+            spec = _learning(proj, group.index, fixed=fixed, mode=mode, strict=strict)
+            dtype = np.int64 if fixed else np.float64
+            if (spec is None and n_post * n_pre >= SPARSE_MIN_ENTRIES
+                    and np.count_nonzero(m) <= SPARSE_MAX_DENSITY * n_post * n_pre and np.all(delays[m] <= 1)):
+                wm = sp.csr_matrix((data[m].astype(dtype), (rows[m], cols[m])), shape=(n_post, n_pre))
+                dm = sp.csr_matrix((np.ones(np.count_nonzero(m), dtype=np.int64), (rows[m], cols[m])),
+                                   shape=(n_post, n_pre))
+                blocks.append(Block(proj.name, proj.pre, group.name, wm, dm, dict(kwargs), PORTS[proj.port],
+                                    source, group.index, None, sparse=True))
+                continue
+            wm = np.zeros((n_post, n_pre), dtype=dtype)
             dm = np.ones((n_post, n_pre), dtype=np.int64)
             wm[rows[m], cols[m]] = data[m]
             dm[rows[m], cols[m]] = delays[m]
-            group = groups[proj.post][go]
             blocks.append(Block(proj.name, proj.pre, group.name, wm, dm, dict(kwargs),
-                                PORTS[proj.port], source, group.index,
-                                _learning(proj, group.index, fixed=fixed, mode=mode, strict=strict)))
+                                PORTS[proj.port], source, group.index, spec))
         if program.populations[proj.pre].is_input:
             feeding.add(proj.pre)
     inputs = [n for n in program.inputs if n in feeding]

@@ -23,8 +23,10 @@ import neuroport
 from neuroport.models.specs import LIF, CondLIF, CubaLIF
 from neuroport.nodes import PlasticLinear
 
-#: The NIR paper's single-LIF data (``../shared/testdata/nir_paper_lif``).
-NIR_PAPER_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "testdata" / "nir_paper_lif"
+#: The repository's test data (``tests/data``; sources and licences in its READMEs).
+TEST_DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
+#: The NIR paper's single-LIF data (``tests/data/nir_paper_lif``).
+NIR_PAPER_DIR = TEST_DATA_DIR / "nir_paper_lif"
 
 
 @dataclass
