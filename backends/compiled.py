@@ -116,7 +116,7 @@ class CompiledEngine(Engine):
 
     def prepare_population(self, pop):
         blk = neurons.block(pop, FLOAT)
-        if blk.model.kernel is None:
+        if not _compiled_step(blk):
             return blk, blk.member_states[0], blk
         plan = KernelPlan(blk)
         self._plans[pop.name] = plan
@@ -181,7 +181,7 @@ class CompiledFixedEngine(FixedEngine):
         return super().advance(steps=steps, inputs=inputs, probes=probes, progress=progress)
 
     def block_step(self, block):
-        if block.model.kernel is None:
+        if not _compiled_step(block):
             return block.step
         plan = KernelPlan(block)
         self._plans.append(plan)
@@ -198,3 +198,14 @@ class CompiledFixedEngine(FixedEngine):
         numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
         return {"engine_path": "compiled", "numpy_parts": numpy_parts}
+
+
+#: Per-node conventions the kernels do not implement (:mod:`neuroport.semantics`): a block that has
+#: any of them steps in numpy inside the compiled engine.
+_NUMPY_ONLY_FLAGS = ("deferred", "ge", "multi")
+
+
+def _compiled_step(block) -> bool:
+    """Whether ``block`` (a :class:`~neuroport.models.base.Block`) runs its model's compiled kernel."""
+    return block.model.kernel is not None and not any(block.any.get(f, False) for f in _NUMPY_ONLY_FLAGS)
+
