@@ -70,6 +70,8 @@ class Convention:
     if_scale:  "dt" IF integrates v += dt r I (NIR nominal); "one": v += r I.
     v_recorded: "post" (after reset) or "pre" (before the step's own reset) for the
                membrane comparison.
+    decay:     "euler" v += dt/tau (v_leak - v + r I); "exp" exact (zero-order-hold) step,
+               v = v_leak + (v - v_leak) e + (1 - e) r I with e = exp(-dt/tau) (LIF, LI).
     v_init:    initial membrane, "zero" or "v_leak" (Norse starts its cells at v_leak).
     dtype:     arithmetic of the re-simulation ("float32" as the torch frameworks run: the
                exported float32 tau gives dt/tau exactly as the framework's beta only then).
@@ -86,6 +88,7 @@ class Convention:
     v_recorded: str = "post"
     dtype: str = "float64"
     v_init: str = "zero"
+    decay: str = "euler"
     notes: str = ""
 
 
@@ -96,6 +99,8 @@ PROFILES: Dict[str, Convention] = {
     "norse": Convention(dt=1e-3, tau_scale=1e3, reset="v_reset", cmp=">", syn_input="jump",
                         if_scale="one", dtype="float32", v_init="v_leak",
                         notes="tau written dt times too small (x1/dt); LIFCell input jumps the current"),
+    "sinabs": Convention(dt=1.0, reset="subtract", cmp=">=", multi=True, decay="exp", if_scale="one",
+                         dtype="float32", notes="dt = 1 step; tau in steps, exact exponential decay"),
     "snntorch": Convention(dt=1e-4, reset="subtract_next", cmp=">", v_recorded="pre", dtype="float32",
                            notes="dt 1e-4 (not written); subtract after the next decay"),
 }
@@ -108,6 +113,8 @@ PROFILES: Dict[str, Convention] = {
 CASE_OVERRIDES: Dict[str, dict] = {
     "norse/lifbox_vreset": dict(lost="Norse's LIFBoxCell export writes v_reset = 0 whatever v_reset is",
                                 patch={"1": {"v_reset": -0.3}}),
+    "sinabs/iaf_single_reset": dict(lost="Sinabs writes the same nir.IF for SingleSpike + MembraneReset",
+                                    patch_conv=dict(multi=False, reset="v_reset")),
     "snntorch/leaky_ff_zero": dict(reset="zero_next"),
     "snntorch/synaptic_ff_zero": dict(reset="zero_hold"),
     "snntorch/rleaky_zero": dict(reset="zero_hold", nodes={"lif2": dict(reset="zero_next")}),
@@ -293,6 +300,8 @@ class Neuron:
                 i = i_jump * (1 - a_syn)
         elif isinstance(node, (nir.LIF, nir.LI)):
             a = dt / (c.tau_scale * self.p("tau"))
+            if c.decay == "exp":
+                a = (1 - np.exp(-a)).astype(c.dtype)
             if c.reset == "zero_next":
                 v = v * (1 - self.s_prev)
             v = v + a * (self.p("v_leak") - v + self.p("r") * I)
@@ -429,6 +438,7 @@ def convention_for(framework, case):
     nodes = over.pop("nodes", {})
     over.pop("lost", None)
     over.pop("patch", None)
+    over.pop("patch_conv", None)
     conv = replace(base, **over)
     return conv, {n: replace(conv, **o) for n, o in nodes.items()}
 
@@ -476,13 +486,13 @@ def main(argv=None):
             if conv is not None:
                 readings.append((fw, conv))
             extra = CASE_OVERRIDES.get(f"{fw}/{case}", {})
-            if "patch" in extra:
-                readings.append(("patched", conv))
+            if "patch" in extra or "patch_conv" in extra:
+                readings.append(("patched", replace(conv, **extra.get("patch_conv", {}))))
             for label, cv in readings:
                 g = graph
                 if label == "patched":
                     g = nir.read(path, type_check=False)
-                    for node, params in extra["patch"].items():
+                    for node, params in extra.get("patch", {}).items():
                         for k, val in params.items():
                             setattr(g.nodes[node], k, np.full_like(getattr(g.nodes[node], k), val))
                 rows = compare(g, data, cv, node_conv if label != "nir" else None)
