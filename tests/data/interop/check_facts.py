@@ -64,14 +64,21 @@ class Convention:
     cuba_v_uses: "new" or "old" synaptic current in the CubaLIF membrane update.
     syn_input: "euler" i += dt/tau_syn (-i + w_in I); "jump" (Norse's LIFCell): the input
                jumps the current first, i' = i + w_in I, the membrane integrates i', then the
-               current decays, i = i' (1 - dt/tau_syn) (the stored i is the decayed one).
+               current decays, i = i' (1 - dt/tau_syn) (the stored i is the decayed one);
+               "jump_decay" (Rockpool's LIFTorch): i = exp(-dt/tau_syn) (i + w_in I), and the
+               membrane integrates that new i.
     tau_scale: multiply every tau in the graph by this (a tau written dt times too small).
     latency:   extra steps each spiking layer's output takes to reach the next node.
     if_scale:  "dt" IF integrates v += dt r I (NIR nominal); "one": v += r I.
     v_recorded: "post" (after reset) or "pre" (before the step's own reset) for the
                membrane comparison.
     decay:     "euler" v += dt/tau (v_leak - v + r I); "exp" exact (zero-order-hold) step,
-               v = v_leak + (v - v_leak) e + (1 - e) r I with e = exp(-dt/tau) (LIF, LI).
+               v = v_leak + (v - v_leak) e + (1 - e) r I with e = exp(-dt/tau); "exp_leak"
+               (Rockpool): exponential leak, Euler input term, v = v_leak + (v - v_leak) e
+               + (dt/tau) r I (Rockpool writes r = tau e / dt so that term is e I).
+    r_exp_fix: multiply a spiking node's r by exp(dt/tau_mem) (Rockpool writes
+               r = tau e/dt for LIFTorch/LIFNeuronTorch, whose membrane gets the input with
+               gain 1: v = e v + I; the written r is e times too small).
     v_init:    initial membrane, "zero" or "v_leak" (Norse starts its cells at v_leak).
     dtype:     arithmetic of the re-simulation ("float32" as the torch frameworks run: the
                exported float32 tau gives dt/tau exactly as the framework's beta only then).
@@ -89,6 +96,7 @@ class Convention:
     dtype: str = "float64"
     v_init: str = "zero"
     decay: str = "euler"
+    r_exp_fix: bool = False
     notes: str = ""
 
 
@@ -99,6 +107,9 @@ PROFILES: Dict[str, Convention] = {
     "norse": Convention(dt=1e-3, tau_scale=1e3, reset="v_reset", cmp=">", syn_input="jump",
                         if_scale="one", dtype="float32", v_init="v_leak",
                         notes="tau written dt times too small (x1/dt); LIFCell input jumps the current"),
+    "rockpool": Convention(dt=1e-3, reset="subtract", cmp=">=", multi=True, decay="exp_leak",
+                           syn_input="jump_decay", dtype="float32", r_exp_fix=True,
+                           notes="dt 1e-3 (Rockpool default, not written); r = tau exp(-dt/tau)/dt"),
     "sinabs": Convention(dt=1.0, reset="subtract", cmp=">=", multi=True, decay="exp", if_scale="one",
                          dtype="float32", notes="dt = 1 step; tau in steps, exact exponential decay"),
     "snntorch": Convention(dt=1e-4, reset="subtract_next", cmp=">", v_recorded="pre", dtype="float32",
@@ -113,6 +124,9 @@ PROFILES: Dict[str, Convention] = {
 CASE_OVERRIDES: Dict[str, dict] = {
     "norse/lifbox_vreset": dict(lost="Norse's LIFBoxCell export writes v_reset = 0 whatever v_reset is",
                                 patch={"1": {"v_reset": -0.3}}),
+    "rockpool/lif_bias": dict(lost="Rockpool's LIFTorch export drops its bias (v_leak written 0)",
+                              patch={"1_LIFTorch": {"v_leak": 0.05 / (1 - np.exp(-1e-3 / 20e-3))}}),
+    "rockpool/lif_rec": dict(lost="Rockpool's LIFTorch export drops its recurrent weights w_rec"),
     "sinabs/iaf_single_reset": dict(lost="Sinabs writes the same nir.IF for SingleSpike + MembraneReset",
                                     patch_conv=dict(multi=False, reset="v_reset")),
     "snntorch/leaky_ff_zero": dict(reset="zero_next"),
@@ -272,6 +286,17 @@ class Neuron:
             return np.where(hit, np.maximum(n, 1.0), 0.0).astype(c.dtype)
         return (v > thr if c.cmp == ">" else v >= thr).astype(c.dtype)
 
+    def coeffs(self, dt, tau):
+        """(leak factor, input factor) of one membrane step, per the decay convention."""
+        a = dt / (self.c.tau_scale * tau)
+        e = (1 - np.exp(-a)).astype(self.c.dtype)
+        fix = np.exp(a).astype(self.c.dtype) if self.c.r_exp_fix and isinstance(self.node, SPIKING) else 1
+        if self.c.decay == "euler":
+            return a, a * fix
+        if self.c.decay == "exp":
+            return e, e * fix
+        return e, a * fix  # exp_leak
+
     def step(self, I):
         node, c = self.node, self.c
         dt = np.asarray(self.dt, dtype=c.dtype)
@@ -285,26 +310,27 @@ class Neuron:
         v, i = self.v, self.i
         if isinstance(node, nir.CubaLIF):
             a_syn = dt / (c.tau_scale * self.p("tau_syn"))
-            a_mem = dt / (c.tau_scale * self.p("tau_mem"))
+            leak, gain = self.coeffs(dt, self.p("tau_mem"))
             w_in = self.p("w_in") if getattr(node, "w_in", None) is not None else np.ones((), c.dtype)
+            if c.reset == "zero_next":
+                v = v * (1 - self.s_prev)
             if c.syn_input == "euler":
                 i_new = i + a_syn * (-i + w_in * I)
                 i_used = i_new if c.cuba_v_uses == "new" else i
-                if c.reset == "zero_next":
-                    v = v * (1 - self.s_prev)
-                v = v + a_mem * (self.p("v_leak") - v + self.p("r") * i_used)
+                v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i_used
                 i = i_new
-            else:  # jump
+            elif c.syn_input == "jump":
                 i_jump = i + w_in * I
-                v = v + a_mem * (self.p("v_leak") - v + self.p("r") * i_jump)
+                v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i_jump
                 i = i_jump * (1 - a_syn)
+            else:  # jump_decay (Rockpool): i = exp(-dt/tau_syn) (i + w_in I), v sees the new i
+                i = np.exp(-a_syn).astype(c.dtype) * (i + w_in * I)
+                v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i
         elif isinstance(node, (nir.LIF, nir.LI)):
-            a = dt / (c.tau_scale * self.p("tau"))
-            if c.decay == "exp":
-                a = (1 - np.exp(-a)).astype(c.dtype)
+            leak, gain = self.coeffs(dt, self.p("tau"))
             if c.reset == "zero_next":
                 v = v * (1 - self.s_prev)
-            v = v + a * (self.p("v_leak") - v + self.p("r") * I)
+            v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * I
         elif isinstance(node, nir.IF):
             v = v + (dt if c.if_scale == "dt" else np.ones((), c.dtype)) * self.p("r") * I
         else:
