@@ -79,6 +79,7 @@ class Convention:
     r_exp_fix: multiply a spiking node's r by exp(dt/tau_mem) (Rockpool writes
                r = tau e/dt for LIFTorch/LIFNeuronTorch, whose membrane gets the input with
                gain 1: v = e v + I; the written r is e times too small).
+    r_from_tau: ignore the written r of LIF nodes and use r = tau/dt (Spyx writes r = beta).
     v_init:    initial membrane, "zero" or "v_leak" (Norse starts its cells at v_leak).
     dtype:     arithmetic of the re-simulation ("float32" as the torch frameworks run: the
                exported float32 tau gives dt/tau exactly as the framework's beta only then).
@@ -97,6 +98,7 @@ class Convention:
     v_init: str = "zero"
     decay: str = "euler"
     r_exp_fix: bool = False
+    r_from_tau: bool = False
     notes: str = ""
 
 
@@ -110,6 +112,8 @@ PROFILES: Dict[str, Convention] = {
     "rockpool": Convention(dt=1e-3, reset="subtract", cmp=">=", multi=True, decay="exp_leak",
                            syn_input="jump_decay", dtype="float32", r_exp_fix=True,
                            notes="dt 1e-3 (Rockpool default, not written); r = tau exp(-dt/tau)/dt"),
+    "spyx": Convention(dt=1.0, reset="subtract_next", cmp=">", latency=1, r_from_tau=True, v_recorded="pre",
+                       dtype="float32", notes="dt 1; r written = beta (use tau/dt); spikes one step late"),
     "sinabs": Convention(dt=1.0, reset="subtract", cmp=">=", multi=True, decay="exp", if_scale="one",
                          dtype="float32", notes="dt = 1 step; tau in steps, exact exponential decay"),
     "snntorch": Convention(dt=1e-4, reset="subtract_next", cmp=">", v_recorded="pre", dtype="float32",
@@ -328,9 +332,10 @@ class Neuron:
                 v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i
         elif isinstance(node, (nir.LIF, nir.LI)):
             leak, gain = self.coeffs(dt, self.p("tau"))
+            r = self.p("tau") * c.tau_scale / dt if c.r_from_tau else self.p("r")
             if c.reset == "zero_next":
                 v = v * (1 - self.s_prev)
-            v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * I
+            v = v + leak * (self.p("v_leak") - v) + gain * r * I
         elif isinstance(node, nir.IF):
             v = v + (dt if c.if_scale == "dt" else np.ones((), c.dtype)) * self.p("r") * I
         else:
@@ -398,11 +403,12 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
                     continue
             if n in neurons:
                 s, v_pre, v_post, i = neurons[n].step(inp)
-                rec[n].append((s, v_pre, v_post, i))
                 if conv.latency and isinstance(nd, SPIKING):
+                    # the framework emits a spike `latency` steps after its membrane crossed
                     line = delay_lines.setdefault(n, [np.zeros_like(s)] * conv.latency)
                     line.append(s)
                     s = line.pop(0)
+                rec[n].append((s, v_pre, v_post, i))
                 out[n] = s
             else:
                 out[n] = static(nd, inp)
