@@ -131,6 +131,9 @@ CASE_OVERRIDES: Dict[str, dict] = {
     "rockpool/lif_bias": dict(lost="Rockpool's LIFTorch export drops its bias (v_leak written 0)",
                               patch={"1_LIFTorch": {"v_leak": 0.05 / (1 - np.exp(-1e-3 / 20e-3))}}),
     "rockpool/lif_rec": dict(lost="Rockpool's LIFTorch export drops its recurrent weights w_rec"),
+    "spyx/rlif": dict(lost="Spyx's RLIF subgraph routes its input through w_rec (edge input -> w_rec, "
+                           "none input -> lif)",
+                      patch_edges={("layer_1.input", "layer_1.w_rec"): ("layer_1.input", "layer_1.lif")}),
     "sinabs/iaf_single_reset": dict(lost="Sinabs writes the same nir.IF for SingleSpike + MembraneReset",
                                     patch_conv=dict(multi=False, reset="v_reset")),
     "snntorch/leaky_ff_zero": dict(reset="zero_next"),
@@ -144,8 +147,17 @@ CASE_OVERRIDES: Dict[str, dict] = {
 # Graph flattening and ordering
 # --------------------------------------------------------------------------------------
 def flatten_graph(g: nir.NIRGraph, prefix: str = "") -> Tuple[Dict[str, nir.NIRNode], List[Tuple[str, str]]]:
-    """Inline nested NIRGraph nodes: inner names become ``outer.inner``; an edge to a
-    subgraph goes to its Input node(s), an edge from it leaves its Output node(s)."""
+    """Inline nested NIRGraph nodes: inner names become ``outer.inner`` (kept as they are
+    when the exporter already wrote them so, as Spyx does); an edge to a subgraph goes to
+    its Input node(s), an edge from it leaves its Output node(s)."""
+    if prefix and all(k.startswith(prefix) for k in g.nodes):
+        prefix_inner = ""
+    else:
+        prefix_inner = prefix
+    return _flatten(g, prefix_inner)
+
+
+def _flatten(g, prefix):
     nodes: Dict[str, nir.NIRNode] = {}
     edges: List[Tuple[str, str]] = []
     ins: Dict[str, List[str]] = {}
@@ -156,8 +168,8 @@ def flatten_graph(g: nir.NIRGraph, prefix: str = "") -> Tuple[Dict[str, nir.NIRN
             sub_nodes, sub_edges = flatten_graph(node, full + ".")
             nodes.update(sub_nodes)
             edges.extend(sub_edges)
-            ins[full] = [full + "." + k for k, v in node.nodes.items() if isinstance(v, nir.Input)]
-            outs[full] = [full + "." + k for k, v in node.nodes.items() if isinstance(v, nir.Output)]
+            ins[full] = [n for n, v in sub_nodes.items() if isinstance(v, nir.Input) and n.rsplit(".", 1)[0] == full]
+            outs[full] = [n for n, v in sub_nodes.items() if isinstance(v, nir.Output) and n.rsplit(".", 1)[0] == full]
         else:
             nodes[full] = node
     for a, b in g.edges:
@@ -377,6 +389,20 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
     delay_lines: Dict[str, list] = {}
     rec: Dict[str, list] = {n: [] for n in neurons}
     top_inputs = [n for n, nd in nodes.items() if isinstance(nd, nir.Input) and "." not in n]
+    succ: Dict[str, set] = {n: set() for n in nodes}
+    for a, b in edges:
+        succ[a].add(b)
+
+    def reach(n):
+        seen, todo = set(), [n]
+        while todo:
+            for m in succ[todo.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        return seen
+    reachable = {n: reach(n) for n in nodes}
+    raw_out: Dict[str, np.ndarray] = {}
     for t in range(x.shape[0]):
         out: Dict[str, np.ndarray] = {}
         for n in order:
@@ -391,6 +417,8 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
                             terms.append(prev_out[a])
                         elif isinstance(nodes[a], nir.Affine):  # step 0: W @ 0 + bias
                             terms.append(np.asarray(nodes[a].bias, dtype=np.float64))
+                    elif a in raw_out and a in reachable.get(n, ()):
+                        terms.append(raw_out[a])  # inside a's own loop: no output latency
                     else:
                         terms.append(out[a])
                 if not terms:
@@ -404,6 +432,7 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
             if n in neurons:
                 s, v_pre, v_post, i = neurons[n].step(inp)
                 if conv.latency and isinstance(nd, SPIKING):
+                    raw_out[n] = s
                     # the framework emits a spike `latency` steps after its membrane crossed
                     line = delay_lines.setdefault(n, [np.zeros_like(s)] * conv.latency)
                     line.append(s)
@@ -471,6 +500,7 @@ def convention_for(framework, case):
     over.pop("lost", None)
     over.pop("patch", None)
     over.pop("patch_conv", None)
+    over.pop("patch_edges", None)
     conv = replace(base, **over)
     return conv, {n: replace(conv, **o) for n, o in nodes.items()}
 
@@ -518,12 +548,19 @@ def main(argv=None):
             if conv is not None:
                 readings.append((fw, conv))
             extra = CASE_OVERRIDES.get(f"{fw}/{case}", {})
-            if "patch" in extra or "patch_conv" in extra:
+            if "patch" in extra or "patch_conv" in extra or "patch_edges" in extra:
                 readings.append(("patched", replace(conv, **extra.get("patch_conv", {}))))
             for label, cv in readings:
                 g = graph
                 if label == "patched":
                     g = nir.read(path, type_check=False)
+                    def fix_edges(graph):
+                        graph.edges = [extra["patch_edges"].get(tuple(e), tuple(e)) for e in graph.edges]
+                        for sub in graph.nodes.values():
+                            if isinstance(sub, nir.NIRGraph):
+                                fix_edges(sub)
+                    if "patch_edges" in extra:
+                        fix_edges(g)
                     for node, params in extra.get("patch", {}).items():
                         for k, val in params.items():
                             setattr(g.nodes[node], k, np.full_like(getattr(g.nodes[node], k), val))

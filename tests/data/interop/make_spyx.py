@@ -34,26 +34,35 @@ T = 80
 FRAMEWORK = "spyx"
 
 
-def build(sizes, gains, seed, beta=0.9):
+NEURONS = (snn.LIF, snn.RLIF)
+
+
+def build(sizes, gains, seed, beta=0.9, recurrent_first=False):
     rngs = nnx.Rngs(seed)
     layers = []
     for k, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
         lin = nnx.Linear(i, o, use_bias=False, rngs=rngs)
         lin.kernel[...] = lin.kernel[...] * gains[k]
-        layers += [lin, snn.LIF((o,), beta=beta, rngs=rngs)]
+        if recurrent_first and k == 0:
+            neuron = snn.RLIF((o,), beta=beta, rngs=rngs)
+            neuron.recurrent_w[...] = neuron.recurrent_w[...] * 0.3
+        else:
+            neuron = snn.LIF((o,), beta=beta, rngs=rngs)
+        layers += [lin, neuron]
     return nnx.Sequential(*layers)
 
 
 def simulate(model, x):
     layers = model.layers
-    V = [jnp.zeros((1,) + tuple(layer.hidden_shape)) if isinstance(layer, snn.LIF) else None for layer in layers]
+    V = [jnp.zeros((1,) + tuple(layer.hidden_shape)) if isinstance(layer, NEURONS) else None for layer in layers]
     rec = {}
     for t in range(x.shape[0]):
         h = jnp.asarray(x[t][None], dtype=jnp.float32)
         for k, layer in enumerate(layers):
-            if isinstance(layer, snn.LIF):
+            if isinstance(layer, NEURONS):
                 h, V[k] = layer(h, V[k])
-                r = rec.setdefault(f"layer_{k}", {"spikes": [], "v": []})
+                name = f"layer_{k}.lif" if isinstance(layer, snn.RLIF) else f"layer_{k}"
+                r = rec.setdefault(name, {"spikes": [], "v": []})
                 r["spikes"].append(np.asarray(h[0]))
                 r["v"].append(np.asarray(V[k][0]))
             else:
@@ -61,25 +70,31 @@ def simulate(model, x):
     return {k: {kk: np.array(vv) for kk, vv in v.items()} for k, v in rec.items()}
 
 
+def run_case(case, x, sizes, seed, constructor, recurrent_first=False, notes=""):
+    def rates(g):
+        return [float(np.mean(r["spikes"] > 0))
+                for r in simulate(build(sizes, g, seed, recurrent_first=recurrent_first), x).values()]
+
+    gains = calibrate(rates, len(sizes) - 1)
+    model = build(sizes, gains, seed, recurrent_first=recurrent_first)
+    rec = simulate(model, x)
+    graph = to_nir(model, {"input": np.array([sizes[0]])}, {"output": np.array([sizes[-1]])}, dt=1)
+    info = {"framework": "spyx", "version": spyx.__version__, "nir_version": nir.version,
+            "jax_version": jax.__version__, "constructor": constructor,
+            "weight_gains": [float(g) for g in gains], "seed": seed,
+            "notes": "dt=1 passed to to_nir (Spyx default); v = V returned by the step. " + notes}
+    save_case(FRAMEWORK, case, input=x, layers=rec, dt=1.0, info=info,
+              nir_writer=lambda p: nir.write(p, graph))
+
+
 def main():
     x = bernoulli_input(1, T, (10,), p=0.25)
-    sizes = (10, 20, 8)
-    seed = 51
-
-    def rates(g):
-        return [float(np.mean(r["spikes"] > 0)) for r in simulate(build(sizes, g, seed), x).values()]
-
-    gains = calibrate(rates, 2)
-    model = build(sizes, gains, seed)
-    rec = simulate(model, x)
-    graph = to_nir(model, {"input": np.array([10])}, {"output": np.array([8])}, dt=1)
-    info = {"framework": "spyx", "version": spyx.__version__, "nir_version": nir.version,
-            "jax_version": jax.__version__, "case": "lif_ff",
-            "constructor": {"layers": "nnx.Linear(no bias) spyx.nn.LIF x2", "beta": 0.9, "threshold": 1.0},
-            "weight_gains": [float(g) for g in gains], "seed": seed,
-            "notes": "dt=1 passed to to_nir (Spyx default); v = V returned by the step."}
-    save_case(FRAMEWORK, "lif_ff", input=x, layers=rec, dt=1.0, info=info,
-              nir_writer=lambda p: nir.write(p, graph))
+    run_case("lif_ff", x, (10, 20, 8), 51,
+             {"layers": "nnx.Linear(no bias) spyx.nn.LIF x2", "beta": 0.9, "threshold": 1.0})
+    run_case("rlif", x, (10, 16, 8), 52,
+             {"layers": "nnx.Linear RLIF(16) nnx.Linear LIF", "beta": 0.9, "threshold": 1.0},
+             recurrent_first=True, notes="RLIF recurrent_w scaled by 0.3 after seeding; exported as a "
+                                         "nested NIRGraph node layer_1 (inner nodes layer_1.lif, ...).")
 
 
 if __name__ == "__main__":
