@@ -29,7 +29,7 @@ from rockpool.nn.combinators import Sequential
 from rockpool.nn.modules import LinearTorch, LIFTorch, LIFNeuronTorch, ExpSynTorch, to_nir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_common import bernoulli_input, calibrate, save_case  # noqa: E402
+from fixture_common import bernoulli_input, calibrate, save_case, seeded_torch_modules  # noqa: E402
 
 T = 80
 DT = 1e-3
@@ -38,14 +38,9 @@ NEURONS = (LIFTorch, LIFNeuronTorch, ExpSynTorch)
 
 
 def build(spec, gains, seed):
-    torch.manual_seed(seed)
-    mods = [f() for f in spec]
-    k = 0
+    mods = seeded_torch_modules(spec, gains, seed, LinearTorch)
     with torch.no_grad():
         for m in mods:
-            if isinstance(m, LinearTorch):
-                m.weight.data = m.weight.data * gains[k]
-                k += 1
             if getattr(m, "w_rec", None) is not None:
                 m.w_rec.data = m.w_rec.data * 0.05  # the default init runs away (65536 spikes/step)
     return Sequential(*mods)
