@@ -64,12 +64,22 @@ class Convention:
     cuba_v_uses: "new" or "old" synaptic current in the CubaLIF membrane update.
     syn_input: "euler" i += dt/tau_syn (-i + w_in I); "jump" (Norse's LIFCell): the input
                jumps the current first, i' = i + w_in I, the membrane integrates i', then the
-               current decays, i = i' (1 - dt/tau_syn) (the stored i is the decayed one).
+               current decays, i = i' (1 - dt/tau_syn) (the stored i is the decayed one);
+               "jump_decay" (Rockpool's LIFTorch): i = exp(-dt/tau_syn) (i + w_in I), and the
+               membrane integrates that new i.
     tau_scale: multiply every tau in the graph by this (a tau written dt times too small).
     latency:   extra steps each spiking layer's output takes to reach the next node.
     if_scale:  "dt" IF integrates v += dt r I (NIR nominal); "one": v += r I.
     v_recorded: "post" (after reset) or "pre" (before the step's own reset) for the
                membrane comparison.
+    decay:     "euler" v += dt/tau (v_leak - v + r I); "exp" exact (zero-order-hold) step,
+               v = v_leak + (v - v_leak) e + (1 - e) r I with e = exp(-dt/tau); "exp_leak"
+               (Rockpool): exponential leak, Euler input term, v = v_leak + (v - v_leak) e
+               + (dt/tau) r I (Rockpool writes r = tau e / dt so that term is e I).
+    r_exp_fix: multiply a spiking node's r by exp(dt/tau_mem) (Rockpool writes
+               r = tau e/dt for LIFTorch/LIFNeuronTorch, whose membrane gets the input with
+               gain 1: v = e v + I; the written r is e times too small).
+    r_from_tau: ignore the written r of LIF nodes and use r = tau/dt (Spyx writes r = beta).
     v_init:    initial membrane, "zero" or "v_leak" (Norse starts its cells at v_leak).
     dtype:     arithmetic of the re-simulation ("float32" as the torch frameworks run: the
                exported float32 tau gives dt/tau exactly as the framework's beta only then).
@@ -86,6 +96,9 @@ class Convention:
     v_recorded: str = "post"
     dtype: str = "float64"
     v_init: str = "zero"
+    decay: str = "euler"
+    r_exp_fix: bool = False
+    r_from_tau: bool = False
     notes: str = ""
 
 
@@ -96,6 +109,13 @@ PROFILES: Dict[str, Convention] = {
     "norse": Convention(dt=1e-3, tau_scale=1e3, reset="v_reset", cmp=">", syn_input="jump",
                         if_scale="one", dtype="float32", v_init="v_leak",
                         notes="tau written dt times too small (x1/dt); LIFCell input jumps the current"),
+    "rockpool": Convention(dt=1e-3, reset="subtract", cmp=">=", multi=True, decay="exp_leak",
+                           syn_input="jump_decay", dtype="float32", r_exp_fix=True,
+                           notes="dt 1e-3 (Rockpool default, not written); r = tau exp(-dt/tau)/dt"),
+    "spyx": Convention(dt=1.0, reset="subtract_next", cmp=">", latency=1, r_from_tau=True, v_recorded="pre",
+                       dtype="float32", notes="dt 1; r written = beta (use tau/dt); spikes one step late"),
+    "sinabs": Convention(dt=1.0, reset="subtract", cmp=">=", multi=True, decay="exp", if_scale="one",
+                         dtype="float32", notes="dt = 1 step; tau in steps, exact exponential decay"),
     "snntorch": Convention(dt=1e-4, reset="subtract_next", cmp=">", v_recorded="pre", dtype="float32",
                            notes="dt 1e-4 (not written); subtract after the next decay"),
 }
@@ -108,6 +128,14 @@ PROFILES: Dict[str, Convention] = {
 CASE_OVERRIDES: Dict[str, dict] = {
     "norse/lifbox_vreset": dict(lost="Norse's LIFBoxCell export writes v_reset = 0 whatever v_reset is",
                                 patch={"1": {"v_reset": -0.3}}),
+    "rockpool/lif_bias": dict(lost="Rockpool's LIFTorch export drops its bias (v_leak written 0)",
+                              patch={"1_LIFTorch": {"v_leak": 0.05 / (1 - np.exp(-1e-3 / 20e-3))}}),
+    "rockpool/lif_rec": dict(lost="Rockpool's LIFTorch export drops its recurrent weights w_rec"),
+    "spyx/rlif": dict(lost="Spyx's RLIF subgraph routes its input through w_rec (edge input -> w_rec, "
+                           "none input -> lif)",
+                      patch_edges={("layer_1.input", "layer_1.w_rec"): ("layer_1.input", "layer_1.lif")}),
+    "sinabs/iaf_single_reset": dict(lost="Sinabs writes the same nir.IF for SingleSpike + MembraneReset",
+                                    patch_conv=dict(multi=False, reset="v_reset")),
     "snntorch/leaky_ff_zero": dict(reset="zero_next"),
     "snntorch/synaptic_ff_zero": dict(reset="zero_hold"),
     "snntorch/rleaky_zero": dict(reset="zero_hold", nodes={"lif2": dict(reset="zero_next")}),
@@ -119,8 +147,17 @@ CASE_OVERRIDES: Dict[str, dict] = {
 # Graph flattening and ordering
 # --------------------------------------------------------------------------------------
 def flatten_graph(g: nir.NIRGraph, prefix: str = "") -> Tuple[Dict[str, nir.NIRNode], List[Tuple[str, str]]]:
-    """Inline nested NIRGraph nodes: inner names become ``outer.inner``; an edge to a
-    subgraph goes to its Input node(s), an edge from it leaves its Output node(s)."""
+    """Inline nested NIRGraph nodes: inner names become ``outer.inner`` (kept as they are
+    when the exporter already wrote them so, as Spyx does); an edge to a subgraph goes to
+    its Input node(s), an edge from it leaves its Output node(s)."""
+    if prefix and all(k.startswith(prefix) for k in g.nodes):
+        prefix_inner = ""
+    else:
+        prefix_inner = prefix
+    return _flatten(g, prefix_inner)
+
+
+def _flatten(g, prefix):
     nodes: Dict[str, nir.NIRNode] = {}
     edges: List[Tuple[str, str]] = []
     ins: Dict[str, List[str]] = {}
@@ -131,8 +168,8 @@ def flatten_graph(g: nir.NIRGraph, prefix: str = "") -> Tuple[Dict[str, nir.NIRN
             sub_nodes, sub_edges = flatten_graph(node, full + ".")
             nodes.update(sub_nodes)
             edges.extend(sub_edges)
-            ins[full] = [full + "." + k for k, v in node.nodes.items() if isinstance(v, nir.Input)]
-            outs[full] = [full + "." + k for k, v in node.nodes.items() if isinstance(v, nir.Output)]
+            ins[full] = [n for n, v in sub_nodes.items() if isinstance(v, nir.Input) and n.rsplit(".", 1)[0] == full]
+            outs[full] = [n for n, v in sub_nodes.items() if isinstance(v, nir.Output) and n.rsplit(".", 1)[0] == full]
         else:
             nodes[full] = node
     for a, b in g.edges:
@@ -265,6 +302,17 @@ class Neuron:
             return np.where(hit, np.maximum(n, 1.0), 0.0).astype(c.dtype)
         return (v > thr if c.cmp == ">" else v >= thr).astype(c.dtype)
 
+    def coeffs(self, dt, tau):
+        """(leak factor, input factor) of one membrane step, per the decay convention."""
+        a = dt / (self.c.tau_scale * tau)
+        e = (1 - np.exp(-a)).astype(self.c.dtype)
+        fix = np.exp(a).astype(self.c.dtype) if self.c.r_exp_fix and isinstance(self.node, SPIKING) else 1
+        if self.c.decay == "euler":
+            return a, a * fix
+        if self.c.decay == "exp":
+            return e, e * fix
+        return e, a * fix  # exp_leak
+
     def step(self, I):
         node, c = self.node, self.c
         dt = np.asarray(self.dt, dtype=c.dtype)
@@ -278,24 +326,28 @@ class Neuron:
         v, i = self.v, self.i
         if isinstance(node, nir.CubaLIF):
             a_syn = dt / (c.tau_scale * self.p("tau_syn"))
-            a_mem = dt / (c.tau_scale * self.p("tau_mem"))
+            leak, gain = self.coeffs(dt, self.p("tau_mem"))
             w_in = self.p("w_in") if getattr(node, "w_in", None) is not None else np.ones((), c.dtype)
+            if c.reset == "zero_next":
+                v = v * (1 - self.s_prev)
             if c.syn_input == "euler":
                 i_new = i + a_syn * (-i + w_in * I)
                 i_used = i_new if c.cuba_v_uses == "new" else i
-                if c.reset == "zero_next":
-                    v = v * (1 - self.s_prev)
-                v = v + a_mem * (self.p("v_leak") - v + self.p("r") * i_used)
+                v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i_used
                 i = i_new
-            else:  # jump
+            elif c.syn_input == "jump":
                 i_jump = i + w_in * I
-                v = v + a_mem * (self.p("v_leak") - v + self.p("r") * i_jump)
+                v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i_jump
                 i = i_jump * (1 - a_syn)
+            else:  # jump_decay (Rockpool): i = exp(-dt/tau_syn) (i + w_in I), v sees the new i
+                i = np.exp(-a_syn).astype(c.dtype) * (i + w_in * I)
+                v = v + leak * (self.p("v_leak") - v) + gain * self.p("r") * i
         elif isinstance(node, (nir.LIF, nir.LI)):
-            a = dt / (c.tau_scale * self.p("tau"))
+            leak, gain = self.coeffs(dt, self.p("tau"))
+            r = self.p("tau") * c.tau_scale / dt if c.r_from_tau else self.p("r")
             if c.reset == "zero_next":
                 v = v * (1 - self.s_prev)
-            v = v + a * (self.p("v_leak") - v + self.p("r") * I)
+            v = v + leak * (self.p("v_leak") - v) + gain * r * I
         elif isinstance(node, nir.IF):
             v = v + (dt if c.if_scale == "dt" else np.ones((), c.dtype)) * self.p("r") * I
         else:
@@ -337,6 +389,20 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
     delay_lines: Dict[str, list] = {}
     rec: Dict[str, list] = {n: [] for n in neurons}
     top_inputs = [n for n, nd in nodes.items() if isinstance(nd, nir.Input) and "." not in n]
+    succ: Dict[str, set] = {n: set() for n in nodes}
+    for a, b in edges:
+        succ[a].add(b)
+
+    def reach(n):
+        seen, todo = set(), [n]
+        while todo:
+            for m in succ[todo.pop()]:
+                if m not in seen:
+                    seen.add(m)
+                    todo.append(m)
+        return seen
+    reachable = {n: reach(n) for n in nodes}
+    raw_out: Dict[str, np.ndarray] = {}
     for t in range(x.shape[0]):
         out: Dict[str, np.ndarray] = {}
         for n in order:
@@ -351,6 +417,8 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
                             terms.append(prev_out[a])
                         elif isinstance(nodes[a], nir.Affine):  # step 0: W @ 0 + bias
                             terms.append(np.asarray(nodes[a].bias, dtype=np.float64))
+                    elif a in raw_out and a in reachable.get(n, ()):
+                        terms.append(raw_out[a])  # inside a's own loop: no output latency
                     else:
                         terms.append(out[a])
                 if not terms:
@@ -363,11 +431,13 @@ def simulate(graph: nir.NIRGraph, x: np.ndarray, conv: Convention, dt: float, no
                     continue
             if n in neurons:
                 s, v_pre, v_post, i = neurons[n].step(inp)
-                rec[n].append((s, v_pre, v_post, i))
                 if conv.latency and isinstance(nd, SPIKING):
+                    raw_out[n] = s
+                    # the framework emits a spike `latency` steps after its membrane crossed
                     line = delay_lines.setdefault(n, [np.zeros_like(s)] * conv.latency)
                     line.append(s)
                     s = line.pop(0)
+                rec[n].append((s, v_pre, v_post, i))
                 out[n] = s
             else:
                 out[n] = static(nd, inp)
@@ -429,6 +499,8 @@ def convention_for(framework, case):
     nodes = over.pop("nodes", {})
     over.pop("lost", None)
     over.pop("patch", None)
+    over.pop("patch_conv", None)
+    over.pop("patch_edges", None)
     conv = replace(base, **over)
     return conv, {n: replace(conv, **o) for n, o in nodes.items()}
 
@@ -476,13 +548,20 @@ def main(argv=None):
             if conv is not None:
                 readings.append((fw, conv))
             extra = CASE_OVERRIDES.get(f"{fw}/{case}", {})
-            if "patch" in extra:
-                readings.append(("patched", conv))
+            if "patch" in extra or "patch_conv" in extra or "patch_edges" in extra:
+                readings.append(("patched", replace(conv, **extra.get("patch_conv", {}))))
             for label, cv in readings:
                 g = graph
                 if label == "patched":
                     g = nir.read(path, type_check=False)
-                    for node, params in extra["patch"].items():
+                    def fix_edges(graph):
+                        graph.edges = [extra["patch_edges"].get(tuple(e), tuple(e)) for e in graph.edges]
+                        for sub in graph.nodes.values():
+                            if isinstance(sub, nir.NIRGraph):
+                                fix_edges(sub)
+                    if "patch_edges" in extra:
+                        fix_edges(g)
+                    for node, params in extra.get("patch", {}).items():
                         for k, val in params.items():
                             setattr(g.nodes[node], k, np.full_like(getattr(g.nodes[node], k), val))
                 rows = compare(g, data, cv, node_conv if label != "nir" else None)

@@ -56,6 +56,24 @@ def calibrate(run: Callable[[np.ndarray], Dict[str, float]], n_layers: int,
     return gains
 
 
+def seeded_torch_modules(spec, gains, seed, weighted):
+    """torch-based scripts: seed torch, call each factory of ``spec``, and multiply the
+    ``weight`` of the k-th module that is an instance of ``weighted`` by ``gains[k]``.
+    Returns the list of modules (torch is imported here, so this module stays numpy-only
+    for the scripts that do not use torch)."""
+    import torch
+
+    torch.manual_seed(seed)
+    mods = [f() for f in spec]
+    k = 0
+    with torch.no_grad():
+        for m in mods:
+            if isinstance(m, weighted):
+                m.weight.data = m.weight.data * gains[k]
+                k += 1
+    return mods
+
+
 def save_case(framework: str, case: str, *, input, layers: Dict[str, Dict[str, np.ndarray]],
               dt: float, info: dict, nir_writer: Callable[[str], None]) -> str:
     """Write ``<framework>/<case>.nir`` (through the framework's own exporter,

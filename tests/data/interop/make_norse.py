@@ -31,7 +31,7 @@ import norse
 import norse.torch as nt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixture_common import bernoulli_input, calibrate, save_case  # noqa: E402
+from fixture_common import bernoulli_input, calibrate, save_case, seeded_torch_modules  # noqa: E402
 
 T = 80
 DT = 1e-3
@@ -44,15 +44,7 @@ def full(n, v):
 
 
 def build(spec, gains, seed):
-    torch.manual_seed(seed)
-    mods = [f() for f in spec]
-    k = 0
-    with torch.no_grad():
-        for m in mods:
-            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-                m.weight.mul_(gains[k])
-                k += 1
-    return nt.SequentialState(*mods)
+    return nt.SequentialState(*seeded_torch_modules(spec, gains, seed, (torch.nn.Linear, torch.nn.Conv2d)))
 
 
 def simulate(model, x):
