@@ -16,7 +16,7 @@ quantizes and runs one for a few steps in a forked child with
 from __future__ import annotations
 
 import os
-import pickle
+import json
 import resource
 import signal
 import time
@@ -171,7 +171,7 @@ def run_case(path: str, *, mem_bytes: int = 2 << 30, timeout_s: float = 60.0) ->
             except BaseException as exc:  # noqa: BLE001  (what the fuzz counts)
                 outcome = ("escape", f"{type(exc).__name__}: {str(exc)[:300]}")
         finally:
-            os.write(w, pickle.dumps(outcome))
+            os.write(w, json.dumps(list(outcome)).encode())  # outcome: (kind, message) strings
             os._exit(0)
     os.close(w)
     deadline = time.monotonic() + timeout_s
@@ -194,4 +194,4 @@ def run_case(path: str, *, mem_bytes: int = 2 << 30, timeout_s: float = 60.0) ->
     os.close(r)
     if not data:
         return "oom", f"child died (status {status})"
-    return pickle.loads(data)
+    return tuple(json.loads(data.decode()))
