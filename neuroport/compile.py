@@ -244,12 +244,17 @@ def _single_precision(node) -> bool:
 def _round_to_single(params: dict, gain, u_gain):
     """Per-step factors of a float32 node rounded to float32: the parameters carry no more digits,
     and the exporter computed its own step in float32 (snnTorch's ``beta = 0.5`` is written as
-    ``tau = 2e-4``, ``r = 2``; ``dt / tau * r`` in float64 is 1.00000003, in float32 exactly 1)."""
+    ``tau = 2e-4``, ``r = 2``; ``dt / tau * r`` in float64 is 1.00000003, in float32 exactly 1). The
+    decays are rounded as the kept fraction ``1 - d`` (the framework's ``beta`` or ``exp(-dt / tau)``
+    in float32: Rockpool's ``exp(-1e-8)`` is exactly 1 there)."""
     def single(x):
         return np.asarray(x, dtype=np.float64).astype(np.float32).astype(np.float64)
 
     out = dict(params)
-    for key in ("du", "dv", "bias", "u_bias"):
+    for key in ("du", "dv"):  # the framework's decay factor (beta, exp(-dt/tau)) is the float32 number
+        if key in out and np.asarray(out[key]).dtype.kind == "f":
+            out[key] = 1.0 - single(1.0 - np.asarray(out[key], dtype=np.float64))
+    for key in ("bias", "u_bias"):
         if key in out and np.asarray(out[key]).dtype.kind == "f":
             out[key] = single(out[key])
     return out, single(gain), single(u_gain)

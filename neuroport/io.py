@@ -30,6 +30,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import signal
@@ -436,6 +437,8 @@ def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
             meta = dict(node.metadata or {})
             meta[WAS_KEY] = "Identity"
             node = nir.Scale(scale=np.ones(tuple(int(s) for s in np.atleast_1d(shape))), metadata=meta)
+        else:
+            node = _one_d_scalars(node)
         nodes[name] = node
     for edge in graph.edges:
         if not (isinstance(edge, (tuple, list)) and len(edge) == 2 and all(isinstance(e, str) for e in edge)):
@@ -453,6 +456,22 @@ def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
                 metadata[f"neuroport.{key}"] = options[key]
     metadata.setdefault("neuroport.version", __version__)
     return nir.NIRGraph(nodes=nodes, edges=list(graph.edges), metadata=metadata, type_check=False)
+
+
+def _one_d_scalars(node):
+    """``node`` with its 0-d parameter arrays as shape ``(1,)`` (HDF5 cannot compress a scalar dataset,
+    and nir.write compresses every one); the reader broadcasts size-1 parameters over the layer.
+    Neuron nodes only (``Flatten.start_dim`` and friends are integers nir writes as they are)."""
+    if type(node).__name__ not in _NEURON_TYPES:
+        return node
+    fields = {k: v for k, v in vars(node).items() if k not in ("input_type", "output_type", "metadata")
+              and isinstance(v, (np.ndarray, np.generic)) and np.ndim(v) == 0}
+    if not fields:
+        return node
+    node = copy.copy(node)
+    for k, v in fields.items():
+        setattr(node, k, np.asarray(v).reshape(1))
+    return node
 
 
 def _check_name(name, where: str, what: str) -> None:

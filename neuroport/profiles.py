@@ -52,6 +52,11 @@ class Profile:
     tau_correction : callable or None
         ``tau_correction(tau_values, dt) -> factor`` (1.0: none) for exporters that write time
         constants in another unit.
+    corrections : callable or None
+        ``corrections(kind, node, dt) -> ({field: values}, reason)`` for exporters whose written
+        gains (``r``, ``w_in``) do not give the per-step input their framework computes (recognised by
+        the exporter's formula, so a graph written otherwise is left alone); the fields are replaced,
+        warned and recorded (node metadata ``neuroport.corrected``).
     overrides : tuple of str
         Keyword overrides the profile understands besides ``reset``.
     """
@@ -66,6 +71,7 @@ class Profile:
     tau_correction: Callable | None = None
     overrides: tuple = ()
     resets: tuple = ("zero", "subtract")
+    corrections: Callable | None = None
     verified: dict = field(default_factory=dict)
 
     def options(self) -> dict:
@@ -108,21 +114,70 @@ def _norse_tau(tau, dt):
 
 
 def _sinabs_rules(kind, recurrent, reset, o):
-    """Sinabs 3.x ``IAF``/``LIF``: ``MultiSpike`` (``floor(v / v_th)`` spikes, so ``v >= v_th`` fires) and
-    ``MembraneSubtract`` by default, the input added to ``v`` as it is."""
+    """Sinabs 3.x ``IAF``/``LIF`` (measured, tests/data/interop/README.md): ``MultiSpike``
+    (``floor(v / v_th)`` spikes, so ``v >= v_th`` fires) and ``MembraneSubtract`` by default; ``IAF``
+    adds its input to ``v`` as it is; ``LIF`` decays exactly, ``v = e v + (1 - e) I`` with ``e = exp(-1 /
+    tau_mem)`` and ``tau_mem`` in steps (the profile's ``dt = 1`` and ``scheme="exact"``)."""
     return {"reset": reset, "spikes": o.get("spikes", "multi"), "threshold": "ge",
             "input": "jump" if kind in ("IF", "I") else "euler"}
 
 
 def _rockpool_rules(kind, recurrent, reset, o):
-    """Rockpool ``LIFTorch``: dt folded into ``r``, ``w_in = 1``: the input jumps into the current."""
-    return {"reset": reset, "input": "jump" if kind in ("CubaLIF", "CubaLI") else "euler",
-            "spikes": o.get("spikes", "single")}
+    """Rockpool 3.1 ``LIFTorch`` / ``LIFNeuronTorch`` / ``ExpSynTorch`` (measured): exponential decay
+    (``scheme="exact"``), subtractive reset, ``v >= v_th`` fires, up to ``floor(v / v_th)`` spikes per step;
+    the written gains are corrected by :func:`_rockpool_gains`."""
+    return {"reset": reset, "spikes": o.get("spikes", "multi"), "threshold": "ge", "input": "euler"}
+
+
+def _tau(node, field):
+    return np.asarray(getattr(node, field), dtype=np.float64)
+
+
+def _rockpool_gains(kind, node, dt):
+    """Rockpool writes ``r = tau e / dt`` (``e = exp(-dt / tau)``) and ``w_in = 1``, while its modules
+    compute ``v = e v + I`` (``LIFNeuronTorch``), ``i = a (i + I)``, ``v = e v + i`` (``LIFTorch``, ``a =
+    exp(-dt / tau_syn)``) and ``v = e (v + I)`` (``ExpSynTorch``). Under NIR's exact step
+    (``v = e v + (1 - e) r I``, ``i = a i + (1 - a) w_in I``) those are ``r = 1 / (1 - e)`` for the
+    spiking nodes, ``r = e / (1 - e)`` for the leaky integrator and ``w_in = a / (1 - a)``. A node whose
+    ``r`` is not Rockpool's ``tau e / dt`` (to float32 precision) is left as written."""
+    tau_field = "tau_mem" if kind in ("CubaLIF", "CubaLI") else "tau"
+    if not hasattr(node, tau_field) or getattr(node, "r", None) is None:
+        return {}, ""
+    tau = _tau(node, tau_field)
+    e = np.exp(-dt / tau)
+    if not np.allclose(np.asarray(node.r, dtype=np.float64), tau * e / dt, rtol=1e-5):
+        return {}, ""
+    one_minus_e = -np.expm1(-dt / tau)
+    out = {"r": (1.0 if kind in ("LIF", "CubaLIF") else e) / one_minus_e}
+    if kind in ("CubaLIF", "CubaLI"):
+        if not np.allclose(np.asarray(node.w_in, dtype=np.float64), 1.0):
+            return {}, ""
+        a_syn = np.exp(-dt / _tau(node, "tau_syn"))
+        out["w_in"] = a_syn / -np.expm1(-dt / _tau(node, "tau_syn"))
+    why = ("Rockpool writes r = tau exp(-dt/tau) / dt" + (" and w_in = 1" if "w_in" in out else "")
+           + "; its module computes " + {"LIF": "v = e v + I", "CubaLIF": "i = a (i + I), v = e v + i",
+                                         "LI": "v = e (v + I)", "CubaLI": "i = a (i + I), v = e v + i"}[kind])
+    return out, why
 
 
 def _spyx_rules(kind, recurrent, reset, o):
-    """Spyx 1.0: ``r = beta`` and ``IF`` with ``r = 1`` whatever dt: the input enters ``v`` as it is."""
-    return {"reset": reset, "input": "jump"}
+    """Spyx 1.0 (measured): snnTorch's membrane (``V = beta V + I - thr s``, the subtraction not
+    decayed), each layer's spike taken from the previous step's membrane (one step per layer: the
+    profile's ``timing="hardware"``); ``IF`` with ``r = 1`` adds its input as it is."""
+    return {"reset": "subtract_undecayed" if reset == "subtract" else reset,
+            "input": "jump" if kind in ("IF", "I") else "euler"}
+
+
+def _spyx_gains(kind, node, dt):
+    """Spyx writes ``tau = dt / (1 - beta)`` but ``r = beta``; its membrane adds the input with gain 1,
+    which NIR's Euler step gives with ``r = tau / dt``. A node whose ``r`` is not ``1 - dt / tau`` is left
+    as written."""
+    if kind not in ("LIF", "CubaLIF", "LI", "CubaLI"):
+        return {}, ""
+    tau = _tau(node, "tau" if hasattr(node, "tau") else "tau_mem")
+    if not np.allclose(np.asarray(node.r, dtype=np.float64), 1.0 - dt / tau, rtol=1e-5):
+        return {}, ""
+    return {"r": tau / dt}, "Spyx writes r = beta = 1 - dt/tau; its membrane adds the input with gain 1"
 
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (
@@ -135,13 +190,17 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (
     Profile("norse", "Norse 1.1 to_nir: dt = 1 ms, reset to v_reset, LIFCell's input jumps into the "
             "current and IAFCell's into v; time constants written dt times too small are corrected", 1e-3,
             rules=_norse_rules, tau_correction=_norse_tau),
-    Profile("sinabs", "Sinabs to_nir: IAF adds its input to v (r = 1 per step), several spikes per step "
-            "(MultiSpike, v >= v_th), reset by subtraction", 1e-3, reset="subtract", rules=_sinabs_rules,
-            overrides=("spikes",)),
-    Profile("rockpool", "Rockpool to_nir: dt folded into r, w_in = 1 (the input jumps into the current), "
-            "reset by subtraction", 1e-3, reset="subtract", rules=_rockpool_rules, overrides=("spikes",)),
-    Profile("spyx", "Spyx to_nir: r = beta, IF with r = 1 (the input enters v as it is), reset by "
-            "subtraction", 1e-3, reset="subtract", rules=_spyx_rules),
+    Profile("sinabs", "Sinabs to_nir: dt = 1 step (tau_mem in steps), exact exponential decay, IAF adds its "
+            "input to v, several spikes per step (MultiSpike, v >= v_th), reset by subtraction; "
+            "spikes='single' and reset='zero' for SingleSpike / MembraneReset, which the file does not record",
+            1.0, scheme="exact", reset="subtract", rules=_sinabs_rules, overrides=("spikes",)),
+    Profile("rockpool", "Rockpool to_nir: dt = 1 ms (not written), exponential decay, v >= v_th, several spikes "
+            "per step, reset by subtraction; the written r and w_in are corrected to the modules' input gains",
+            1e-3, scheme="exact", reset="subtract", rules=_rockpool_rules, overrides=("spikes",),
+            corrections=_rockpool_gains),
+    Profile("spyx", "Spyx to_nir: dt = 1 step, snnTorch's undecayed subtractive reset, one step of latency per "
+            "layer (hardware timing: the spikes come out at the framework's own steps), r = beta corrected "
+            "to tau / dt", 1.0, timing="hardware", reset="subtract", rules=_spyx_rules, corrections=_spyx_gains),
     Profile("lava-dl", "lava-dl netx export: 1 ms steps, one step of latency per layer (hardware timing), "
             "reset to zero", 1e-3, timing="hardware", rules=_nir_rules),
 )}
@@ -240,6 +299,16 @@ def apply(graph, name: str, *, reset: str | None = None, **overrides):
                 semantics.annotate(node, tau_scale=factor)
                 rewritten.append(f"{full}: time constants multiplied by {factor:g} (written "
                                  f"{taus.min():.3g}..{taus.max():.3g} s, below one step of {prof.dt} s)")
+        if prof.corrections is not None and "neuroport.corrected" not in (node.metadata or {}):
+            values, why = prof.corrections(kind, node, prof.dt)
+            for f, value in values.items():  # float64: a float32 copy would lose the gain's last digit
+                written = np.asarray(getattr(node, f), dtype=np.float64)
+                setattr(node, f, np.broadcast_to(value, written.shape).astype(np.float64))
+                rewritten.append(f"{full}: {f} {written.min():.6g}..{written.max():.6g} replaced by "
+                                 f"{np.min(value):.6g}..{np.max(value):.6g}")
+            if values:
+                node.metadata = {**(node.metadata or {}), "neuroport.corrected": ",".join(values)}
+                rewritten[-1] += f" ({why})"
         if conv:
             notes.append(f"{full} ({kind}): {semantics.describe({**semantics.DEFAULTS, **conv})}")
     if rewritten:

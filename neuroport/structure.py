@@ -231,11 +231,17 @@ def _inline(graph) -> tuple[dict, list, dict]:
     for name, node in graph.nodes.items():
         if isinstance(node, nir.NIRGraph):
             inner_nodes, inner_edges, inner_ports = _inline(node)
-            nodes.update({f"{name}.{n}": v for n, v in inner_nodes.items()})
-            edges.extend((f"{name}.{a}", f"{name}.{b}") for a, b in inner_edges)
-            ports.update({f"{name}.{k}": {r: [f"{name}.{x}" for x in v] for r, v in p.items()}
+            # an exporter that already wrote the inner names as ``outer.inner`` (Spyx) keeps them
+            prefixed = bool(node.nodes) and all(n.startswith(f"{name}.") for n in node.nodes)
+
+            def full(n, name=name, prefixed=prefixed):
+                return n if prefixed and n.startswith(f"{name}.") else f"{name}.{n}"
+
+            nodes.update({full(n): v for n, v in inner_nodes.items()})
+            edges.extend((full(a), full(b)) for a, b in inner_edges)
+            ports.update({full(k): {r: [full(x) for x in v] for r, v in p.items()}
                           for k, p in inner_ports.items()})
-            ports[name] = {role: [f"{name}.{n}" for n, v in node.nodes.items() if isinstance(v, kind)]
+            ports[name] = {role: [full(n) for n, v in node.nodes.items() if isinstance(v, kind)]
                            for role, kind in (("input", nir.Input), ("output", nir.Output))}
         else:
             nodes[name] = node
@@ -275,6 +281,8 @@ def analyse(graph) -> Structure:
         model = population_model(node)
         if model is not None:
             size, shape = node_size(name, node)
+            if size == 1 and _scalar_parameters(node):
+                size, shape = _size_from_inputs(name, nodes, succ) or (size, shape)
             populations[name] = PopulationNode(name, node, model, size, shape)
             continue
         handler = _lookup(_TRANSFORMS, node)
@@ -290,6 +298,27 @@ def analyse(graph) -> Structure:
     for src in populations.values():
         _compose_from(src, succ, populations, transforms, outputs_nodes, order, paths, names, outputs)
     return Structure(populations, paths, outputs)
+
+
+def _scalar_parameters(node) -> bool:
+    """Whether every parameter array of a neuron node holds one value (Rockpool's ``ExpSynTorch``: a 0-d
+    ``tau`` for the whole layer), so that its size comes from the weights that feed it."""
+    arrays = [v for k, v in vars(node).items() if k not in ("input_type", "output_type", "metadata")
+              and isinstance(v, np.ndarray)]
+    return bool(arrays) and all(a.size == 1 for a in arrays)
+
+
+def _size_from_inputs(name: str, nodes: dict, succ: dict):
+    """``(size, shape)`` of a node with 0-d parameters from the weight nodes that feed it (all must agree),
+    or None."""
+    sizes = set()
+    for a, targets in succ.items():
+        if name in targets and isinstance(nodes.get(a), (nir.Linear, nir.Affine)):
+            sizes.add(int(np.shape(nodes[a].weight)[0]))
+    if len(sizes) != 1:
+        return None
+    size = sizes.pop()
+    return size, (size,)
 
 
 def _transform_order(transforms: dict, succ: dict) -> dict:

@@ -43,10 +43,16 @@ def overrides(framework: str, info: dict) -> dict:
             out["reset"] = ctor["reset_mechanism"]
         if "reset_delay" in ctor:
             out["semantics"] = {"reset_delay": bool(ctor["reset_delay"])}
+    elif framework == "sinabs":  # the constructor's spike_fn / reset_fn, which the exported IF does not record
+        if str(ctor.get("spike_fn", "")).startswith("SingleSpike"):
+            out["semantics"] = {"spikes": "single"}
+        if str(ctor.get("reset_fn", "")).startswith("MembraneReset"):
+            out["reset"] = "zero"
     else:
-        for key in ("reset", "spikes"):
-            if key in ctor:
-                out[key] = ctor[key]
+        if "reset" in ctor:
+            out["reset"] = ctor["reset"]
+        if "spikes" in ctor:
+            out["semantics"] = {"spikes": ctor["spikes"]}
     return out
 
 
