@@ -200,9 +200,10 @@ class CompiledFixedEngine(FixedEngine):
         return {"engine_path": "compiled", "numpy_parts": numpy_parts}
 
 
-#: Per-node conventions the kernels do not implement (:mod:`neuroport.semantics`): a block that has
-#: any of them steps in numpy inside the compiled engine.
-_NUMPY_ONLY_FLAGS = ("deferred", "ge", "multi")
+#: Per-node conventions the kernels do not implement (:mod:`neuroport.semantics`) and the bias onset of
+#: a compensated ideal-timing population (:mod:`neuroport.timing`): a block that has any of them steps
+#: in numpy inside the compiled engine.
+_NUMPY_ONLY_FLAGS = ("deferred", "ge", "multi", "bias_onset")
 
 
 def _compiled_step(block) -> bool:

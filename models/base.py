@@ -146,15 +146,41 @@ class Block:
                 self.any[key] = bool(arr.any())
                 self.all[key] = bool(arr.all())
         self._counters = Counters(sizes)
+        self._onsets = self._bias_onsets(populations)
+        self.any["bias_onset"] = bool(self._onsets)
+        self.t = 0  # steps taken
         self.wide = None  # int32 wraps of this step's u sum (Lava's LIF datapath), until v is summed
         self.counters = self._counters.members
         self.count = np.zeros(self.n)  # spikes per neuron this step (spikes="multi" members)
+
+    #: the constant inputs a bias onset holds back (:meth:`_bias_onsets`)
+    BIAS_KEYS = ("bias", "u_bias")
+
+    def _bias_onsets(self, populations) -> dict:
+        """``{step: [(key, slice, values)]}``: the constant biases of members whose
+        ``extra["bias_onset"]`` is ``L > 0`` are 0 before step ``L`` (an ideal-timing population that
+        runs ``L`` steps late on pipelined hardware, :func:`neuroport.timing.compensate`), restored then."""
+        out = {}
+        for p, lo, hi in zip(populations, self.bounds[:-1], self.bounds[1:]):
+            onset = int(getattr(p, "extra", {}).get("bias_onset", 0) or 0)
+            if onset <= 0:
+                continue
+            for key in self.BIAS_KEYS:
+                arr = self.c.get(key)
+                if isinstance(arr, np.ndarray) and arr.shape == (self.n,) and np.any(arr[lo:hi] != 0):
+                    out.setdefault(onset, []).append((key, slice(lo, hi), arr[lo:hi].copy()))
+                    arr[lo:hi] = 0
+        return out
 
     def step(self, a_exc, a_inh=None, fired=None) -> np.ndarray:
         """One step of every member; the boolean spike vector (``fired``, filled in place if given)."""
         if fired is None:
             fired = np.zeros(self.n, dtype=bool)
+        if self._onsets and self.t in self._onsets:
+            for key, where, values in self._onsets.pop(self.t):
+                self.c[key][where] = values
         self.model.step(self.ar, self, a_exc, a_inh, fired)
+        self.t += 1
         return fired
 
 

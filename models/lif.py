@@ -184,7 +184,8 @@ class LIFFamily(base.SpikingModel):
         spiking = pop.emits == "spikes"
         u_bias = p.get("u_bias_mant", p.get("u_bias", 0))
         return (spiking and (bool(np.any(np.asarray(p.get("refractory", 0)) > 0))
-                             or pop.subtract or bool(pop.conventions))) or bool(np.any(np.asarray(u_bias) != 0))
+                             or pop.subtract or bool(pop.conventions))) or bool(np.any(np.asarray(u_bias) != 0)) \
+            or bool(pop.extra.get("bias_onset"))
 
     def runner(self, pop):
         from neuroport.models.adaptive_lif import ADAPTIVE_LIF

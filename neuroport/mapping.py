@@ -65,6 +65,9 @@ def custom_features(pop) -> list:
         out.extend(pop.conventions)
     if np.any(pop.param("u_bias", 0) != 0) or np.any(pop.param("u_bias_mant", 0) != 0):
         out.append("u_bias (a bias on the synaptic current)")
+    onset = int((getattr(pop, "extra", None) or {}).get("bias_onset", 0) or 0)
+    if onset:
+        out.append(f"bias switched on at step {onset} (ideal timing compensated, neuroport.timing)")
     return out
 
 

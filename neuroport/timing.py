@@ -113,7 +113,8 @@ def _arithmetic(program):
 
 
 def _check_at_rest(program, lat: dict) -> None:
-    """Every population with a latency must stay at its initial state, silent, without input for that long."""
+    """Every population with a latency must stay at its initial state, silent, without input for that long
+    (its bias held back by :func:`_with_bias_onsets`)."""
     from neuroport.models import neurons
 
     ar = None
@@ -137,10 +138,10 @@ def _check_at_rest(program, lat: dict) -> None:
                         "it spikes" if np.any(fired) else "it sends a non-zero value")
                 raise CompileError(
                     f"timing='ideal' cannot be compensated for the hardware: population {name!r} "
-                    f"({pop.model}) is not at rest without input: {what} at step {t} (a constant bias, a leak "
-                    f"level other than the reset value, or an initial state). Its inputs reach it {steps} "
-                    f"step(s) late on the hardware, and it would run those steps on its own. Remove the bias "
-                    "(or set v_leak = v_reset), or compile with timing='hardware'")
+                    f"({pop.model}) is not at rest without input: {what} at step {t} with its bias held at 0 "
+                    f"(an initial state away from the reset value). Its inputs reach it {steps} step(s) late on "
+                    "the hardware, and its state would move on its own for those steps. Start it at its reset "
+                    "value (v_init), or compile with timing='hardware'")
 
 
 def _check_plastic(program, lat: dict, delays: dict) -> None:
@@ -154,6 +155,25 @@ def _check_plastic(program, lat: dict, delays: dict) -> None:
                 f"would need a delay of {int(d.min())}..{int(d.max())} step(s) and its post population "
                 f"{proj.post!r} a latency of {lat[proj.post]}: the learning rule pairs pre and post spikes by "
                 "their steps, which the latency would shift. Compile with timing='hardware'")
+
+
+#: the Program parameters that hold a population's constant input (float and fixed point)
+_BIAS_PARAMS = ("bias", "u_bias", "bias_mant", "u_bias_mant")
+
+
+def _with_bias_onsets(program, lat: dict):
+    """Populations with a latency ``L > 0`` and a constant bias get ``extra["bias_onset"] = L``: every
+    engine holds the bias at 0 for the first ``L`` steps (Lava: the process's ``bias_mant`` is set at
+    step ``L``), so the population starts, as in ideal timing, with its first input."""
+    pops = dict(program.populations)
+    changed = False
+    for name, pop in pops.items():
+        if pop.is_input or lat.get(name, 0) <= 0:
+            continue
+        if any(np.any(np.asarray(pop.params[k]) != 0) for k in _BIAS_PARAMS if k in pop.params):
+            pops[name] = dataclasses.replace(pop, extra={**pop.extra, "bias_onset": int(lat[name])})
+            changed = True
+    return program.replace(populations=pops) if changed else program
 
 
 def compensate(program):
@@ -183,6 +203,7 @@ def compensate(program):
     lat = latencies(program)
     delays = {p.name: p.delays + (lat[p.post] - lat[p.pre]) for p in program.projections}
     _check_plastic(program, lat, delays)
+    program = _with_bias_onsets(program, lat)
     _check_at_rest(program, lat)
     projections = tuple(Projection(p.name, p.pre, p.post, p.weights, delays[p.name].astype(np.int64), p.extra)
                         for p in program.projections)

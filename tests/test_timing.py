@@ -11,6 +11,7 @@ pipeline at all.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import nir
@@ -277,14 +278,65 @@ def test_a_loop_with_enough_delay_is_compensated():
                     hw.options["latency"], steps, program)
 
 
-def test_a_population_not_at_rest_is_refused():
-    graph = nir.NIRGraph(
-        nodes={"x": nir.Input(input_type={"input": np.array([2])}),
-               "fc": nir.Affine(weight=np.eye(2), bias=np.array([0.5, 0.5])),
-               "y": nir.LIF(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2))},
-        edges=[("x", "fc"), ("fc", "y")], type_check=False)
-    program = neuroport.compile(graph, dt=DT, timing="ideal")
-    with pytest.raises(CompileError, match=r"population 'y' .*not at rest.*v change"):
+def _biased_graph(v_leak=0.0):
+    """x -> fc (Affine, bias 0.3) -> y (LIF) -> fc2 (Affine, bias 0.2) -> z (CubaLIF): constant inputs at
+    two depths; ``v_leak`` of ``z`` away from the reset value is a constant input too."""
+    return nir.NIRGraph(
+        nodes={"x": nir.Input(input_type={"input": np.array([3])}),
+               "fc": nir.Affine(weight=np.array([[0.9, 0.2, 0.0], [0.0, 0.6, 0.7]]), bias=np.array([0.3, 0.1])),
+               "y": nir.LIF(tau=np.full(2, 0.01), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.full(2, 0.05)),
+               "fc2": nir.Affine(weight=np.array([[2.0, 1.0], [0.5, 3.0]]), bias=np.array([0.2, 0.0])),
+               "z": nir.CubaLIF(tau_mem=np.full(2, 0.01), tau_syn=np.full(2, 0.005), r=np.ones(2),
+                                v_leak=np.full(2, v_leak), v_threshold=np.full(2, 0.3))},
+        edges=[("x", "fc"), ("fc", "y"), ("y", "fc2"), ("fc2", "z")], type_check=False)
+
+
+@pytest.mark.parametrize("v_leak", [0.0, 0.01])
+def test_a_constant_bias_is_switched_on_at_the_latency(v_leak):
+    """An ideal-timing population with a bias (or a leak level away from reset) runs L steps late on the
+    hardware with its bias held at 0 until step L: float numpy on the compensated Program equals the ideal
+    run shifted by L, spikes and states; numpy-fixed and lava-fixed agree bit for bit on it."""
+    program = neuroport.compile(_biased_graph(v_leak), dt=DT, timing="ideal")
+    hw = compensate(program)
+    lat = hw.options["latency"]
+    assert lat["y"] == 1 and lat["z"] == 2
+    assert {n: p.extra.get("bias_onset") for n, p in hw.populations.items() if not p.is_input} == {"y": 1, "z": 2}
+    steps = 120
+    inputs = {"x": _poisson(steps, 3, 200.0)}
+    probes = [("y", "v"), ("z", "u"), ("z", "v")]
+    numpy = backends.get("numpy")
+    ideal = numpy.run(program, steps=steps, inputs=inputs, probes=probes)
+    _assert_shifted(ideal, numpy.run(hw, steps=steps, inputs=inputs, probes=probes), lat, steps, program)
+    # without the onset the hardware run differs (the test can fail)
+    unheld = hw.replace(populations={n: dataclasses.replace(p, extra={k: v for k, v in p.extra.items()
+                                                                       if k != "bias_onset"})
+                                     for n, p in hw.populations.items()})
+    moved = numpy.run(unheld, steps=steps, inputs=inputs, probes=probes)
+    assert any(not np.array_equal(moved.states[n][var][lat[n]:], ideal.states[n][var][:steps - lat[n]])
+               for n, var in probes)
+    ok, why = backends.get("lava-fixed").available()
+    fixed, _ = neuroport.quantize(program)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = backends.get("numpy-fixed").run(fixed, steps=40, inputs={"x": inputs["x"][:40]}, probes=probes)
+        assert a.meta["latency"] == lat and a.spikes["z"].to_dense().any()
+        if not ok:
+            pytest.skip(f"lava-fixed unavailable: {why}")
+        b = backends.get("lava-fixed").run(fixed, steps=40, inputs={"x": inputs["x"][:40]}, probes=probes)
+    for name in ("y", "z"):
+        np.testing.assert_array_equal(a.spikes[name].to_dense(), b.spikes[name].to_dense(), err_msg=name)
+    for name, var in probes:
+        np.testing.assert_array_equal(a.states[name][var], b.states[name][var], err_msg=f"{name}.{var}")
+
+
+def test_a_population_whose_initial_state_moves_is_refused():
+    net = neuroport.Network()
+    x = net.input(2, name="x")
+    # v_init away from the reset value: it decays on its own while its input is still on its way
+    y = net.population(2, LIF(tau=0.01, v_threshold=1.0, v_init=0.4), name="y")
+    net.connect(x, y, weight=0.5)
+    program = neuroport.compile(net.to_nir(), dt=DT, timing="ideal")
+    with pytest.raises(CompileError, match=r"population 'y' .*not at rest.*v change.*v_init"):
         compensate(program)
 
 
