@@ -320,10 +320,12 @@ def apply(graph, name: str, *, reset: str | None = None, **overrides):
 def detect(graph, *, nir_version: str | None = None) -> list:
     """``[(profile name, reason), ...]`` the graph's parameters point to, most likely first.
 
-    Fingerprints: snnTorch's ``r = tau / 1e-4`` (and ``w_in = tau_syn / 1e-4``) and its flattened
-    recurrent names (``lif1.lif``, ``lif1.w_rec``); Norse's ``r = 1`` with sub-millisecond or
-    sub-step time constants; Sinabs' ``IF`` with ``r = 1`` and numbered nodes, files of nir <= 1.0.4;
-    Rockpool's ``CubaLIF`` with ``w_in = 1`` and ``r != 1``; Spyx's nested ``NIRGraph`` nodes.
+    Fingerprints (each measured on the exporter's own files, ``tests/data/interop``): snnTorch's
+    ``r = tau / 1e-4`` (and ``w_in = tau_syn / 1e-4``) and its flattened recurrent names (``lif1.w_rec``);
+    Rockpool's ``r = tau exp(-1e-3 / tau) / 1e-3``; Spyx's ``r = 1 - 1 / tau`` (``r = beta`` at dt = 1) and
+    its nested ``NIRGraph`` nodes; Norse's ``r = 1`` with sub-millisecond time constants (or ``IF`` in a
+    file of nir > 1.0.4); Sinabs' ``r = 1`` with time constants in steps (>= 1) or ``IF`` nodes, numbered
+    node names and files of nir <= 1.0.4 (Sinabs 3.1 pins it).
     """
     from neuroport.structure import inline_subgraphs
 
@@ -331,49 +333,66 @@ def detect(graph, *, nir_version: str | None = None) -> list:
     lifs = {n: v for n, v in nodes.items() if isinstance(v, (nir.LIF, nir.CubaLIF))}
     ifs = {n: v for n, v in nodes.items() if isinstance(v, nir.IF)}
     nested = any(isinstance(v, nir.NIRGraph) for v in graph.nodes.values())
-    out = []
+    old = None if nir_version is None else _version_tuple(nir_version) <= (1, 0, 4)
+    numbered = all(n.split(".")[-1].isdigit() or isinstance(nodes[n], (nir.Input, nir.Output)) for n in nodes)
+    found = []  # (score, name, reason)
 
     def arr(node, f):
         return np.asarray(getattr(node, f, np.nan), dtype=float).reshape(-1)
 
     def close(a, b):
-        return a.size and b.size and np.allclose(a, b, rtol=1e-3)
+        return bool(a.size and b.size and np.allclose(a, b, rtol=1e-3))
 
-    snn = [n for n, v in lifs.items()
-           if close(arr(v, "r"), arr(v, "tau" if isinstance(v, nir.LIF) else "tau_mem") / 1e-4)
-           and (isinstance(v, nir.LIF) or close(arr(v, "w_in"), arr(v, "tau_syn") / 1e-4))]
-    if lifs and len(snn) == len(lifs):
+    def tau(v):
+        return arr(v, "tau" if isinstance(v, nir.LIF) else "tau_mem")
+
+    def every(pred):
+        return bool(lifs) and all(pred(v) for v in lifs.values())
+
+    if every(lambda v: close(arr(v, "r"), tau(v) / 1e-4)
+             and (isinstance(v, nir.LIF) or close(arr(v, "w_in"), arr(v, "tau_syn") / 1e-4))):
         dotted = [n for n in nodes if n.endswith(".w_rec")]
-        out.append(("snntorch", "every LIF/CubaLIF has r = tau / 1e-4 s" + (" and w_in = tau_syn / 1e-4 s"
-                    if any(isinstance(v, nir.CubaLIF) for v in lifs.values()) else "")
-                    + (f"; recurrent layers flattened as {dotted[0]}" if dotted else "")
-                    + "; the reset mechanism is not recorded (snnTorch's default: subtract)"))
-    ones = [n for n, v in lifs.items() if np.all(arr(v, "r") == 1)]
-    if lifs and len(ones) == len(lifs):
+        found.append((3, "snntorch", "every LIF/CubaLIF has r = tau / 1e-4 s" + (" and w_in = tau_syn / 1e-4 s"
+                      if any(isinstance(v, nir.CubaLIF) for v in lifs.values()) else "")
+                      + (f"; recurrent layers flattened as {dotted[0]}" if dotted else "")
+                      + "; the reset mechanism is not recorded (snnTorch's default: subtract)"))
+    if every(lambda v: close(arr(v, "r"), tau(v) * np.exp(-1e-3 / tau(v)) / 1e-3)):
+        found.append((3, "rockpool", "every LIF/CubaLIF has r = tau exp(-dt/tau) / dt with dt = 1 ms: "
+                      "Rockpool folds its decay into r (the profile puts the modules' gains back)"))
+    if every(lambda v: np.all(tau(v) > 1) and close(arr(v, "r"), 1.0 - 1.0 / tau(v))):
+        found.append((3 + nested, "spyx", "every LIF has r = 1 - 1/tau (Spyx writes r = beta, dt = 1 step)"
+                      + ("; a nested NIRGraph node (Spyx nests its recurrent layers)" if nested else "")))
+    elif nested:
+        found.append((1, "spyx", "a nested NIRGraph node (Spyx nests its recurrent layers)"))
+    if every(lambda v: np.all(arr(v, "r") == 1)):
         taus = np.concatenate([arr(v, f) for v in lifs.values() for f in _TAU_FIELDS if hasattr(v, f)])
-        cubas = [v for v in lifs.values() if isinstance(v, nir.CubaLIF)]
         if taus.size and taus.max() < 1e-3:
-            out.append(("norse", f"r = 1 and sub-millisecond time constants ({taus.min():.3g}..{taus.max():.3g} s): "
-                        "Norse 1.1 writes tau = dt / tau_inv (the profile corrects it)"))
-        elif not cubas or all(np.all(arr(v, "w_in") == 1) for v in cubas):
-            out.append(("norse", "r = 1 (and w_in = 1): Norse's parameters"))
-    rock = [v for v in lifs.values() if isinstance(v, nir.CubaLIF) and np.all(arr(v, "w_in") == 1)
-            and not np.all(arr(v, "r") == 1)]
-    if rock:
-        out.append(("rockpool", "CubaLIF with w_in = 1 and r != 1: Rockpool folds dt into r"))
+            found.append((3, "norse", f"r = 1 and sub-millisecond time constants ({taus.min():.3g}.."
+                          f"{taus.max():.3g} s): Norse 1.1 writes tau = dt / tau_inv (the profile corrects it)"))
+        elif taus.size and taus.min() >= 1:
+            found.append((2 + bool(old) + numbered, "sinabs", f"r = 1 and time constants of {taus.min():.3g}.."
+                          f"{taus.max():.3g}: Sinabs writes tau_mem in steps" + (", numbered node names" if numbered else "")))
+        else:
+            found.append((1, "norse", "r = 1 (and w_in = 1): Norse's parameters"))
     if ifs and all(np.all(arr(v, "r") == 1) for v in ifs.values()) and not lifs:
-        numbered = all(n.split(".")[-1].isdigit() or isinstance(nodes[n], (nir.Input, nir.Output)) for n in nodes)
-        old = nir_version is not None and _version_tuple(nir_version) <= (1, 0, 4)
-        why = "IF nodes with r = 1 (an input added per step)"
-        if numbered:
-            why += ", numbered node names"
+        why = "IF nodes with r = 1 (an input added per step)" + (", numbered node names" if numbered else "")
         if old:
-            why += f", written by nir {nir_version} (Sinabs pins nir <= 1.0.4)"
-        out.append(("sinabs", why))
-    if nested:
-        out.append(("spyx", "a nested NIRGraph node (Spyx nests its recurrent layers)"))
-    if not out and lifs:
-        out.append(("nir-paper", "no exporter fingerprint: NIR's reference conventions"))
+            found.append((3, "sinabs", why + f", written by nir {nir_version} (Sinabs pins nir <= 1.0.4)"))
+        elif old is False:
+            found.append((2, "norse", why + f", written by nir {nir_version} (Norse's IAFCell; Sinabs 3.1 "
+                          "writes nir <= 1.0.4)"))
+            found.append((1, "sinabs", why))
+        else:
+            found.append((2, "sinabs", why))
+            found.append((1, "norse", why + " (Norse's IAFCell)"))
+    if not found and lifs:
+        found.append((0, "nir-paper", "no exporter fingerprint: NIR's reference conventions"))
+    found.sort(key=lambda f: -f[0])  # stable: ties keep the order above
+    out, seen = [], set()
+    for _, name, why in found:
+        if name not in seen:
+            seen.add(name)
+            out.append((name, why))
     return out
 
 

@@ -127,3 +127,18 @@ def test_sinabs_profile_multi_spike_jump():
     assert res.spikes["1"].counts().tolist() == [2, 1, 0]
     single = neuroport.compile(g, profile="sinabs", semantics={"spikes": "single"})
     assert not single.populations["1"].multi_spike
+
+
+def _fixture_paths():
+    from interop_util import fixtures
+
+    return fixtures()
+
+
+@pytest.mark.parametrize("path", _fixture_paths(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_fingerprints_name_the_exporter_of_every_framework_fixture(path):
+    """The exporter is known from the fixture's folder (the framework that wrote it), not from the file."""
+    from neuroport.commands.info import _file_version
+
+    found = profiles.detect(neuroport.read(path), nir_version=_file_version(path))
+    assert found and found[0][0] == path.parent.name, found
