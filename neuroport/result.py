@@ -16,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -117,10 +119,11 @@ class Result:
         return {name: train.count for name, train in self.spikes.items()}
 
     def save_npz(self, path) -> None:
-        """Write spikes (``spikes/<pop>/steps|neurons``) and states (``states/<pop>/<var>``)
-        to a compressed ``.npz`` file, atomically (a failed write keeps the old file)."""
+        """Write spikes (``spikes/<pop>/steps|neurons``), states (``states/<pop>/<var>``) and the
+        JSON-representable part of :attr:`meta` (``meta/json``: options, ``latency`` per population,
+        overflow counts) to a compressed ``.npz`` file, atomically (a failed write keeps the old file)."""
         arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
-                  "meta/num_steps": np.array(self.num_steps)}
+                  "meta/num_steps": np.array(self.num_steps), "meta/json": np.array(_meta_json(self.meta))}
         for pop, train in self.spikes.items():
             arrays[f"spikes/{pop}/steps"] = train.steps
             arrays[f"spikes/{pop}/neurons"] = train.neurons
@@ -138,6 +141,11 @@ class Result:
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.keys())
             result = cls(str(data["meta/backend"]), float(data["meta/dt"]), int(data["meta/num_steps"]))
+            if "meta/json" in keys:
+                try:
+                    result.meta = json.loads(str(data["meta/json"]))
+                except ValueError:
+                    result.meta = {}
             for key in keys:
                 parts = key.split("/")
                 if parts[0] == "spikes" and parts[-1] == "steps":
@@ -157,3 +165,27 @@ class Result:
             raise KeyError(
                 f"{population}.{variable} was not probed; probed: {', '.join(probed) or 'nothing'}"
             ) from None
+
+
+def _meta_json(meta: dict) -> str:
+    """The entries of ``meta`` JSON can hold (numbers, strings, lists, dicts of them), as JSON text."""
+    def plain(value):
+        if isinstance(value, (str, bool, int, float)) or value is None:
+            return value
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, np.ndarray) and value.size <= 10_000:
+            return value.tolist()
+        if isinstance(value, dict):
+            out = {str(k): plain(v) for k, v in value.items()}
+            return {k: v for k, v in out.items() if v is not _SKIP}
+        if isinstance(value, (list, tuple)):
+            out = [plain(v) for v in value]
+            return _SKIP if any(v is _SKIP for v in out) else out
+        return _SKIP
+
+    out = plain(dict(meta or {}))
+    return json.dumps(out if out is not _SKIP else {})
+
+
+_SKIP = object()

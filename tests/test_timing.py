@@ -382,3 +382,20 @@ def test_lava_fixed_on_ideal_graph_is_bit_identical_to_numpy_fixed(name):
         np.testing.assert_array_equal(got.spikes[n].to_dense(), ref.spikes[n].to_dense(), err_msg=n)
     for n, var in fixed.probes:
         np.testing.assert_array_equal(got.states[n][var], ref.states[n][var], err_msg=f"{n}.{var}")
+
+
+def test_saved_result_keeps_the_latency(tmp_path):
+    """Result.save_npz / load_npz keep meta["latency"], so compare/check can align a saved run."""
+    from neuroport.result import Result
+    from neuroport.timing import latency
+
+    program = neuroport.compile(_biased_graph(), dt=DT, timing="ideal")
+    fixed, _ = neuroport.quantize(program)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = backends.get("numpy-fixed").run(fixed, steps=20, inputs={"x": _poisson(20, 3, 200.0)})
+    path = tmp_path / "r.npz"
+    r.save_npz(path)
+    again = Result.load_npz(path)
+    assert latency(again) == latency(r) == {"x": 0, "y": 1, "z": 2}
+    np.testing.assert_array_equal(again.spikes["z"].to_dense(), r.spikes["z"].to_dense())
