@@ -299,3 +299,21 @@ def test_sinabs_profile_lava_fixed_is_bit_identical_to_numpy_fixed():
         np.testing.assert_array_equal(a.spikes[layer].steps, b.spikes[layer].steps, err_msg=layer)
         np.testing.assert_array_equal(a.spikes[layer].neurons, b.spikes[layer].neurons, err_msg=layer)
         np.testing.assert_array_equal(a.state(layer, "v"), b.state(layer, "v"), err_msg=layer)
+
+
+def test_sinabs_profile_brian2_agrees_with_numpy():
+    # IF with the input added as it is: on Brian2 a Dirac current (v += r w per spike); one spike per step
+    needs("brian2")
+    steps, inputs = 60, spikes_in(60, rate=0.1)
+    program = sinabs_program(spikes="single")
+    probes = [(layer, "v") for layer in LAYERS]
+    a = neuroport.run(program, backend="numpy", steps=steps, inputs=inputs, probes=probes)
+    b = neuroport.run(program, backend="brian2", steps=steps, inputs=inputs, probes=probes)
+    report = compare(a, b, k=1, inputs=("input",))
+    for layer in LAYERS:
+        assert a.spikes[layer].count > 0, layer
+        assert report.populations[layer].match >= 0.99, (layer, report.populations[layer])
+        assert report.states[f"{layer}.v"].max_rel < 1e-9, report.states
+    # several spikes per step have no Brian2 form (a neuron spikes at most once per step)
+    with pytest.raises(neuroport.errors.UnsupportedNodeError, match=r"'1'.*several spikes per step"):
+        neuroport.run(sinabs_program(), backend="brian2", steps=2, inputs=spikes_in(2))
