@@ -141,8 +141,8 @@ def _node_reset(pop, graph) -> str:
         raise UnsupportedNodeError(
             f"population {pop.name!r}: {', '.join(conv)} is a discrete-time convention of the exporter "
             "(neuroport.semantics) with no continuous-time equation; backend 'brian2' integrates the "
-            "graph's NIR equations, so it runs reset 'zero' / 'subtract' and threshold '>' / '>=' only; "
-            "run it on numpy (or compile with those conventions)")
+            "graph's NIR equations, so it runs reset 'zero' / 'subtract', threshold '>' / '>=' and input "
+            "'jump' into IF nodes only; run it on numpy (or compile with those conventions)")
     return pop.reset
 
 
