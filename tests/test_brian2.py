@@ -277,3 +277,46 @@ def test_cubalif_joint_integration_would_lag_one_step_per_layer(monkeypatch):
     assert a.spikes["l2"].count > 500
     assert shifted("l1", 0) == 0.0 and shifted("l1", 1) > 0.99  # first layer: one step late
     assert shifted("l2", 1) == 0.0 and shifted("l2", 2) > 0.99  # second layer: two steps late
+
+
+# --------------------------------------------------------------------------- input convention 'jump'
+def _if_jump_graph(n_in=6, n=5, r=0.5, seed=3):
+    rng = np.random.default_rng(seed)
+    w, b = rng.uniform(-0.5, 1.5, size=(n, n_in)), rng.uniform(-0.05, 0.1, size=n)
+    node = nir.IF(r=np.full(n, r), v_threshold=np.full(n, 1.0), v_reset=np.zeros(n))
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array([n_in])}),
+                            "w": nir.Affine(weight=w, bias=b), "p": node,
+                            "y": nir.Output(output_type={"output": np.array([n])})},
+                     edges=[("x", "w"), ("w", "p"), ("p", "y")], type_check=False)
+    neuroport.semantics.annotate(g.nodes["p"], input="jump", threshold="ge", reset="subtract")
+    return g, w, b, r
+
+
+@pytest.mark.parametrize("timing", ["ideal", "hardware"])
+def test_if_jump_input_with_bias_is_a_dirac_current(timing):
+    # IF under Sinabs' convention: v += r (W x + b) per step (no dt factor), v >= 1 fires, reset by subtraction
+    g, w, b, r = _if_jump_graph()
+    steps, dt = 80, 1e-4
+    x = (np.random.default_rng(4).random((steps, w.shape[1])) < 0.3).astype(float)
+    arriving = x if timing == "ideal" else np.vstack([np.zeros((1, x.shape[1])), x[:-1]])  # hardware: 1 step late
+    v, spk, vs = np.zeros(w.shape[0]), np.zeros((steps, w.shape[0]), bool), []
+    for t in range(steps):
+        v = v + r * (w @ arriving[t] + b)
+        spk[t] = v >= 1.0
+        v = v - spk[t] * 1.0
+        vs.append(v.copy())
+    res = neuroport.run(g, backend="brian2", dt=dt, steps=steps, inputs={"x": x}, timing=timing, probes=[("p", "v")])
+    assert spk.sum() > 10
+    np.testing.assert_array_equal(res.spikes["p"].to_dense(), spk)
+    np.testing.assert_allclose(res.state("p", "v"), np.array(vs), rtol=0, atol=1e-9)
+
+
+def test_jump_input_into_a_leaky_neuron_is_still_refused():
+    n = 3
+    g = nir.NIRGraph(nodes={"x": nir.Input(input_type={"input": np.array([2])}),
+                            "w": nir.Linear(weight=np.ones((n, 2))), "p": lif(n),
+                            "y": nir.Output(output_type={"output": np.array([n])})},
+                     edges=[("x", "w"), ("w", "p"), ("p", "y")], type_check=False)
+    neuroport.semantics.annotate(g.nodes["p"], input="jump")
+    with pytest.raises(neuroport.errors.UnsupportedNodeError, match=r"input convention 'jump'.*discrete-time"):
+        neuroport.run(g, backend="brian2", dt=1e-3, steps=5, inputs={"x": np.ones((5, 2))})

@@ -125,7 +125,9 @@ def test_runs_300_steps_on_numpy_in_seconds():
     t0 = time.perf_counter()
     result = neuroport.run(graph, backend="numpy", dt=DT, steps=300, inputs=inputs)
     elapsed = time.perf_counter() - t0
-    assert elapsed < 30.0, f"300 steps took {elapsed:.1f} s"  # about 1 s alone (compile included)
+    # no time limit here (a shared machine would make it flaky): the wall time is printed (pytest -s) and
+    # benchmarks/bench_nir_paper.py measures it; about 1 s alone, compile included
+    print(f"\nCNN, {sum(result.spikes[k].size for k in result.spikes)} neurons, 300 steps on numpy: {elapsed:.2f} s")
     for layer in LAYERS:
         assert result.spikes[layer].count > 0, layer
 
@@ -179,3 +181,139 @@ def test_lava_is_identical_to_numpy(pair):
             assert np.array_equal(va, vb), layer
         else:
             np.testing.assert_allclose(vb, va, rtol=0, atol=1e-9 * max(1.0, float(np.abs(va).max())))
+
+
+# ---------------------------------------------------------------- the Sinabs import profile, no hand edits
+def sinabs_program(timing="ideal", **overrides):
+    """The file as it is, compiled at dt = 1e-4 s with the Sinabs profile (``IAF``: the input added to ``v``
+    as it is, ``v >= v_th`` fires, ``MultiSpike``, reset by subtraction) and its ``overrides``."""
+    return neuroport.compile(neuroport.read(CNN), profile="sinabs", dt=DT, timing=timing,
+                             semantics=overrides or None)
+
+
+def counts(train) -> np.ndarray:
+    """Spikes per (step, neuron), shape ``(num_steps, size)`` (several per step under ``spikes="multi"``)."""
+    out = np.zeros((train.num_steps, train.size), dtype=np.int64)
+    np.add.at(out, (train.steps, train.neurons), 1)
+    return out
+
+
+def sinabs_reference(x, multi=True):
+    """Sinabs' ``IAF`` network, step by step, from the file's weights (``x``: (steps, 2312) spike counts).
+
+    Per IF layer and step, all layers in the same step (Sinabs runs the layers one after another on the
+    same time step): ``v += W s_in``; ``n = floor(v / v_th)`` spikes where ``v >= v_th`` (one where
+    ``multi`` is False), ``v -= n v_th``; ``n`` is what the next layer receives. Returns ``{layer: (steps, size)}``.
+    """
+    n = neuroport.read(CNN).nodes
+    w = {k: np.asarray(n[k].weight, dtype=np.float64) for k in ("0", "2", "5", "9", "11")}
+    th = {k: float(np.unique(np.asarray(n[k].v_threshold))[0]) for k in LAYERS}
+    v = {"1": np.zeros((16, 16, 16)), "3": np.zeros((16, 16, 16)), "6": np.zeros((8, 8, 8)),
+         "10": np.zeros(256), "12": np.zeros(10)}
+    out = {k: [] for k in LAYERS}
+
+    def fire(k, inp):
+        v[k] += inp
+        spikes = np.where(v[k] >= th[k], np.floor(v[k] / th[k]) if multi else 1.0, 0.0)
+        v[k] -= spikes * th[k]
+        out[k].append(spikes.reshape(-1))
+        return spikes
+
+    for t in range(x.shape[0]):
+        s = fire("1", conv2d(x[t].reshape(2, 34, 34), w["0"], 2, 1))
+        s = fire("3", conv2d(s, w["2"], 1, 1))
+        s = fire("6", conv2d(sumpool2(s), w["5"], 1, 1))
+        s = fire("10", w["9"] @ sumpool2(s).reshape(-1))
+        fire("12", w["11"] @ s)
+    return {k: np.array(o) for k, o in out.items()}
+
+
+def test_the_file_is_recognised_as_sinabs():
+    found = neuroport.profiles.detect(neuroport.read(CNN))
+    assert found and found[0][0] == "sinabs", found
+    program = sinabs_program()
+    assert program.dt == DT and program.timing == "ideal"
+    for layer in LAYERS:
+        extra = program.populations[layer].extra
+        assert (extra.get("spikes"), extra.get("threshold"), extra["reset"]) == ("multi", "ge", "subtract"), extra
+
+
+@pytest.mark.parametrize("multi", [True, False])
+def test_sinabs_profile_300_steps_on_numpy_is_sinabs_iaf(multi):
+    # the full CNN (8970 IF neurons, 2312 inputs), 300 steps, against the plain forward computation above
+    inputs = spikes_in(300)
+    program = sinabs_program() if multi else sinabs_program(spikes="single")
+    t0 = time.perf_counter()
+    result = neuroport.run(program, backend="numpy", steps=300, inputs=inputs)
+    elapsed = time.perf_counter() - t0
+    print(f"\nCNN, Sinabs profile (spikes={'multi' if multi else 'single'}), 300 steps on numpy: {elapsed:.2f} s")
+    ref = sinabs_reference(inputs["input"], multi=multi)
+    for layer in LAYERS:
+        got = counts(result.spikes[layer])
+        assert ref[layer].sum() > 50, layer  # every layer fires
+        np.testing.assert_array_equal(got, ref[layer], err_msg=layer)
+    if multi:  # several spikes per step do occur, so the multi-spike path is exercised
+        assert max(int(counts(result.spikes[k]).max()) for k in LAYERS) > 1
+
+
+@pytest.mark.parametrize("mode", ["numpy-fixed", "lava-fixed"])
+def test_multi_spike_is_refused_on_the_fixed_point_engines(mode):
+    # Lava's LIF (and so the chip as Lava models it) sends one binary spike per step: a real limit
+    needs(mode)
+    with pytest.raises(neuroport.errors.UnsupportedNodeError, match=r"spikes='multi'.*no fixed-point form"):
+        neuroport.run(sinabs_program(), backend=mode, steps=2, inputs=spikes_in(2))
+
+
+def test_ideal_timing_is_hardware_timing_shifted_by_the_stated_latency():
+    # one spike per step; no biases, so timing="ideal" compensates: each layer lags by its depth
+    steps, inputs = 60, spikes_in(60, rate=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        fixed = neuroport.run(sinabs_program(spikes="single"), backend="numpy-fixed", steps=steps, inputs=inputs)
+    depth = {"input": 0, "1": 1, "3": 2, "6": 3, "10": 4, "12": 5}
+    assert neuroport.timing.latency(fixed) == depth
+    ideal = neuroport.run(sinabs_program(spikes="single"), backend="numpy", steps=steps, inputs=inputs)
+    hard = neuroport.run(sinabs_program("hardware", spikes="single"), backend="numpy", steps=steps, inputs=inputs)
+    for layer in LAYERS:
+        a, b, lat = ideal.spikes[layer].to_dense(), hard.spikes[layer].to_dense(), depth[layer]
+        assert a.sum() > 0
+        assert not b[:lat].any()
+        np.testing.assert_array_equal(b[lat:], a[:-lat], err_msg=layer)
+
+
+def test_sinabs_profile_lava_fixed_is_bit_identical_to_numpy_fixed():
+    # ideal timing (the profile's): compensating delays, reset by subtraction, v >= v_th on Lava's fixed
+    # point; hardware timing with NIR's conventions is test_lava_is_identical_to_numpy above
+    needs("lava-fixed")
+    steps = 8  # Lava's CPU simulator needs about 1 s per step for this network
+    program = sinabs_program(spikes="single")
+    probes = [(layer, "v") for layer in LAYERS]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        a, b = (neuroport.run(program, backend=be, steps=steps, inputs=spikes_in(steps, rate=0.2), probes=probes)
+                for be in ("numpy-fixed", "lava-fixed"))
+    assert neuroport.timing.latency(a) == neuroport.timing.latency(b) == {"input": 0, "1": 1, "3": 2, "6": 3,
+                                                                           "10": 4, "12": 5}
+    assert a.spikes["1"].count > 0 and a.spikes["3"].count > 0
+    for layer in LAYERS:
+        np.testing.assert_array_equal(a.spikes[layer].steps, b.spikes[layer].steps, err_msg=layer)
+        np.testing.assert_array_equal(a.spikes[layer].neurons, b.spikes[layer].neurons, err_msg=layer)
+        np.testing.assert_array_equal(a.state(layer, "v"), b.state(layer, "v"), err_msg=layer)
+
+
+def test_sinabs_profile_brian2_agrees_with_numpy():
+    # IF with the input added as it is: on Brian2 a Dirac current (v += r w per spike); one spike per step
+    needs("brian2")
+    steps, inputs = 60, spikes_in(60, rate=0.1)
+    program = sinabs_program(spikes="single")
+    probes = [(layer, "v") for layer in LAYERS]
+    a = neuroport.run(program, backend="numpy", steps=steps, inputs=inputs, probes=probes)
+    b = neuroport.run(program, backend="brian2", steps=steps, inputs=inputs, probes=probes)
+    report = compare(a, b, k=1, inputs=("input",))
+    for layer in LAYERS:
+        assert a.spikes[layer].count > 0, layer
+        assert report.populations[layer].match >= 0.99, (layer, report.populations[layer])
+        assert report.states[f"{layer}.v"].max_rel < 1e-9, report.states
+    # several spikes per step have no Brian2 form (a neuron spikes at most once per step)
+    with pytest.raises(neuroport.errors.UnsupportedNodeError, match=r"'1'.*several spikes per step"):
+        neuroport.run(sinabs_program(), backend="brian2", steps=2, inputs=spikes_in(2))

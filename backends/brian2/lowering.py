@@ -119,18 +119,30 @@ def _port_matrices(path, spec):
     return out
 
 
+#: Models whose input convention ``jump`` (the weighted input added to ``v`` as it is, no ``dt`` factor) has
+#: a continuous-time form: ``IF``'s ``dv/dt = r I`` driven by a Dirac current ``I = sum_k w x_k delta(t - t_k)``
+#: steps ``v`` by ``r w`` per arriving spike, whatever the integrator (no leak), and a constant bias ``b`` under
+#: the same convention adds ``r b`` per step, i.e. the current ``b / dt``.
+_JUMP_MODELS = ("if",)
+
+
+def _jump_input(pop) -> bool:
+    """Whether the population takes its input by the ``jump`` convention (and Brian2 can run it)."""
+    return pop.extra.get("input", "euler") == "jump" and pop.model in _JUMP_MODELS
+
+
 def _node_reset(pop, graph) -> str:
     """The population's reset (``zero``/``subtract``, per node); conventions that only exist in discrete
     time (:mod:`neuroport.semantics`) are refused with the reason."""
     conv = [c for c in pop.conventions if c != "threshold '>='"]
-    if pop.extra.get("input", "euler") != "euler":
+    if pop.extra.get("input", "euler") != "euler" and not _jump_input(pop):
         conv.append(f"input convention {pop.extra['input']!r}")
     if conv:
         raise UnsupportedNodeError(
             f"population {pop.name!r}: {', '.join(conv)} is a discrete-time convention of the exporter "
             "(neuroport.semantics) with no continuous-time equation; backend 'brian2' integrates the "
-            "graph's NIR equations, so it runs reset 'zero' / 'subtract' and threshold '>' / '>=' only; "
-            "run it on numpy (or compile with those conventions)")
+            "graph's NIR equations, so it runs reset 'zero' / 'subtract', threshold '>' / '>=' and input "
+            "'jump' into IF nodes only; run it on numpy (or compile with those conventions)")
     return pop.reset
 
 
@@ -237,7 +249,8 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         for (where, var), values in spec.init.items():
             setattr(syn if where == "syn" else group, var, values)
         if holds_j:
-            target.Jb = Jb[name]
+            # jump input: the bias enters as r b per step, i.e. as the current b / dt held over the step
+            target.Jb = Jb[name] / dt if _jump_input(program.populations[name]) else Jb[name]
         elif np.any(Jb[name]):
             raise UnsupportedNodeError(f"node {name!r} ({pn.model}): a constant (Affine bias) input has no meaning")
         if spec.no_ode is not None:
@@ -273,6 +286,15 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         target = input_target(path.post)
         base = _BLOCK * (pos[path.post] + 1)
         ports = _port_matrices(path, spec)
+        if _jump_input(program.populations[path.post]):
+            # a spike adds r w to v right away (slot _SLOT_JUMP, before the integration and the threshold)
+            if path.plasticity is not None or path.depression is not None:
+                raise UnsupportedNodeError(f"{path.name}: input convention 'jump' on a plastic or depressing "
+                                           "projection is not supported by backend 'brian2'")
+            r = np.asarray(spec.params["r"], dtype=np.float64)
+            ports = [(port, "v", "jump", sp.csr_matrix(sp.diags(r) @ matrix)) for port, _var, _kind, matrix in ports]
+            for _port, _var, _kind, matrix in ports:
+                matrix.sort_indices()
         for port, var, kind, matrix in ports:
             if matrix.nnz == 0:
                 continue

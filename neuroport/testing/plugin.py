@@ -84,8 +84,9 @@ _NO_LAVA_PROCESS = Unsupported(UnsupportedNodeError, r"Lava backends run only",
                                "the model has no Lava process (models/qif.py); numpy, numpy-fixed and brian2 run it")
 
 _DISCRETE_ONLY = Unsupported(UnsupportedNodeError, r"discrete-time convention",
-                             "snnTorch's deferred resets, Sinabs' multi-spike and jump inputs have no continuous-time "
-                             "equation (neuroport.semantics); Brian2 integrates the graph's NIR equations")
+                             "snnTorch's deferred resets, Sinabs' multi-spike and jump inputs into leaky neurons have "
+                             "no continuous-time equation (neuroport.semantics); Brian2 integrates the graph's NIR "
+                             "equations")
 _MULTI = Unsupported(UnsupportedNodeError, r"spikes='multi'",
                      "Loihi 2's neurons (Lava's LIF, neuroport's ALIF) send one binary spike per step")
 
