@@ -12,8 +12,8 @@ and no hand edits:
 * ``cnn_sinabs`` (Sinabs N-MNIST CNN, 8970 IF neurons): ``profile="sinabs"`` with ``spikes="single"``
   (the fixed-point engines send one spike per step); rate 0.05 on the 2x34x34 inputs.
 
-Timing: the profile's (``ideal``); where a backend refuses it (the fixed-point engines cannot compensate
-a population driven by a constant bias) the refusal is printed and the run repeated with
+Timing: the profile's (``ideal``; the fixed-point engines compensate it, a biased population's bias held
+until its latency); where a backend refuses it the refusal is printed and the run repeated with
 ``timing="hardware"``. A backend that refuses the graph altogether prints its reason. Per run: compile +
 run wall time, spike count per layer, and agreement with the reference backend over the same program
 (numpy for numpy/lava/brian2, numpy-fixed for lava-fixed): ``identical`` or the smallest fraction of

@@ -25,9 +25,13 @@ No compensation exists, and :func:`compensate` refuses with the reason, when
 * a loop takes fewer steps in ideal timing than it has projections: the
   hardware adds a step per projection, which would lengthen the loop (a
   recurrent E -> I -> E loop whose ideal delays sum to 1);
-* a population with ``L > 0`` is not at rest without input (a constant bias,
-  a leak level other than the reset value, an initial state that moves): on
-  the hardware it would start ``L`` steps before its first input arrives;
+* a population with ``L > 0`` is not at rest without input even with its
+  bias held back (an initial state away from the reset value, which moves on
+  its own): on the hardware it would start ``L`` steps before its first input
+  arrives. A constant bias (an ``Affine`` bias, a leak level other than the
+  reset value) is compensated: the population's bias is held at 0 until step
+  ``L`` (``extra["bias_onset"]``; every engine, and Lava through neuroport's
+  ALIF process, honours it);
 * a plastic projection would need a delay other than 1 (``LearningDense``
   has none) or pairs pre and post spikes whose relative timing the latency
   changes.
