@@ -4,6 +4,9 @@ Each spec holds the parameters of one neuron model with their units and
 turns into the matching NIR node for ``n`` neurons. Scalars apply to every
 neuron; arrays of shape ``(n,)`` give per-neuron values.
 
+Any field may also be a :mod:`neuroport.dist` distribution (heterogeneous
+populations): drawn per neuron when the population is added.
+
 Units: time constants in seconds, voltages in the graph's voltage unit
 (any unit, used consistently: thresholds, leak and reset share it), ``r``
 converts input to that unit.
@@ -16,12 +19,15 @@ from dataclasses import dataclass, fields
 import nir
 import numpy as np
 
+from neuroport.dist import Distribution
 from neuroport.errors import GraphError
 from neuroport.nodes import AdaptiveLIF
 from neuroport.nodes import CondLIF as CondLIFNode
 
 
-def _vector(name: str, value, n: int) -> np.ndarray:
+def _vector(name: str, value, n: int, rng=None) -> np.ndarray:
+    if isinstance(value, Distribution):  # heterogeneous: drawn per neuron (neuroport.dist)
+        return value.draw(rng if rng is not None else np.random.default_rng(0), n, name)
     arr = np.asarray(value, dtype=np.float64)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
@@ -41,12 +47,25 @@ class Spec:
 
     nir_type: type = None
 
-    def arrays(self, n: int) -> dict:
-        return {f.name: _vector(f"{type(self).__name__}.{f.name}", getattr(self, f.name), n)
+    def arrays(self, n: int, rng=None) -> dict:
+        """Every field as ``(n,)`` float64 values; :mod:`neuroport.dist` fields drawn from ``rng``, in field
+        order."""
+        return {f.name: _vector(f"{type(self).__name__}.{f.name}", getattr(self, f.name), n, rng)
                 for f in fields(self)}
 
-    def to_nir(self, n: int):
-        return self.nir_type(**self.arrays(n))
+    def distributions(self) -> dict:
+        """``{"neuroport.dist.<field>": description}`` of the fields drawn from a distribution."""
+        return {f"neuroport.dist.{f.name}": getattr(self, f.name).describe() for f in fields(self)
+                if isinstance(getattr(self, f.name), Distribution)}
+
+    def _node(self, node):
+        meta = self.distributions()
+        if meta:
+            node.metadata = {**(getattr(node, "metadata", None) or {}), **meta}
+        return node
+
+    def to_nir(self, n: int, rng=None):
+        return self._node(self.nir_type(**self.arrays(n, rng)))
 
 
 class _Extensible(Spec):
@@ -56,6 +75,8 @@ class _Extensible(Spec):
 
     def uses_extension(self) -> bool:
         for name in EXTENDED:
+            if isinstance(getattr(self, name, 0.0), Distribution):
+                return True
             value = np.asarray(getattr(self, name, 0.0), dtype=np.float64)
             if name == "v_init":
                 if not np.all(np.isnan(value)):
@@ -64,11 +85,11 @@ class _Extensible(Spec):
                 return True
         return False
 
-    def to_nir(self, n: int):
-        arrays = self.arrays(n)
+    def to_nir(self, n: int, rng=None):
+        arrays = self.arrays(n, rng)
         if not self.uses_extension():
-            return self.nir_type(**{k: v for k, v in arrays.items() if k not in EXTENDED})
-        return AdaptiveLIF(**{self.renames.get(k, k): v for k, v in arrays.items()})
+            return self._node(self.nir_type(**{k: v for k, v in arrays.items() if k not in EXTENDED}))
+        return self._node(AdaptiveLIF(**{self.renames.get(k, k): v for k, v in arrays.items()}))
 
 
 _EXTENDED_DOC = """
@@ -234,8 +255,8 @@ class CondLIF(Spec):
     g_exc_init: float = 0.0
     g_inh_init: float = 0.0
 
-    def to_nir(self, n: int):
-        return CondLIFNode(**self.arrays(n))
+    def to_nir(self, n: int, rng=None):
+        return self._node(CondLIFNode(**self.arrays(n, rng)))
 
     @classmethod
     def from_physical(cls, *, capacitance: float, g_leak: float, **kwargs) -> "CondLIF":

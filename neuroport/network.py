@@ -21,6 +21,7 @@ Example
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import nir
@@ -75,15 +76,24 @@ class Network:
         self.nodes[key] = nir.Input(input_type={"input": np.array([n])})
         return key
 
-    def population(self, n: int, model, *, name: str | None = None) -> str:
-        """Add ``n`` neurons of ``model`` (a spec such as ``neuroport.LIF(...)``); returns the name."""
+    def population(self, n: int, model, *, name: str | None = None, seed: int | None = None) -> str:
+        """Add ``n`` neurons of ``model`` (a spec such as ``neuroport.LIF(...)``); returns the name.
+
+        Parameters given as :mod:`neuroport.dist` distributions (heterogeneous populations) are drawn
+        here, per neuron, from a generator seeded by ``seed`` (default: derived from the name, so the
+        same script builds the same network); the node stores the drawn values."""
+        from neuroport.dist import generator
+
         n = _positive_int("population size n", n)
         if not hasattr(model, "to_nir"):
             raise GraphError(f"model: expected a neuron spec such as neuroport.LIF(...), got {type(model).__name__}")
         key = name or self._name(type(model).__name__.lower())
         if key in self.nodes:
             raise GraphError(f"a node named {key!r} exists already")
-        self.nodes[key] = model.to_nir(n)
+        if "rng" in inspect.signature(model.to_nir).parameters:
+            self.nodes[key] = model.to_nir(n, rng=generator(seed, key))
+        else:  # a third-party spec whose to_nir takes n only (no distributions)
+            self.nodes[key] = model.to_nir(n)
         return key
 
     def connect(self, pre: str, post: str, *, weight=1.0, p: float | None = None, delay=0.0,
