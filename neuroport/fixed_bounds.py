@@ -86,11 +86,11 @@ class IntegerBound:
                          f"(the {hw.state_bits}-bit u wraps)")
         if self.dense_can_wrap(hw):
             parts.append(f"projection {self.dense_name!r} can send {self.dense_worst:.6g} >= 2**{bits - 1} in one "
-                         f"step (Lava's Dense sends its output through an int{bits} channel, which wraps it; "
+                         f"step (Lava's Dense sends its output through an int{bits} channel: its {bits}-bit datapath wraps it; "
                          f"numpy-fixed wraps it the same way)")
         if self.shift_can_wrap(hw):
             parts.append(f"a_in << {hw.act_shift} can reach {self.shifted_worst:.6g} >= 2**{bits - 1} "
-                         f"(Lava's LIF computes it in int{bits} and wraps)")
+                         f"(Lava's LIF computes it in int{bits}: its {bits}-bit datapath wraps)")
         if not parts:
             return ""
         return (f"population {self.name!r}: with every input spiking every step, using the integer weights that "
