@@ -50,6 +50,7 @@ def test_bad_numbers_are_usage_errors_naming_the_option(files, capsys, argv, opt
     (["quantize", "{g}", "--steps", "0", "--json", "{ro}/r.json"], "not writable"),
     (["train", "--out", "{ro}/sub/t.nir"], "--out"),
     (["run", "{g}", "--steps", "5", "--out", "{t}/r.npz"], "is a file, not a folder"),
+    (["train", "--out", "{d}/t.nir", "--train-samples", str(10 ** 12), "--epochs", "0"], "--train-samples"),
 ])
 def test_unusable_arguments_exit_2_before_any_work(files, capsys, argv, needle):
     ro = unwritable_folder(files)  # as root the 0555 folder is writable: the text file stands in
