@@ -48,14 +48,17 @@ two-where pass and ``v`` saturates at 24 bits. neuroport's own processes
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
 from neuroport.backends.numpy import Engine, _progress_bar, input_ports
 from neuroport.errors import CompileError, InputError, ParameterError, QuantizationWarning, UnsupportedNodeError
+from neuroport.fixed_bounds import projection_can_wrap
 from neuroport.models import neurons
 from neuroport.models.arithmetic import LoihiArithmetic
 from neuroport.models import learning_engine as fpl
@@ -69,6 +72,36 @@ from neuroport.backends.numpy_fixed_delivery import NetworkDelivery as _NetworkD
 
 
 _PLASTIC = object()  # marks a plastic projection among a population's outgoing deliveries
+_PLASTIC_WRAPPED = object()  # one whose output is wrapped to int32 (see FixedEngine.__init__)
+
+
+def _int64_ports(pop) -> bool:
+    """Whether ``pop`` runs on one of neuroport's Lava processes (ALIF, CondLIF), which add their input
+    channels in int64 (Lava's LIF adds them in int32: one wrap of the total, which its step does)."""
+    return neurons.supported(pop.model) and not neurons.runner(pop).int32_datapath
+
+
+def _layers(proj) -> list:
+    """``proj`` split as Lava's lowering splits it: synapses repeating a (post, pre) pair go to a further
+    layer (the k-th copy, in CSR order, to layer k), each layer its own Dense. ``[proj]`` without repeats."""
+    w = proj.weights
+    rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
+    key = rows * w.shape[1] + w.indices.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sk)) + 1]
+    if starts.size == sk.size:
+        return [proj]
+    layer = np.empty_like(key)
+    layer[order] = np.arange(sk.size) - np.repeat(starts, np.diff(np.r_[starts, sk.size]))
+    delays = np.asarray(proj.delays)
+    out = []
+    for k in range(int(layer.max()) + 1):
+        m = layer == k  # a subset in CSR order stays in CSR order, aligned with its delays
+        indptr = np.r_[0, np.cumsum(np.bincount(rows[m], minlength=w.shape[0]))]
+        sub = sp.csr_matrix((w.data[m], w.indices[m], indptr), shape=w.shape)
+        out.append(dataclasses.replace(proj, weights=sub, delays=delays[m]))
+    return out
 
 
 class FixedEngine(Engine):
@@ -136,6 +169,29 @@ class FixedEngine(Engine):
             for port in self.ports[name]:
                 self.columns[(name, port)] = width
                 width += pops[name].size
+        # Lava sends each projection's output through its Dense's int32 a_out channel; a population on
+        # neuroport's int64 processes (ALIF, CondLIF) adds its ports' channels in int64. A projection into
+        # one whose output can leave int32 gets ring columns of its own, wrapped to int32 and added to
+        # its target's columns at the step that reads them (_wrap_channels).
+        self.wrapped = []  # (private column, target column, size)
+        parts = {}  # projection name -> [(projection or one layer of it, ring column)]
+        for proj in program.projections:
+            if not proj.nnz or proj.plasticity is not None:
+                continue
+            layers = _layers(proj)  # Lava: one Dense per layer of duplicate synapses, each floors on its own
+            target = self.columns[(proj.post, proj.port)]
+            if _int64_ports(pops[proj.post]) and projection_can_wrap(proj, hardware):
+                cols = []
+                for _layer in layers:
+                    self.wrapped.append((width, target, proj.weights.shape[0]))
+                    cols.append(width)
+                    width += proj.weights.shape[0]
+            else:
+                cols = [target] * len(layers)
+            parts[proj.name] = list(zip(layers, cols))
+        self.plastic_wrapped = {p.name for p in program.projections
+                                if p.nnz and p.plasticity is not None and _int64_ports(pops[p.post])
+                                and projection_can_wrap(p, hardware)}
         self.L, self.width = L, width
         self.ring_len = {name: L for name in self.order}
         self.outgoing_fixed = {name: [] for name in self.order}
@@ -146,7 +202,7 @@ class FixedEngine(Engine):
         # "slot") when they share one fraction width; otherwise each delivers on its own
         bits = {int(p.extra["depression"].get("bits", -1)) for p in program.projections
                 if p.nnz and p.depression is not None and p.plasticity is None}
-        self.dep_projs, self.dep_slot_pre, n_slots = [], [], 0
+        self.dep_projs, self.dep_slot_pre, self._n_slots = [], [], 0
         self.dep_merged = len(bits) == 1
         for proj in program.projections:
             if proj.plasticity is not None:
@@ -158,33 +214,9 @@ class FixedEngine(Engine):
                 continue
             if not proj.nnz:
                 continue
-            fp = _FixedProjection(proj, pops[proj.pre].size, L, hardware)
-            if proj.depression is not None:
-                spec = proj.extra["depression"]
-                if "bits" not in spec:
-                    raise ParameterError(f"projection {proj.name!r}: depression without integer parameters "
-                                         "(quantize the float Program with neuroport.quantize)")
-                fp.depression = DepressionFixed.prepare(spec, pops[proj.pre].size)
-                if not self.dep_merged:
-                    self.outgoing_fixed[proj.pre].append(fp)
-                    continue
-            local_pre = np.repeat(np.arange(pops[proj.pre].size), np.diff(fp.indptr))
-            pre = self.gid[proj.pre] + local_pre
-            slot = None
-            if fp.depression is not None:
-                slot = n_slots + local_pre
-                self.dep_projs.append(fp)
-                self.dep_slot_pre.append(self.gid[proj.pre] + np.arange(pops[proj.pre].size))
-                n_slots += pops[proj.pre].size
-            w = proj.weights
-            order = np.lexsort((np.repeat(np.arange(w.shape[0]), np.diff(w.indptr)), w.indices))
-            delays = np.asarray(proj.delays, dtype=np.int64)[order]
-            col = self.columns[(proj.post, fp.port)]
-            if fp.linear:
-                merged.append((pre, delays * width + col + fp.post, fp.weights, slot))
-            else:
-                floored.append((pre, delays, fp.post, fp.weights, col, fp.n_post, fp.exp, slot))
-        self.n_slots = n_slots
+            for layer, col in parts[proj.name]:
+                self._add_delivery(layer, col, merged, floored)
+        self.n_slots = n_slots = self._n_slots
         self.dep_slot_pre = np.concatenate(self.dep_slot_pre) if n_slots else None
         self.fanout = [_NetworkDelivery(merged, floored, n_all, L, width, n_slots)] if merged or floored else []
         self.plastic = {}
@@ -192,6 +224,37 @@ class FixedEngine(Engine):
         self.runtime = None
         self.groups = []
         self.t = None
+
+    def _add_delivery(self, proj, col: int, merged: list, floored: list) -> None:
+        """Deliver non-plastic ``proj`` (a projection or one layer of one) into ring column ``col``: as part of
+        the merged network delivery, or on its own (depressing, when fraction widths differ)."""
+        pops, L, width, hardware = self.program.populations, self.L, self.width, self.hardware
+        fp = _FixedProjection(proj, pops[proj.pre].size, L, hardware)
+        fp.column = col
+        if proj.depression is not None:
+            spec = proj.extra["depression"]
+            if "bits" not in spec:
+                raise ParameterError(f"projection {proj.name!r}: depression without integer parameters "
+                                     "(quantize the float Program with neuroport.quantize)")
+            fp.depression = DepressionFixed.prepare(spec, pops[proj.pre].size)
+            if not self.dep_merged:
+                self.outgoing_fixed[proj.pre].append(fp)
+                return
+        local_pre = np.repeat(np.arange(pops[proj.pre].size), np.diff(fp.indptr))
+        pre = self.gid[proj.pre] + local_pre
+        slot = None
+        if fp.depression is not None:
+            slot = self._n_slots + local_pre
+            self.dep_projs.append(fp)
+            self.dep_slot_pre.append(self.gid[proj.pre] + np.arange(pops[proj.pre].size))
+            self._n_slots += pops[proj.pre].size
+        w = proj.weights
+        order = np.lexsort((np.repeat(np.arange(w.shape[0]), np.diff(w.indptr)), w.indices))
+        delays = np.asarray(proj.delays, dtype=np.int64)[order]
+        if fp.linear:
+            merged.append((pre, delays * width + col + fp.post, fp.weights, slot))
+        else:
+            floored.append((pre, delays, fp.post, fp.weights, col, fp.n_post, fp.exp, slot))
 
     def prepare_population(self, pop):
         """``(block, state, block)`` of a population stepped alone (a one-member Block)."""
@@ -293,9 +356,10 @@ class FixedEngine(Engine):
             recording += [(arr, state, var) for (pn, var), arr in recorded.items() if pn == name]
         pre_outs = []  # populations with depressing or plastic projections: per-population spike indices
         for name in self.order:
-            outs = [(fp, self.ring[(fp.post_name, fp.port)], self.resources[fp.name])
+            outs = [(fp, self.ring_all[:, fp.column:fp.column + fp.n_post], self.resources[fp.name])
                     for fp in self.outgoing_fixed[name]]
-            outs += [(self.plastic[p.name], self.ring[(p.post, p.port)], _PLASTIC)
+            outs += [(self.plastic[p.name], self.ring[(p.post, p.port)],
+                      _PLASTIC_WRAPPED if p.name in self.plastic_wrapped else _PLASTIC)
                      for p in self.plastic_projs if p.pre == name]
             if outs:
                 pre_outs.append((np.array(span[name]), outs))
@@ -319,11 +383,15 @@ class FixedEngine(Engine):
             in_fired = fired[in_lo:in_hi]
         else:
             in_all = None
+        word = self.arithmetic.word
+        wrap_views = [[(r[src:src + n], r[dst:dst + n]) for src, dst, n in self.wrapped] for r in rows]
         for local in range(steps):
             t = self.t
             slot = t % L
             for c, x in self.recovery:
                 DepressionFixed.recover(x, c)
+            for own, target in wrap_views[slot]:  # Lava's int32 a_out of each such projection (layer)
+                target += word(own)
             for step, views, out in group_plan:
                 a_exc, a_inh = views[slot]
                 step(a_exc, a_inh, out)
@@ -355,6 +423,8 @@ class FixedEngine(Engine):
                     for fp, ring, x in outs:
                         if x is _PLASTIC:
                             ring[(t + 1) % L] += fpl.deliver(fp, loc)
+                        elif x is _PLASTIC_WRAPPED:  # the only output of this projection arriving at t + 1
+                            ring[(t + 1) % L] += word(fpl.deliver(fp, loc))
                         else:
                             fp.deliver(ring, t, loc, DepressionFixed.release(x, loc, fp.depression))
             for st, s_pre, s_post in learning:

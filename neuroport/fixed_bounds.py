@@ -13,10 +13,21 @@ depressing ones: the full payload ``2**bits``)::
     u_worst       = max(a_pos, a_neg) << 6 * 4096 / (du + 1)      (+ |u_bias| per step; integer units)
     dense_worst   = largest |output| of one projection in one step
 
-``u`` can wrap when ``u_worst > 2**23 - 1``; the 32-bit datapath of Lava
-(``HardwareSpec.word_bits``, :mod:`neuroport.models.arithmetic`) can wrap when
-``dense_worst`` or ``a << 6`` reach ``2**31``. Conductance-based populations
-(CondLIF) have no ``u``; only their 32-bit check applies.
+``u`` can wrap when ``u_worst > 2**23 - 1``. Lava's 32-bit words
+(``HardwareSpec.word_bits``, :mod:`neuroport.models.arithmetic`) can wrap:
+
+* every Dense / DelayDense / Sparse sends its per-step output through an int32
+  channel: it wraps when one projection's output reaches ``2**31``
+  (``dense_worst``; :func:`projection_can_wrap`). For every model; numpy-fixed
+  emulates it (per projection for AdaptiveLIF / CondLIF, whose ports add in
+  int64; for Lava's LIF the int32 port sum makes it one wrap of the total);
+* Lava's LIF (:attr:`~neuroport.models.lif.LIFFamily.int32_datapath`) also
+  computes ``a << 6`` and its ``u`` / ``v`` sums in int32: it wraps when
+  ``a << 6`` reaches ``2**31`` (``shifted_worst``). neuroport's own
+  processes (ALIF, CondLIF) run in int64: there ``a << 6`` only wraps ``u``
+  (ALIF, the ``u`` check) or saturates a conductance (CondLIF).
+
+Conductance-based populations (CondLIF) have no ``u``; only the Dense check applies.
 """
 
 from __future__ import annotations
@@ -42,29 +53,44 @@ class IntegerBound:
         Largest ``|output|`` of one incoming projection in one step.
     dense_name : str
         The projection with that output.
+    int32_datapath : bool
+        The population runs on Lava's LIF (``a << 6`` and the sums in int32), not on one of
+        neuroport's int64 processes.
     """
 
-    def __init__(self, name, u_worst, shifted_worst, dense_worst, dense_name):
+    def __init__(self, name, u_worst, shifted_worst, dense_worst, dense_name, int32_datapath=True):
         self.name, self.u_worst = name, float(u_worst)
         self.shifted_worst, self.dense_worst, self.dense_name = float(shifted_worst), float(dense_worst), dense_name
+        self.int32_datapath = bool(int32_datapath)
 
     def u_can_wrap(self, hw) -> bool:
         return self.u_worst > hw.state_max - 1
 
+    def dense_can_wrap(self, hw) -> bool:
+        """One projection's per-step output can leave int32 (Lava's Dense ``a_out`` channel wraps it)."""
+        return self.dense_worst >= 2.0 ** (hw.word_bits - 1)
+
+    def shift_can_wrap(self, hw) -> bool:
+        """``a << 6`` can leave int32 in Lava's LIF (only populations with its int32 datapath)."""
+        return self.int32_datapath and self.shifted_worst >= 2.0 ** (hw.word_bits - 1)
+
     def word_can_wrap(self, hw) -> bool:
-        half = 2.0 ** (hw.word_bits - 1)
-        return self.dense_worst >= half or self.shifted_worst >= half
+        return self.dense_can_wrap(hw) or self.shift_can_wrap(hw)
 
     def message(self, hw) -> str:
         """What can overflow, with the numbers (empty if nothing)."""
         parts = []
+        bits = hw.word_bits
         if self.u_can_wrap(hw):
             parts.append(f"u can reach {self.u_worst:.6g} > 2**{hw.state_bits - 1} - 1 = {hw.state_max - 1} "
                          f"(the {hw.state_bits}-bit u wraps)")
-        if self.word_can_wrap(hw):
-            parts.append(f"one step's input can reach {max(self.dense_worst, self.shifted_worst):.6g} >= 2**"
-                         f"{hw.word_bits - 1} (projection {self.dense_name!r}; Lava's {hw.word_bits}-bit "
-                         f"datapath wraps)")
+        if self.dense_can_wrap(hw):
+            parts.append(f"projection {self.dense_name!r} can send {self.dense_worst:.6g} >= 2**{bits - 1} in one "
+                         f"step (Lava's Dense sends its output through an int{bits} channel: its {bits}-bit datapath wraps it; "
+                         f"numpy-fixed wraps it the same way)")
+        if self.shift_can_wrap(hw):
+            parts.append(f"a_in << {hw.act_shift} can reach {self.shifted_worst:.6g} >= 2**{bits - 1} "
+                         f"(Lava's LIF computes it in int{bits}: its {bits}-bit datapath wraps)")
         if not parts:
             return ""
         return (f"population {self.name!r}: with every input spiking every step, using the integer weights that "
@@ -73,6 +99,16 @@ class IntegerBound:
     def to_dict(self) -> dict:
         return {"u_worst_int": self.u_worst, "shifted_worst_int": self.shifted_worst,
                 "dense_worst_int": self.dense_worst, "dense_worst_projection": self.dense_name}
+
+
+def projection_can_wrap(proj, hw) -> bool:
+    """Whether fixed projection ``proj``'s output in one step (:func:`projection_extremes`, every
+    input spiking) can leave the signed ``hw.word_bits`` range that Lava's Dense ``a_out`` holds."""
+    if proj.weights.nnz == 0:
+        return False
+    half = 2.0 ** (hw.word_bits - 1)
+    pos, neg = projection_extremes(proj, hw)
+    return bool(np.max(pos, initial=0.0) >= half or np.min(neg, initial=0.0) < -half)
 
 
 def projection_extremes(proj, hw) -> tuple:
@@ -103,6 +139,9 @@ def projection_extremes(proj, hw) -> tuple:
 
 def integer_bound(pop, projs, hw) -> IntegerBound:
     """The :class:`IntegerBound` of fixed population ``pop`` fed by fixed projections ``projs``."""
+    from neuroport.models import neurons
+
+    int32_datapath = bool(getattr(neurons.runner(pop), "int32_datapath", False))
     n = pop.size
     per_port = {}
     dense_worst, dense_name = 0.0, ""
@@ -130,7 +169,7 @@ def integer_bound(pop, projs, hw) -> IntegerBound:
             a = a + np.abs(np.left_shift(np.asarray(p["u_bias_mant"], dtype=np.int64),
                                          np.asarray(p.get("u_bias_exp", 0), dtype=np.int64)))
         u_worst = max(u_worst, float(np.max(a * unity / np.maximum(d, 1.0), initial=0.0)))
-    return IntegerBound(pop.name, u_worst, shifted, dense_worst, dense_name)
+    return IntegerBound(pop.name, u_worst, shifted, dense_worst, dense_name, int32_datapath)
 
 
 def refit_scale(scale: float, bound: IntegerBound, hw) -> float:

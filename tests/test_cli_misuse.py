@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from neuroport.cli import main
-from neuroport.testing.cli_sweep import bad_invocations, make_files, run_one
+from neuroport.testing.cli_sweep import bad_invocations, make_files, run_one, unwritable_folder
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +49,29 @@ def test_bad_numbers_are_usage_errors_naming_the_option(files, capsys, argv, opt
     (["run", "{g}", "--steps", "5", "--out", "{d}/nodir/r.npz"], "does not exist"),
     (["quantize", "{g}", "--steps", "0", "--json", "{ro}/r.json"], "not writable"),
     (["train", "--out", "{ro}/sub/t.nir"], "--out"),
+    (["run", "{g}", "--steps", "5", "--out", "{t}/r.npz"], "is a file, not a folder"),
+    (["train", "--out", "{d}/t.nir", "--train-samples", str(10 ** 12), "--epochs", "0"], "--train-samples"),
 ])
 def test_unusable_arguments_exit_2_before_any_work(files, capsys, argv, needle):
-    argv = [a.format(g=files["good"], d=files["dir"], ro=files["ro"]) for a in argv]
-    code = main(argv)  # as root a read-only folder is writable: then the command may succeed
+    ro = unwritable_folder(files)  # as root the 0555 folder is writable: the text file stands in
+    if ro != files["ro"] and needle == "not writable":
+        needle = "is a file, not a folder"
+    argv = [a.format(g=files["good"], d=files["dir"], ro=ro, t=files["text"]) for a in argv]
+    code = main(argv)
     err = capsys.readouterr().err.strip().splitlines()
-    assert code in (0, 2) if os.geteuid() == 0 and files["ro"] in " ".join(argv) else code == 2
-    if code:
-        assert len(err) == 1 and needle in err[0]
+    assert code == 2
+    assert len(err) == 1 and needle in err[0]
+
+
+def test_sweep_outputs_meant_unwritable_are_unwritable(files):
+    """The sweep's 'unwritable output' cases stay unwritable for this user (root writes into a 0555 folder:
+    they then go under a file instead), so none of them runs a whole command and times out."""
+    folders = {os.path.join(files["dir"], "nodir"), unwritable_folder(files)}
+    outs = [a for argv in bad_invocations(files) for a in argv if os.path.dirname(a) in folders]
+    assert len(outs) >= 6
+    for path in outs:
+        folder = os.path.dirname(path)
+        assert not (os.path.isdir(folder) and os.access(folder, os.W_OK)), path
 
 
 def test_info_into_a_closed_pipe_is_quiet(files):

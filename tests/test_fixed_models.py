@@ -8,10 +8,12 @@ strict-mode errors and range properties of every emitted integer.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,8 +47,22 @@ def sat(x: int) -> int:
     return max(-(M - 1), min(M - 1, x))
 
 
+def wrap32(x: int) -> int:
+    """x as a signed 32-bit word (two's complement)."""
+    return ((x + 2 ** 31) % 2 ** 32) - 2 ** 31
+
+
+#: (projection, step, post) of every Dense output :func:`ref_inputs` wrapped (tests check it happened)
+WRAPPED = []
+
+
 def ref_inputs(program, spikes_of, t):
-    """``{(post, port): [int]}``: Dense outputs at step ``t`` (floor per projection and delay)."""
+    """``{(post, port): [int]}``: Dense outputs at step ``t``.
+
+    As Lava's lowering and Dense / DelayDense: a synapse repeating a (post, pre) pair goes to a
+    further layer (its own Dense); each layer floors its sum per delay, and sends its per-step output
+    through an int32 channel (wrapped); the receiving port adds the channels (int64 in neuroport's
+    processes, which are all this reference runs)."""
     out = {}
     for proj in program.projections:
         post = program.populations[proj.post]
@@ -56,6 +72,11 @@ def ref_inputs(program, spikes_of, t):
         csr = proj.weights
         rows = np.repeat(np.arange(csr.shape[0]), np.diff(csr.indptr))
         exp = int(proj.extra.get("weight_exp", 0))
+        seen, layer = {}, []
+        for k in range(csr.nnz):
+            pair = (int(rows[k]), int(csr.indices[k]))
+            layer.append(seen.get(pair, 0))
+            seen[pair] = layer[-1] + 1
         sums = {}
         for k in range(csr.nnz):
             d = int(delays[k])
@@ -64,9 +85,14 @@ def ref_inputs(program, spikes_of, t):
             j, i = int(csr.indices[k]), int(rows[k])
             pay = spikes_of(proj, t - d, j)
             if pay:
-                sums[(d, i)] = sums.get((d, i), 0) + int(csr.data[k]) * pay
-        for (d, i), total in sums.items():
-            acc[i] += total << exp if exp > 0 else total >> -exp
+                sums[(layer[k], d, i)] = sums.get((layer[k], d, i), 0) + int(csr.data[k]) * pay
+        sent = {}
+        for (lay, d, i), total in sums.items():
+            sent[(lay, i)] = sent.get((lay, i), 0) + (total << exp if exp > 0 else total >> -exp)
+        for (lay, i), total in sent.items():
+            if wrap32(total) != total:
+                WRAPPED.append((proj.name, t, i))
+            acc[i] += wrap32(total)
     return out
 
 
@@ -247,6 +273,74 @@ def test_condlif_matches_integer_reference():
     inputs = {"x": _poisson(6, steps, 0.3, 1)}
     _, spikes = _check_against_reference(fixed, inputs, steps)
     assert spikes["c"].sum() > 10
+
+
+def _with_exp(fixed, exps: dict):
+    """``fixed`` with the ``weight_exp`` of the projections named in ``exps`` replaced (a hand-made fixed
+    Program whose Dense outputs leave int32 with a few inputs; the quantizer never goes above 7)."""
+    projs = tuple(dataclasses.replace(p, extra={**dict(p.extra), "weight_exp": exps[p.name]}) if p.name in exps
+                  else p for p in fixed.projections)
+    return fixed.replace(projections=projs)
+
+
+def _repeat_synapses(proj, every: int = 3):
+    """``proj`` with a second copy of every ``every``-th synapse (delay + 1): a repeated (post, pre) pair."""
+    w = proj.weights
+    rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
+    pick = np.arange(0, w.nnz, every)
+    r = np.r_[rows, rows[pick]]
+    c = np.r_[w.indices, w.indices[pick]]
+    data = np.r_[w.data, w.data[pick]]
+    d = np.r_[proj.delays, proj.delays[pick] + 1]
+    order = np.argsort(r, kind="stable")  # CSR order: by row, the copies after the originals
+    indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=w.shape[0]))]
+    csr = sp.csr_matrix((data[order], c[order], indptr), shape=w.shape)
+    return dataclasses.replace(proj, weights=csr, delays=d[order])
+
+
+def _wrapping_program():
+    """ALIF (two ports, a delayed recurrent projection) and CondLIF fed by 40 inputs, with weight_exp
+    raised on the input projections so that one step's Dense output leaves int32."""
+    net = neuroport.Network()
+    x = net.input(40, name="x")
+    a = net.population(3, neuroport.CubaLIF(tau_syn=0.005, tau_syn_inh=0.01, tau_mem=0.02, v_threshold=1.0,
+                                            refractory=0.002), name="a")
+    c = net.population(3, neuroport.CondLIF(refractory=0.002), name="c")
+    rng = np.random.default_rng(3)
+    net.connect(x, a, weight=rng.uniform(-1.0, 2.0, (3, 40)))
+    net.connect(a, a, weight=-0.5, p=1.0, allow_self=False, delay=0.002)
+    net.connect(x, c, weight=np.where(rng.random((3, 40)) < 0.8, rng.uniform(0.5, 1.0, (3, 40)), -2.0))
+    _, fixed = _quantized(net.to_nir())
+    names = {p.name: p for p in fixed.projections}
+    big = {n: 22 for n in names if names[n].pre == "x"}
+    assert len(big) == 4  # x->a and x->c, each split into its exc and inh part
+    fixed = _with_exp(fixed, big)
+    rep = [p for p in fixed.projections if p.pre == "x" and p.post == "a" and p.port == "exc"][0]
+    return fixed.replace(projections=tuple(_repeat_synapses(p) if p is rep else p for p in fixed.projections))
+
+
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_each_projection_into_alif_and_condlif_wraps_at_32_bits(engine):
+    """Lava's Dense sends each projection's output through an int32 channel and neuroport's ALIF / CondLIF
+    add their channels in int64: numpy-fixed wraps every projection (every layer of repeated synapses) on its
+    own, as the reference does; without that u, g and the spikes differ."""
+    fixed = _wrapping_program()
+    steps = 40
+    rates = np.where(np.arange(steps) % 3 == 0, 0.95, 0.4)[:, None]
+    inputs = {"x": (np.random.default_rng(8).random((steps, 40)) < rates).astype(float)}
+    WRAPPED.clear()
+    spikes, trace = run_reference(fixed, inputs, steps)
+    wrapped = {name for name, _, _ in WRAPPED}
+    assert {p.name for p in fixed.projections if p.pre == "x"} <= wrapped  # every input projection wrapped
+    probes = [("a", "u"), ("a", "u_inh"), ("a", "v"), ("c", "g_exc"), ("c", "g_inh"), ("c", "v")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        got = NumpyFixedBackend().run(fixed, steps=steps, inputs=inputs, probes=probes, engine=engine)
+    for n in ("a", "c"):
+        assert np.array_equal(got.spikes[n].to_dense(), spikes[n]), n
+    for n, var in probes:
+        assert np.array_equal(got.states[n][var], trace[n][var]), (n, var)
+    assert spikes["a"].any() and spikes["c"].any()
 
 
 def test_lif_refractory_and_u_bias_match_reference():

@@ -249,3 +249,87 @@ def test_lava_fixed_counts_like_numpy_fixed_on_random_networks():
     for key in ("u_wraps", "v_saturations", "int32_wraps"):
         assert meta["numpy-fixed"][key] == meta["lava-fixed"][key], key
     assert sum(meta["numpy-fixed"]["u_wraps"].values()) > 0 and sum(meta["numpy-fixed"]["v_saturations"].values()) > 0
+
+
+# ------------------------------------------------------------------ ALIF / CondLIF: Lava's Dense wraps per projection
+#: one step of 70,000 inputs through weights at the top mantissa (255 << 7) exceeds 2**31 - 1
+N_WIDE = 70_000
+
+
+def _custom_program(kind: str, weight: float):
+    """``N_WIDE`` inputs into 2 neurons of ``kind`` (``alif``: a refractory CubaLIF, run on ALIF; ``condlif``)."""
+    net = neuroport.Network()
+    x = net.input(N_WIDE, name="x")
+    model = (neuroport.CubaLIF(tau_mem=0.02, tau_syn=0.005, v_threshold=1.0, refractory=0.002) if kind == "alif"
+             else neuroport.CondLIF())
+    p = net.population(2, model, name="p")
+    net.connect(x, p, weight=np.full((2, N_WIDE), weight))
+    return net.compile(dt=1e-3)
+
+
+def _quiet_quantize(program, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        return neuroport.quantize(program, **kw)
+
+
+@pytest.mark.parametrize("kind, weight, port", [("alif", 1000.0, ""), ("condlif", 4e7, ":exc"),
+                                                ("condlif", -4e7, ":inh")])
+def test_strict_refuses_a_projection_whose_dense_output_leaves_int32(kind, weight, port):
+    program = _custom_program(kind, weight)
+    with pytest.raises(QuantizationError) as exc:
+        neuroport.quantize(program, strict=True)
+    msg = str(exc.value)
+    assert f"'x->p{port}'" in msg and "int32 channel" in msg and "2**31" in msg
+    fixed, report = _quiet_quantize(program)
+    assert any(f"'x->p{port}'" in m and "int32 channel" in m for m in report.overflows)
+    assert report.bounds["p"].integer.dense_worst >= 2 ** 31
+
+
+def test_condlif_shift_beyond_int32_is_no_wrap():
+    """CondLIF runs in int64: a_in << 6 beyond int32 saturates g (counted), it does not wrap; the quantizer
+    does not report a 32-bit wrap for it (the Dense output itself stays inside int32)."""
+    fixed, report = _quiet_quantize(_custom_program("condlif", 1.5e6))
+    b = report.bounds["p"].integer
+    assert b.shifted_worst >= 2 ** 31 > b.dense_worst
+    assert not any("int32" in m for m in report.overflows)
+
+
+def _wide_inputs(steps, seed=0):
+    """All-ones steps (70,000 * 32,640 > 2**31: the Dense output wraps) between partial ones (no wrap)."""
+    frac = np.resize([1.0, 0.5, 1.0, 0.99, 0.9, 1.0, 0.2, 1.0, 0.0, 0.97], steps)
+    return (np.random.default_rng(seed).random((steps, N_WIDE)) < frac[:, None]).astype(float)
+
+
+def test_lava_fixed_identical_on_alif_condlif_projection_wraps():
+    """The quantizer's ALIF and CondLIF reproducers (70,000 inputs, one Dense output beyond int32): Lava's
+    Dense wraps it in its int32 a_out channel; numpy-fixed (both engines) gives the same spikes, u, g and v,
+    and the same overflow counts (u wraps, v and conductance saturations), which are not zero."""
+    _lava_or_skip()
+    from neuroport.testing.random_networks import union, union_inputs
+
+    steps = 12
+    programs = [_quiet_quantize(_custom_program(k, w))[0] for k, w in (("alif", 1000.0), ("condlif", 4e7),
+                                                                        ("condlif", -4e7))]
+    big = union(programs)
+    inputs = union_inputs(programs, [{"x": _wide_inputs(steps, k)} for k in range(len(programs))])
+    probes = [("n0/p", "u"), ("n0/p", "v")] + [(f"n{k}/p", v) for k in (1, 2) for v in ("g_exc", "g_inh", "v")]
+    results = {}
+    for mode, engine in (("numpy-fixed", "numpy"), ("numpy-fixed", "compiled"), ("lava-fixed", None)):
+        kw = {"engine": engine} if engine else {}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", QuantizationWarning)
+            results[engine or mode] = backends.get(mode).run(big, steps=steps, inputs=inputs, probes=probes,
+                                                             progress=False, **kw)
+    lava = results["lava-fixed"]
+    for engine in ("numpy", "compiled"):
+        got = results[engine]
+        for k in range(3):
+            name = f"n{k}/p"
+            np.testing.assert_array_equal(got.spikes[name].to_dense(), lava.spikes[name].to_dense(), err_msg=name)
+        for name, var in probes:
+            np.testing.assert_array_equal(got.states[name][var], lava.states[name][var], err_msg=f"{name}.{var}")
+        for key in ("u_wraps", "v_saturations", "int32_wraps", "saturations"):
+            assert got.meta[key] == lava.meta[key], (engine, key)
+    assert lava.meta["u_wraps"]["n0/p"] > 0
+    assert lava.meta["saturations"]["n1/p"]["g_exc"] > 0 and lava.meta["saturations"]["n2/p"]["g_inh"] > 0

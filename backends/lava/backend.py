@@ -141,20 +141,23 @@ class _LavaBackend(Backend):
 def _counter_vars(proc) -> tuple:
     """The overflow counter Vars of a neuron process: ``CountingLIF`` (Lava's LIF in ``lava-fixed``, per
     neuron) or neuroport's ``ALIF`` / ``CondLIF`` (the population's totals)."""
-    from neuroport.backends.lava.processes._neuron_process import COUNTERS as TOTALS, NeuronProcess
+    from neuroport.backends.lava.processes._neuron_process import COUNTERS as TOTALS, NeuronProcess, saturation_vars
     from neuroport.backends.lava.processes.countlif.process import COUNTERS, CountingLIF
 
     if isinstance(proc, CountingLIF):
         return COUNTERS
-    return TOTALS if isinstance(proc, NeuronProcess) else ()
+    return TOTALS + saturation_vars(proc.STATES) if isinstance(proc, NeuronProcess) else ()
 
 
 def _counters(program, plan, net, recorded) -> dict:
     """Per-population overflow counters, as numpy-fixed's engine counts them (``models/base.py``).
 
     ``v`` saturating above the range is counted only for populations that do
-    not spike (a spiking one fires and resets anyway), as numpy-fixed does.
+    not spike (a spiking one fires and resets anyway), as numpy-fixed does;
+    neuroport's processes also report their other states' saturations (``saturations``).
     """
+    from neuroport.backends.lava.processes._neuron_process import SATURATION_PREFIX
+
     out = {}
     for name, groups in plan.groups.items():
         pop = program.populations[name]
@@ -167,6 +170,10 @@ def _counters(program, plan, net, recorded) -> dict:
             if ("count", g.name, "v_low") not in recorded:  # neuroport's process: the model's own totals
                 for var in ("u_wraps", "v_saturations", "int32_wraps"):
                     c[var] += int(recorded[("count", g.name, var)].sum())
+                for key, arr in recorded.items():  # sat_<state>: saturations of the model's other states
+                    if key[:2] == ("count", g.name) and key[2].startswith(SATURATION_PREFIX) and arr.sum():
+                        state = key[2][len(SATURATION_PREFIX):]
+                        c["saturations"][state] = c["saturations"].get(state, 0) + int(arr.sum())
                 continue
             part = {var: int(recorded[("count", g.name, var)][g.index].sum()) for var in
                     ("u_wraps", "v_low", "v_high", "int32_wraps")}

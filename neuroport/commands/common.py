@@ -86,6 +86,8 @@ def check_output_path(path: str | None, option: str) -> None:
     folder = os.path.dirname(os.path.abspath(path)) or "."
     if os.path.isdir(path):
         raise UsageError(f"{option} {path!r}: is a directory; give a file name")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise UsageError(f"{option} {path!r}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path!r}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from neuroport.apps import diehl_cook as dc
-from neuroport.errors import InputError, QuantizationWarning
+from neuroport.errors import InputError, QuantizationWarning, UsageError
 from neuroport.commands.common import backend_list, int_range
 
 BACKENDS = ("numpy", "numpy-fixed", "lava-fixed")
@@ -54,6 +54,8 @@ def run(args) -> int:
     data = dc.load_split(model.config.test_fraction)
     x, y = data.x_test, data.y_test
     if args.test_samples is not None:
+        if args.test_samples > len(y):
+            raise UsageError(f"--test-samples {args.test_samples}: at most {len(y)} (the test split's size)")
         x, y = x[:args.test_samples], y[:args.test_samples]
     print(f"{args.model}: {model.config.neurons} excitatory neurons ({int((model.labels >= 0).sum())} labelled), "
           f"{model.epochs_done} epoch(s) trained on {model.backend}; {len(y)} test samples "

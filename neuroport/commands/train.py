@@ -71,6 +71,8 @@ def run(args) -> int:
     data = dc.load_split(model.config.test_fraction)
     x, y = data.x_train, data.y_train
     if args.train_samples is not None:
+        if args.train_samples > len(y):
+            raise UsageError(f"--train-samples {args.train_samples}: at most {len(y)} (the training split's size)")
         x, y = x[:args.train_samples], y[:args.train_samples]
     c = model.config
     print(f"digits: {len(data.y_train)} train / {len(data.y_test)} test (split seed {dc.SPLIT_SEED}); "

@@ -23,7 +23,10 @@ class _Timeout(BaseException):
 
 
 def make_files(folder) -> dict:
-    """A valid small network, a truncated copy, a text file and a read-only folder in ``folder``."""
+    """A valid small network, a truncated copy, a text file and a read-only folder in ``folder``.
+
+    The read-only folder (mode 0555) is writable for root; :func:`bad_invocations` then puts the
+    outputs meant to be unwritable under the text file instead (a parent that is not a folder)."""
     import neuroport
 
     folder = os.fspath(folder)
@@ -46,9 +49,15 @@ def make_files(folder) -> dict:
     return {"good": good, "trunc": trunc, "text": text, "ro": readonly, "dir": folder}
 
 
+def unwritable_folder(files: dict) -> str:
+    """A "folder" nothing can be written under: the read-only folder, or, where this user can write
+    into it anyway (root), the text file (a parent that is not a folder)."""
+    return files["text"] if os.access(files["ro"], os.W_OK) else files["ro"]
+
+
 def bad_invocations(files: dict) -> list:
     """Over 150 invalid argv lists covering every subcommand and option kind."""
-    g, d, ro = files["good"], files["dir"], files["ro"]
+    g, d, ro = files["good"], files["dir"], unwritable_folder(files)
     bad_files = [files["trunc"], files["text"], os.path.join(d, "missing.nir"), d, "/dev/null"]
     bad_outs = [os.path.join(d, "nodir", "r.x"), os.path.join(ro, "r.x"), d]
     bad_ints = ["-1", "-5", "0", str(10 ** 12), "x", "1.5", ""]

@@ -14,7 +14,7 @@ import numpy as np
 from lava.magma.core.model.py.model import PyLoihiProcessModel
 from lava.magma.core.model.py.type import LavaPyType
 
-from neuroport.backends.lava.processes._neuron_process import COUNTERS
+from neuroport.backends.lava.processes._neuron_process import COUNTERS, SATURATION_PREFIX, saturation_vars
 from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT, LoihiArithmetic
 
@@ -73,6 +73,8 @@ class ModelStep:
         counts = blk.counters[0]
         for var in COUNTERS:
             getattr(self, var)[...] = counts.get(var, 0)
+        for var, n in counts["saturations"].items():
+            getattr(self, SATURATION_PREFIX + var)[...] = n
         if not blk.any["spiking"]:
             fired[...] = False
         self.s_out.send(fired.astype(self.spike_dtype))
@@ -105,9 +107,10 @@ def model_pair(proc, states, float_params, fixed_params, params, module: str):
                 "__module__": float_ns["__module__"]}
     floating = Typed(f"Py{proc.__name__}ModelFloat", (ModelStep, PyLoihiProcessModel), float_ns,
                      float_names=tuple(s for s in states if s not in int_states) + float_params,
-                     int_names=int_states + tuple(k for k in params if k not in float_params) + COUNTERS)
+                     int_names=int_states + tuple(k for k in params if k not in float_params) + COUNTERS
+                     + saturation_vars(states))
     fixed = Typed(f"Py{proc.__name__}ModelFixed", (ModelStep, PyLoihiProcessModel), fixed_ns,
-                  int_names=tuple(states) + fixed_params + COUNTERS,
+                  int_names=tuple(states) + fixed_params + COUNTERS + saturation_vars(states),
                   float_names=tuple(k for k in params if k not in fixed_params))
     decorate = (implements(proc=proc, protocol=LoihiProtocol), requires(CPU))
     for cls, precision in ((floating, "floating_pt"), (fixed, "fixed_pt")):

@@ -16,6 +16,13 @@ from lava.magma.core.process.variable import Var
 
 #: Overflow counters of the population (:func:`neuroport.models.base.empty_counters`), one value each.
 COUNTERS = ("u_wraps", "v_saturations", "int32_wraps")
+#: Prefix of the counter Var of each other state's saturations (``saturations[state]``): ``sat_g_exc``.
+SATURATION_PREFIX = "sat_"
+
+
+def saturation_vars(states) -> tuple:
+    """The saturation counter Vars of a process with state Vars ``states``."""
+    return tuple(SATURATION_PREFIX + s for s in states)
 
 
 class NeuronProcess(AbstractProcess):
@@ -25,7 +32,9 @@ class NeuronProcess(AbstractProcess):
     0): a Lava model must declare exactly its process's Vars. Ports: ``a_in``
     (synaptic input; the excitatory one for two-port populations), ``a_inh``
     (inhibitory magnitudes), ``s_out`` (spikes). The Vars :data:`COUNTERS`
-    hold the step's overflow counts (read by ``lava-fixed``'s result).
+    hold the step's overflow counts, and ``sat_<state>`` (:func:`saturation_vars`) the saturations
+    of each other state (e.g. CondLIF's conductances), as numpy-fixed counts them (read by
+    ``lava-fixed``'s result).
     """
 
     STATES: tuple = ()
@@ -47,5 +56,5 @@ class NeuronProcess(AbstractProcess):
             setattr(self, key, Var(shape=shape, init=np.asarray(init.get(key, np.zeros(shape)), dtype=dtype)))
         for key in dict.fromkeys(self.FLOAT_PARAMS + self.FIXED_PARAMS):
             setattr(self, key, Var(shape=shape, init=np.asarray(params.get(key, np.zeros(shape)), dtype=dtype)))
-        for key in COUNTERS:  # the model's overflow counters (fixed point; stay 0 in float)
+        for key in COUNTERS + saturation_vars(self.STATES):  # overflow counters (fixed point; stay 0 in float)
             setattr(self, key, Var(shape=(1,), init=np.zeros(1, dtype=np.int64)))
