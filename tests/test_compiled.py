@@ -299,3 +299,28 @@ def test_whole_run_switch(monkeypatch):
     with pytest.raises(NeuroportError, match="probe"):
         neuroport.run(case.graph, dt=case.dt, steps=10, inputs={"x": case.inputs["x"][:10]}, engine="compiled",
                       probes=[("lif", "nope")])
+
+
+def test_kernel_cache_key_covers_helpers(tmp_path, monkeypatch):
+    """The kernels' on-disk cache is keyed by the text of every kernel and helper file: editing a helper
+    in another file (here a stand-in file) changes the key every kernel's cache index uses."""
+    from neuroport.backends import compiled
+    from neuroport.models.cond_lif import _condlif_kernel
+
+    names = {p.name for p in jit.kernel_sources()}
+    assert {"base.py", "arithmetic.py", "lif.py", "cond_lif.py", "adaptive_lif.py", "compiled.py"} <= names
+    for disp in (_condlif_kernel, compiled.run_steps, compiled.scatter_column_sums):
+        assert isinstance(disp._cache, jit.VersionedCache)
+    helper = tmp_path / "helper.py"
+    helper.write_text("def k(x):\n    return x\n")
+    monkeypatch.setattr(jit, "kernel_sources", lambda: [helper])
+    monkeypatch.setattr(jit, "_SOURCE_KEY", None)
+    key1 = jit.source_key()
+    helper.write_text("def k(x):\n    return x + 1\n")
+    monkeypatch.setattr(jit, "_SOURCE_KEY", None)
+    key2 = jit.source_key()
+    assert key1 != key2
+    sig = _condlif_kernel.signatures[0] if _condlif_kernel.signatures else None
+    if sig is not None:
+        codegen = _condlif_kernel.targetctx.codegen()
+        assert _condlif_kernel._cache._index_key(sig, codegen)[-1] == key2
