@@ -107,6 +107,9 @@ class Block:
         The arithmetic the step runs in.
     states : list of dict, optional
         Each member's initial state (default: ``model.init_state``).
+    order : {"C", "F"}
+        Memory order of ``block`` ("F": each neuron's states side by side, what the compiled
+        kernels stream fastest; the rows stay views).
 
     Attributes
     ----------
@@ -124,14 +127,14 @@ class Block:
         Per-neuron constants, concatenated; ``any[flag]`` / ``all[flag]`` summarise bool ones.
     """
 
-    def __init__(self, model, populations, ar, states=None):
+    def __init__(self, model, populations, ar, states=None, order="C"):
         self.model, self.ar = model, ar
         sizes = [p.size for p in populations]
         self.n = int(sum(sizes))
         self.bounds = np.cumsum([0] + sizes)
         states = states if states is not None else [model.init_state(p, ar) for p in populations]
         names = model.state_names
-        self.block = np.zeros((len(names), self.n), dtype=ar.dtype)
+        self.block = np.zeros((len(names), self.n), dtype=ar.dtype, order=order)
         for k, var in enumerate(names):
             self.block[k] = np.concatenate([np.broadcast_to(s[var], (p.size,)) for s, p in zip(states, populations)])
         self.state = {var: self.block[k] for k, var in enumerate(names)}
