@@ -24,15 +24,22 @@ equal to the last bit.
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 
-from neuroport.backends.numpy import Engine
+from neuroport.backends.numpy import Engine, _progress_bar
 from neuroport.backends.numpy_fixed import FixedEngine
 from neuroport.backends.numpy_fixed_delivery import NetworkDelivery
 from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT
-from neuroport.models.base import KernelPlan
+from neuroport.models.adaptive_lif import _alif_kernel
+from neuroport.models.base import Block, KernelPlan
+from neuroport.models.cond_lif import _condlif_kernel
 from neuroport.models.jit import njit
+from neuroport.models.lif import _lif_kernel
+from neuroport.result import SpikeTrain
 
 
 @njit
@@ -95,6 +102,104 @@ def network_deliver(lo, hi, seg, weights, idx, payload, slot, has_payload, acc, 
         flat_ring[f] += a
 
 
+#: The model kernels the whole-run loop calls, by their index in this tuple (:func:`run_steps`'s ``kind``).
+WHOLE_RUN_KERNELS = (_lif_kernel, _alif_kernel, _condlif_kernel)
+#: Flag slots of the whole-run loop's per-population flag rows (``KernelPlan.fl`` padded with False).
+N_FLAGS = 16
+
+
+@njit
+def _step_kernel(kind, S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt):
+    """One float step of a population whose kernel is ``WHOLE_RUN_KERNELS[kind]`` (``fl``: its flag row,
+    handed on as a tuple: flags read from an array inside the neuron loop cost 1.7x, measured on COBA)."""
+    fl = (fl[0], fl[1], fl[2], fl[3], fl[4], fl[5], fl[6], fl[7], fl[8], fl[9], fl[10], fl[11], fl[12], fl[13],
+          fl[14], fl[15])
+    if kind == 0:
+        _lif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, 0, 0, 1, False)
+    elif kind == 1:
+        _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, 0, 0, 1, False)
+    else:
+        _condlif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, 0, 0, 1, False)
+
+
+@njit
+def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, fired, pop_off, pop_n, ring, ring_off, ring_len,
+              d_start, d_end, z_start, z_end, d_pre, d_post, d_port, d_delay, d_ptr, d_idx, indptr, indices, data,
+              in_all, in_off, scratch, mark, touched, rec, rec_pop, rec_row, rec_col, spk_step, spk_nrn, spk_pop, n_spk):
+    """Steps ``first .. stop - 1`` (local step numbers; global step ``t0 + local``) of a float network
+    whose populations all run a whole-run kernel (:class:`CompiledEngine`), as
+    :meth:`Engine.advance <neuroport.backends.numpy.Engine.advance>` does them, in the same order.
+
+    Per population ``p`` (index in the Program's update order; arrays of shape ``(n_pop,)`` unless said):
+    ``kind[p]`` its kernel (-1: an input, its values are ``in_all[local, in_off[p]:in_off[p] + pop_n[p]]``);
+    ``S``, ``Cf``, ``Ci``, ``inc``, ``cnt`` tuples of its :class:`KernelPlan` arrays, ``fl`` ``(n_pop,
+    N_FLAGS)`` its flags; ``fired[pop_off[p]:pop_off[p] + pop_n[p]]`` its spikes. Rings: one flat float64
+    array, population ``p``'s port ``q`` (0: ``input`` / ``exc``, 1: ``inh``) at ``ring_off[p, q]``, shape
+    ``(ring_len[p], pop_n[p])``. Deliveries ``d_start[p] .. d_end[p] - 1`` leave ``p`` (CSC arrays
+    concatenated; column pointers of delivery ``k`` at ``indptr[d_ptr[k]:]``, relative to ``d_idx[k]``);
+    zero-delay deliveries ``z_start[p] .. z_end[p] - 1`` arrive at ``p`` (timing ``"ideal"``) from an
+    earlier population ``d_pre[k]``, added to its input before its step.
+    Probes: column block ``rec_col[k]`` of ``rec`` (rows: local steps) gets row ``rec_row[k]`` of
+    ``S[rec_pop[k]]``. Spikes are appended to ``spk_*`` from ``n_spk``; the loop stops before a step whose
+    spikes might not fit.
+
+    Returns ``(next local step, spike count)``."""
+    n_pop = kind.shape[0]
+    cap = spk_step.shape[0]
+    n_all = fired.shape[0]
+    for local in range(first, stop):
+        if n_spk + n_all > cap:
+            return local, n_spk
+        t = t0 + local
+        for p in range(n_pop):
+            n = pop_n[p]
+            lo = pop_off[p]
+            if kind[p] >= 0:
+                slot = (t % ring_len[p]) * n
+                a0 = ring[ring_off[p, 0] + slot:ring_off[p, 0] + slot + n]
+                a1 = a0
+                if ring_off[p, 1] >= 0:
+                    a1 = ring[ring_off[p, 1] + slot:ring_off[p, 1] + slot + n]
+                for k in range(z_start[p], z_end[p]):
+                    j = d_pre[k]
+                    nj = pop_n[j]
+                    ip = indptr[d_ptr[k]:d_ptr[k] + nj + 1]
+                    target = a1 if d_port[k] == 1 else a0
+                    if kind[j] >= 0:
+                        scatter_column_sums(ip, indices[d_idx[k]:], data[d_idx[k]:], fired[pop_off[j]:pop_off[j] + nj],
+                                            target, scratch, mark, touched)
+                    else:
+                        scatter_column_sums(ip, indices[d_idx[k]:], data[d_idx[k]:],
+                                            in_all[local, in_off[j]:in_off[j] + nj], target, scratch, mark, touched)
+                f = fired[lo:lo + n]
+                _step_kernel(kind[p], S[p], Cf[p], Ci[p], fl[p], inc[p], a0, a1, f, cnt[p])
+                a0[:] = 0.0
+                a1[:] = 0.0
+                for k in range(rec_pop.shape[0]):
+                    if rec_pop[k] == p:
+                        rec[local, rec_col[k]:rec_col[k] + n] = S[p][rec_row[k]]
+                for i in range(n):
+                    if f[i]:
+                        spk_step[n_spk] = local
+                        spk_nrn[n_spk] = i
+                        spk_pop[n_spk] = p
+                        n_spk += 1
+            for k in range(d_start[p], d_end[p]):
+                q = d_post[k]
+                m = pop_n[q]
+                row = ring_off[q, d_port[k]] + ((t + d_delay[k]) % ring_len[q]) * m
+                target = ring[row:row + m]
+                ip = indptr[d_ptr[k]:d_ptr[k] + n + 1]
+                ix = indices[d_idx[k]:]
+                dx = data[d_idx[k]:]
+                if kind[p] >= 0:
+                    scatter_column_sums(ip, ix, dx, fired[lo:lo + n], target, scratch, mark, touched)
+                else:
+                    scatter_column_sums(ip, ix, dx, in_all[local, in_off[p]:in_off[p] + n], target, scratch, mark,
+                                        touched)
+    return stop, n_spk
+
+
 class _Work:
     """Zeroed per-target work arrays of one size (shared by the deliveries into one population)."""
 
@@ -105,22 +210,48 @@ class _Work:
 
 
 class CompiledEngine(Engine):
-    """The float engine with its populations' steps and deliveries compiled (module docstring)."""
+    """The float engine with its populations' steps and deliveries compiled (module docstring).
+
+    Whole-run loop: when every population is an input or runs one of :data:`WHOLE_RUN_KERNELS` and
+    sends spikes, and no projection has plasticity, depression or a zero delay, :meth:`advance` runs
+    all its steps in one compiled call (:func:`run_steps`; in chunks when a progress bar shows), with
+    the same operations in the same order as the per-step path. ``whole_run=False`` (or
+    ``$NEUROPORT_WHOLE_RUN=0``) keeps the per-step path; ``path_meta()["whole_run"]`` says which ran.
+    """
 
     mode = "numpy"
 
-    def __init__(self, program):
+    def __init__(self, program, whole_run: bool | None = None):
         super().__init__(program)
         self._work = {}
         self._plans = {}
+        if whole_run is None:
+            whole_run = os.environ.get(WHOLE_RUN_ENV, "1").strip() != "0"
+        self.whole_run = bool(whole_run)
+        self._loop = None
+        self._ran_whole = False
 
     def prepare_population(self, pop):
         blk = neurons.block(pop, FLOAT)
         if not _compiled_step(blk):
             return blk, blk.member_states[0], blk
-        plan = KernelPlan(blk)
+        blk = Block(blk.model, [pop], FLOAT, order="F")  # each neuron's states side by side (_fortran)
+        plan = _fortran(KernelPlan(blk))
         self._plans[pop.name] = plan
         return blk, blk.member_states[0], plan
+
+    def start(self) -> None:
+        super().start()
+        self._loop = _WholeRun.build(self) if self.whole_run else None
+
+    def advance(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
+        if self.t is None:
+            self.start()
+        if self._loop is None:
+            self._ran_whole = False
+            return super().advance(steps=steps, inputs=inputs, probes=probes, progress=progress)
+        self._ran_whole = True
+        return self._loop.advance(self, steps, inputs, probes, progress)
 
     def step_population(self, blk, state, a_in, consts):
         if not isinstance(consts, KernelPlan):
@@ -145,7 +276,200 @@ class CompiledEngine(Engine):
                        if rt is not None and not isinstance(rt[2], KernelPlan)]
         numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
-        return {"engine_path": "compiled", "numpy_parts": numpy_parts}
+        return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole}
+
+
+#: ``$NEUROPORT_WHOLE_RUN=0``: the compiled float engine steps in Python even where the whole-run loop applies.
+WHOLE_RUN_ENV = "NEUROPORT_WHOLE_RUN"
+
+
+class _WholeRun:
+    """:func:`run_steps`'s arrays for one started :class:`CompiledEngine` (its rings are re-homed into
+    one flat array, so the per-step path and this loop share them)."""
+
+    @classmethod
+    def build(cls, eng):
+        """The loop's layout, or None where the network needs the per-step path (class docstring)."""
+        pops, order = eng.program.populations, eng.order
+        if any(p.plasticity is not None or p.depression is not None for p in eng.program.projections):
+            return None
+        pos = {n: k for k, n in enumerate(order)}
+        if any(pos[d.proj.pre] >= pos[n] for n in order for d in eng.zero_delay[n]):
+            return None  # a zero-delay delivery from a later population sends what it sent the step before
+        kind = np.full(len(order), -1, dtype=np.int64)
+        for k, name in enumerate(order):
+            rt = eng.runtime[name]
+            if rt is None:
+                continue
+            plan = rt[2]
+            if not isinstance(plan, KernelPlan) or plan.kernel not in WHOLE_RUN_KERNELS:
+                return None
+            if not plan.block.any["spiking"] or len(plan.fl) > N_FLAGS:
+                return None
+            kind[k] = WHOLE_RUN_KERNELS.index(plan.kernel)
+        self = cls()
+        self.order, self.kind = order, kind
+        self._layout(eng, pops)
+        return self
+
+    def _layout(self, eng, pops):
+        from numba import types
+        from numba.typed import List
+
+        order, kind = self.order, self.kind
+        idx = {n: k for k, n in enumerate(order)}
+        n_pop = len(order)
+        self.pop_n = np.array([pops[n].size for n in order], dtype=np.int64)
+        self.pop_off = np.concatenate([[0], np.cumsum(self.pop_n)[:-1]]).astype(np.int64)
+        self.fired = np.zeros(max(int(self.pop_n.sum()), 1), dtype=np.bool_)
+        dummy2f, dummy2i = np.zeros((1, 1)), np.zeros((1, 4), dtype=np.int64)
+        # any-layout 2-D arrays: the state blocks and constant tables are Fortran-ordered, but one of a
+        # single neuron is also C-contiguous and would type differently
+        f2, i2 = types.Array(types.float64, 2, "A"), types.Array(types.int64, 2, "A")
+        self.S, self.Cf, self.Ci = List.empty_list(f2), List.empty_list(f2), List.empty_list(f2)
+        self.inc, self.cnt = List.empty_list(i2), List.empty_list(i2)
+        self.fl = np.zeros((n_pop, N_FLAGS), dtype=np.bool_)
+        for k, name in enumerate(order):
+            plan = eng.runtime[name][2] if kind[k] >= 0 else None
+            if plan is None:
+                for lst, d in ((self.S, dummy2f), (self.Cf, dummy2f), (self.Ci, dummy2f), (self.inc, dummy2i),
+                               (self.cnt, dummy2i)):
+                    lst.append(d)
+                continue
+            self.S.append(plan.block.block)
+            self.Cf.append(plan.Cf)
+            self.Ci.append(plan.Ci)
+            self.inc.append(plan.inc)
+            self.cnt.append(plan.cnt)
+            self.fl[k, :len(plan.fl)] = plan.fl
+        # rings: one flat array, the engine's ring rows become views of it
+        self.ring_len = np.array([eng.ring_len[n] for n in order], dtype=np.int64)
+        self.ring_off = np.full((n_pop, 2), -1, dtype=np.int64)
+        total = 0
+        for k, name in enumerate(order):
+            for q, port in enumerate(eng.ports[name]):
+                self.ring_off[k, q] = total
+                total += int(self.ring_len[k] * self.pop_n[k])
+        self.ring = np.zeros(max(total, 1))
+        for k, name in enumerate(order):
+            for q, port in enumerate(eng.ports[name]):
+                shape = (int(self.ring_len[k]), int(self.pop_n[k]))
+                view = self.ring[self.ring_off[k, q]:self.ring_off[k, q] + shape[0] * shape[1]].reshape(shape)
+                view[...] = eng.ring[(name, port)]
+                eng.ring[(name, port)] = view
+        # deliveries, in the per-step path's order (by pre in update order, then as listed)
+        rows, ptrs, idxs, datas = [], [], [], []
+        self.d_start = np.zeros(n_pop, dtype=np.int64)
+        self.d_end = np.zeros(n_pop, dtype=np.int64)
+        n_ptr = n_idx = 0
+        for k, name in enumerate(order):
+            self.d_start[k] = len(rows)
+            for d in eng.deliveries[name]:
+                q = idx[d.post]
+                rows.append((k, q, eng.ports[d.post].index(d.port), d.delay, n_ptr, n_idx))
+                ptrs.append(d.indptr)
+                idxs.append(d.indices)
+                datas.append(d.data)
+                n_ptr += d.indptr.size
+                n_idx += d.indices.size
+            self.d_end[k] = len(rows)
+        self.z_start = np.zeros(n_pop, dtype=np.int64)
+        self.z_end = np.zeros(n_pop, dtype=np.int64)
+        for k, name in enumerate(order):  # zero-delay deliveries, by post, as _gather_input adds them
+            self.z_start[k] = len(rows)
+            for d in eng.zero_delay[name]:
+                rows.append((idx[d.proj.pre], k, eng.ports[name].index(d.port), 0, n_ptr, n_idx))
+                ptrs.append(d.indptr)
+                idxs.append(d.indices)
+                datas.append(d.data)
+                n_ptr += d.indptr.size
+                n_idx += d.indices.size
+            self.z_end[k] = len(rows)
+        r = np.array(rows, dtype=np.int64).reshape(-1, 6)
+        (self.d_pre, self.d_post, self.d_port, self.d_delay, self.d_ptr,
+         self.d_idx) = (np.ascontiguousarray(r[:, c]) for c in range(6))
+        cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(1, dtype=dt))
+        self.indptr, self.indices, self.data = cat(ptrs, np.int64), cat(idxs, np.int64), cat(datas, np.float64)
+        m = max(int(self.pop_n.max(initial=1)), 1)
+        self.scratch, self.mark, self.touched = np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(m, dtype=np.int64)
+        self.in_names = [n for k, n in enumerate(order) if kind[k] < 0]
+
+    def advance(self, eng, steps, inputs, probes, progress):
+        """:meth:`CompiledEngine.advance` through :func:`run_steps`: ``(trains, states, wall)``."""
+        pops, order, kind = eng.program.populations, self.order, self.kind
+        eng._make_recorders(probes, eng.runtime, 0)  # the same probe checks and errors as the per-step path
+        in_off = np.zeros(len(order), dtype=np.int64)
+        cols, w = [], 0
+        for k, name in enumerate(order):
+            if kind[k] < 0:
+                in_off[k] = w
+                w += pops[name].size
+                cols.append(np.asarray(inputs[name], dtype=np.float64)[:steps])
+        in_all = np.ascontiguousarray(np.concatenate(cols, axis=1)) if cols else np.zeros((steps, 1))
+        rec_pop, rec_row, rec_col, w = [], [], [], 0
+        for name, var in probes:
+            k = order.index(name)
+            if kind[k] < 0:
+                continue
+            rec_pop.append(k)
+            rec_row.append(eng.runtime[name][0].model.state_names.index(var))
+            rec_col.append(w)
+            w += pops[name].size
+        rec = np.zeros((steps, max(w, 1)))
+        rec_pop, rec_row, rec_col = (np.array(x, dtype=np.int64) for x in (rec_pop, rec_row, rec_col))
+        n_all = self.fired.size
+        cap = max(4 * n_all, 1 << 16)
+        spk_step, spk_nrn, spk_pop = (np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64),
+                                      np.zeros(cap, dtype=np.int64))
+        bar = _progress_bar(steps, eng.program, progress, eng.mode)
+        chunk = steps if bar is None else max(1, steps // 100)
+        n_spk, local = 0, 0
+        t0 = time.perf_counter()
+        while local < steps:
+            stop = min(steps, local + chunk)
+            done, n_spk = run_steps(local, stop, eng.t, self.kind, self.S, self.Cf, self.Ci, self.fl, self.inc,
+                                    self.cnt, self.fired, self.pop_off, self.pop_n, self.ring, self.ring_off,
+                                    self.ring_len, self.d_start, self.d_end, self.z_start, self.z_end, self.d_pre,
+                                    self.d_post, self.d_port, self.d_delay,
+                                    self.d_ptr, self.d_idx, self.indptr, self.indices, self.data, in_all, in_off,
+                                    self.scratch, self.mark, self.touched, rec, rec_pop, rec_row, rec_col, spk_step,
+                                    spk_nrn, spk_pop, n_spk)
+            if bar is not None:
+                bar.update(done - local)
+            local = done
+            if done < stop:  # the spike buffers are full: grow them
+                spk_step, spk_nrn, spk_pop = (np.concatenate([x, np.zeros_like(x)]) for x in (spk_step, spk_nrn, spk_pop))
+        wall = time.perf_counter() - t0
+        if bar is not None:
+            bar.close()
+        eng.t += steps
+        trains = {}
+        sp_s, sp_n, sp_p = spk_step[:n_spk], spk_nrn[:n_spk], spk_pop[:n_spk]
+        for k, name in enumerate(order):
+            if kind[k] < 0:
+                x = cols[self.in_names.index(name)]
+                nz = x != 0
+                ok = np.all(np.where(nz, x == 1, True), axis=1)
+                st, nr = np.nonzero(nz & ok[:, None])
+            else:
+                sel = sp_p == k
+                st, nr = sp_s[sel], sp_n[sel]
+            trains[name] = SpikeTrain(st.astype(np.int64), nr.astype(np.int64), pops[name].size, steps)
+        states = {}
+        j = 0
+        for name, var in probes:
+            pop = pops[name]
+            k = order.index(name)
+            if kind[k] < 0:
+                arr = np.array(cols[self.in_names.index(name)], dtype=np.float64)
+            else:
+                c = rec_col[j]
+                j += 1
+                arr = np.ascontiguousarray(rec[:, c:c + pop.size])
+                if var == "v":
+                    arr = arr + pop.v_offset
+            states.setdefault(name, {})[var] = arr
+        return trains, states, wall
 
 
 class _CompiledNetworkDelivery:
@@ -183,7 +507,7 @@ class CompiledFixedEngine(FixedEngine):
     def block_step(self, block):
         if not _compiled_step(block):
             return block.step
-        plan = KernelPlan(block)
+        plan = _fortran(KernelPlan(block))
         self._plans.append(plan)
         return plan.step
 
@@ -198,6 +522,16 @@ class CompiledFixedEngine(FixedEngine):
         numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
         return {"engine_path": "compiled", "numpy_parts": numpy_parts}
+
+
+def _fortran(plan):
+    """``plan`` with its constant tables in Fortran order: a neuron's constants side by side. A kernel
+    reads some 15-20 rows per neuron; as separate rows (C order) they are as many memory streams, and
+    past ~10k neurons the step costs 3.5x more (measured: COBA CondLIF, 51,200 neurons, 53 vs 15 ns
+    per neuron)."""
+    plan.Cf = np.asfortranarray(plan.Cf)
+    plan.Ci = np.asfortranarray(plan.Ci)
+    return plan
 
 
 #: Per-node conventions the kernels do not implement (:mod:`neuroport.semantics`) and the bias onset of

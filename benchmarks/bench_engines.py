@@ -1,8 +1,9 @@
 """Engines side by side on the COBA and CUBA benchmarks (Brette et al. 2007): neuroport compiled
-float and fixed, the numpy reference paths (float ``numpy``, integer ``numpy-fixed``), Brian2 cpp_standalone (1 thread) and Brian2 runtime.
+float (whole-run loop where the network allows it), ``compiled-step`` (the compiled float engine
+stepping in Python, ``NEUROPORT_WHOLE_RUN=0``) and compiled fixed, the numpy reference paths (float ``numpy``, integer ``numpy-fixed``), Brian2 cpp_standalone (1 thread) and Brian2 runtime.
 
     .venv/bin/python benchmarks/bench_engines.py [--sizes 4000 16000 64000] [--large] [--steps 2000]
-        [--engines compiled-float compiled-fixed numpy b2-standalone b2-runtime] [--models coba cuba]
+        [--engines compiled-float compiled-step compiled-fixed numpy b2-standalone b2-runtime] [--models coba cuba]
 
 Each (model, size, engine) runs in its own process (clean peak RSS). Connectivity keeps ~80
 synapses per neuron (p = min(0.02, 80 / n)); dt = 0.1 ms. Columns: build (graph + compile, and
@@ -26,7 +27,7 @@ import time
 
 import numpy as np
 
-ENGINES = ("compiled-float", "compiled-fixed", "numpy", "numpy-fixed", "b2-standalone", "b2-runtime")
+ENGINES = ("compiled-float", "compiled-step", "compiled-fixed", "numpy", "numpy-fixed", "b2-standalone", "b2-runtime")
 
 
 def _network(model, n):
@@ -60,6 +61,10 @@ def _stats(result, program, steps, dt):
 
 def one(model, n, engine, steps) -> dict:
     """Build and run one configuration in this process; a dict of timings."""
+    import os
+
+    if engine == "compiled-step":
+        os.environ["NEUROPORT_WHOLE_RUN"] = "0"
     import neuroport
 
     t0 = time.perf_counter()
@@ -93,7 +98,7 @@ def one(model, n, engine, steps) -> dict:
             "first": first, "cached": cached, "run_only": run_only, "us_per_step": run_only / steps * 1e6,
             "events_per_s": events / run_only if run_only > 0 else float("nan"),
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, "rate_hz": rate,
-            "isi_cv": cv, "path": r.meta.get("engine_path", r.meta.get("device"))}
+            "isi_cv": cv, "path": r.meta.get("engine_path", r.meta.get("device")), "whole_run": r.meta.get("whole_run")}
 
 
 def main(argv=None) -> int:
@@ -134,7 +139,8 @@ def main(argv=None) -> int:
                 rows.append(r)
                 print(f"{model:<5} {n:>8} {engine:<15} {r['build']:8.2f} {r['first']:8.2f} {r['cached']:8.2f} "
                       f"{r['run_only']:8.3f} {r['us_per_step']:9.1f} {r['events_per_s'] / 1e6:7.1f} "
-                      f"{r['peak_rss_gb']:6.2f} {r['rate_hz']:7.2f} {r['isi_cv']:6.3f}", flush=True)
+                      f"{r['peak_rss_gb']:6.2f} {r['rate_hz']:7.2f} {r['isi_cv']:6.3f}"
+                      f"{'  (whole-run)' if r.get('whole_run') else ''}", flush=True)
     print("\nratios: run-only time / compiled float run-only time (same model and size, this run)")
     for model in args.models:
         for n in sizes:

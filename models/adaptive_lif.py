@@ -62,7 +62,7 @@ from neuroport.models import base
 from neuroport.models import equations as eq
 from neuroport.models.arithmetic import k_decay, k_wrap
 from neuroport.models.jit import njit
-from neuroport.models.lif import LIFFamily, k_current
+from neuroport.models.lif import _CI_U_BIAS, LIFFamily, k_current
 
 
 class AdaptiveLIF(LIFFamily):
@@ -223,8 +223,11 @@ _F_U_BIAS, _F_TWO, _F_W = range(len(base.FLAGS_SHARED), len(base.FLAGS_SHARED) +
 def _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
     """:meth:`LIFFamily.drive` (u, u_inh, w) and the shared step (rows: u, u_inh, w, theta, v, refractory_left)."""
     for i in range(S.shape[1]):
-        k_current(S, Cf, Ci, fl, i, a_exc[i], cnt, m, act, fixed)  # the same rows as the LIF family's
-        drive = S[0, i]
+        u, hit = k_current(S[0, i], Cf[_CF_U, i], Ci[_CI_U_BIAS, i], fl, a_exc[i], m, act, fixed)  # LIF's rows
+        S[0, i] = u
+        if hit:
+            cnt[base.C_U_WRAPS, i] += 1
+        drive = u
         if fl[_F_TWO]:
             y, hit = k_wrap(k_decay(S[1, i], Cf[_CF_U_INH, i], fixed) + a_inh[i] * act, m, fixed)
             if hit:
@@ -234,7 +237,16 @@ def _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixe
         if fl[_F_W]:
             S[2, i] = k_decay(S[2, i], Cf[_CF_W, i], fixed)
             drive = drive - S[2, i]
-        base.k_spike(S, Cf, Ci, fl, inc, i, drive, fired, cnt, lim, fixed, 4, 3, 5)
+        v, th, ref, spk, f, sat = base.k_spike(S[4, i], S[3, i], S[5, i], drive, base.k_consts(Cf, Ci, i), fl,
+                                               lim, fixed)
+        S[4, i] = v
+        S[3, i] = th
+        S[5, i] = ref
+        fired[i] = spk
+        if sat:
+            cnt[base.C_V_SAT, i] += 1
+        if f:
+            base.k_increments(S, Ci, inc, i, cnt, lim, fixed)
 
 
 ADAPTIVE_LIF = base.register(AdaptiveLIF())

@@ -281,7 +281,15 @@ def _condlif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, f
             drive = (acc + Ci[_CI_G_ROUND, i]) // Ci[_CI_G_DIV, i]
         else:
             drive = Cf[_CF_DV, i] * acc
-        base.k_spike(S, Cf, Ci, fl, inc, i, drive, fired, cnt, lim, fixed, 4, 3, 5)
+        v, th, ref, spk, f, sat = base.k_spike(v, S[3, i], S[5, i], drive, base.k_consts(Cf, Ci, i), fl, lim, fixed)
+        S[4, i] = v
+        S[3, i] = th
+        S[5, i] = ref
+        fired[i] = spk
+        if sat:
+            cnt[base.C_V_SAT, i] += 1
+        if f:
+            base.k_increments(S, Ci, inc, i, cnt, lim, fixed)
 
 
 COND_LIF = base.register(CondLIF())

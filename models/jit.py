@@ -15,17 +15,22 @@ default :data:`DEFAULT` (``"numpy"``). ``NEUROPORT_THREADS`` (or
 unless a kernel says otherwise (measured on a shared 2-core machine, a
 thread pool cost more than it gained).
 
-numba's on-disk cache is keyed by the file of the function it compiled: a
-kernel that calls a helper of another file (every model kernel calls
-``base.k_spike`` and the helpers of ``arithmetic.py``) is not recompiled when
-only that helper changes. After editing a helper, delete the cache
-(``find . -name '*.nbi' -o -name '*.nbc' | xargs rm``) before measuring or
-testing.
+``$NEUROPORT_WHOLE_RUN=0`` keeps the compiled float engine's per-step path where its whole-run loop
+would apply (``backends/compiled.py``).
+
+Cache: numba's on-disk cache is keyed by the file of the function it compiled, so on its own a kernel
+that calls a helper of another file (every model kernel calls ``base.k_spike`` and the helpers of
+``arithmetic.py``; the whole-run loop calls the model kernels) would load stale machine code after
+only that helper changed. :func:`njit` therefore gives each kernel a :class:`VersionedCache`, whose
+index key adds :func:`source_key`: a hash of every file kernels and their helpers live in (this
+package's ``*.py`` and ``backends/compiled*.py``). Any edit of one of them recompiles every kernel once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
 from neuroport.errors import BackendUnavailableError, ParameterError
 
@@ -47,14 +52,49 @@ DEFAULT = "numpy"
 ENV = "NEUROPORT_ENGINE"
 
 
+def kernel_sources() -> list:
+    """The files whose text :func:`source_key` hashes: the kernels' and their helpers' homes."""
+    here = Path(__file__).resolve().parent
+    return sorted(here.glob("*.py")) + sorted((here.parent / "backends").glob("compiled*.py"))
+
+
+_SOURCE_KEY = None
+
+
+def source_key() -> str:
+    """sha256 of the text of :func:`kernel_sources` (computed once per process)."""
+    global _SOURCE_KEY
+    if _SOURCE_KEY is None:
+        h = hashlib.sha256()
+        for path in kernel_sources():
+            h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        _SOURCE_KEY = h.hexdigest()
+    return _SOURCE_KEY
+
+
+if AVAILABLE:  # pragma: no branch
+    from numba.core.caching import FunctionCache as _FunctionCache
+
+    class VersionedCache(_FunctionCache):
+        """numba's function cache with :func:`source_key` in its index key (module docstring)."""
+
+        def _index_key(self, sig, codegen):
+            return super()._index_key(sig, codegen) + (source_key(),)
+else:  # pragma: no cover
+    VersionedCache = None
+
+
 def njit(fn=None, *, inline: bool = False):
-    """``numba.njit(cache=True)`` (no fastmath: the float kernels round as numpy does); the function
-    itself when numba is missing. ``inline=True``: a per-neuron helper, inlined into its callers."""
+    """``numba.njit(cache=True)`` with a :class:`VersionedCache` (no fastmath: the float kernels round as
+    numpy does); the function itself when numba is missing. ``inline=True``: a per-neuron helper, inlined
+    into its callers (it should take and return scalars: see ``models/base.py``'s kernel section)."""
     if fn is None:
         return lambda f: njit(f, inline=inline)
     if not AVAILABLE:
         return fn
-    return _numba.njit(cache=True, inline="always" if inline else "never")(fn)
+    disp = _numba.njit(cache=True, inline="always" if inline else "never")(fn)
+    disp._cache = VersionedCache(fn)
+    return disp
 
 
 def engine_path(requested: str | None = None) -> str:

@@ -339,23 +339,29 @@ _F_U_BIAS = len(base.FLAGS_SHARED)
 
 
 @njit(inline=True)
-def k_current(S, Cf, Ci, fl, i, a, cnt, m, act, fixed):
-    """``u = wrap24(K(u, du) + (a << 6) + u_bias)`` of neuron ``i`` (row 0 of ``S``; counts the wrap)."""
-    x = k_decay(S[0, i], Cf[_CF_U, i], fixed) + a * act
+def k_current(u, u_keep, u_bias, fl, a, m, act, fixed):
+    """``(wrap24(K(u, du) + (a << 6) + u_bias), 1 if it wrapped else 0)`` of one neuron (row 0 of ``S``)."""
+    x = k_decay(u, u_keep, fixed) + a * act
     if fl[_F_U_BIAS]:
-        x = x + Ci[_CI_U_BIAS, i]
-    x, hit = k_wrap(x, m, fixed)
-    if hit:
-        cnt[base.C_U_WRAPS, i] += 1
-    S[0, i] = x
+        x = x + u_bias
+    return k_wrap(x, m, fixed)
 
 
 @njit
 def _lif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, fixed):
     """:meth:`LIFFamily.drive` and the shared step (rows of ``S``: u, v)."""
     for i in range(S.shape[1]):
-        k_current(S, Cf, Ci, fl, i, a_exc[i], cnt, m, act, fixed)
-        base.k_spike(S, Cf, Ci, fl, inc, i, S[0, i], fired, cnt, lim, fixed, 1, -1, -1)
+        u, hit = k_current(S[0, i], Cf[_CF_U, i], Ci[_CI_U_BIAS, i], fl, a_exc[i], m, act, fixed)
+        S[0, i] = u
+        if hit:
+            cnt[base.C_U_WRAPS, i] += 1
+        v, _, _, spk, f, sat = base.k_spike(S[1, i], 0, 0, u, base.k_consts(Cf, Ci, i), fl, lim, fixed)
+        S[1, i] = v
+        fired[i] = spk
+        if sat:
+            cnt[base.C_V_SAT, i] += 1
+        if f:
+            base.k_increments(S, Ci, inc, i, cnt, lim, fixed)
 
 
 LIF_FAMILY = base.register(LIFFamily())

@@ -133,3 +133,194 @@ def test_simulator_compiled_keeps_state():
     for name in a.spikes:
         np.testing.assert_array_equal(a.spikes[name].steps, b.spikes[name].steps)
     assert b.meta.get("engine_path") == "compiled"
+
+
+# -- the whole-run loop (backends/compiled.py run_steps) against the per-step paths ----------------------
+
+def _run_three(program, inputs, steps, probes=None):
+    """numpy engine, compiled per step, compiled whole-run: ``{path: (trains, states, final, meta)}``."""
+    from neuroport.backends.compiled import CompiledEngine
+    from neuroport.backends.numpy import Engine
+
+    be = neuroport.backend.get("numpy")
+    ins = be.check_inputs(program, inputs, steps)
+    probes = _probes(program) if probes is None else probes
+    out = {}
+    for label, make in (("numpy", lambda: Engine(program)), ("step", lambda: CompiledEngine(program, whole_run=False)),
+                        ("whole", lambda: CompiledEngine(program, whole_run=True))):
+        eng = make()
+        trains, states, _ = eng.run(steps=steps, inputs=ins, probes=probes, progress=False)
+        out[label] = (trains, states, eng.final_state(), eng.path_meta())
+    return out
+
+
+def _assert_three(out, label, whole=True):
+    assert out["whole"][3]["whole_run"] is whole, f"{label}: whole-run loop {'not ' if whole else ''}taken"
+    assert out["step"][3]["whole_run"] is False
+    t0, s0, f0, _ = out["numpy"]
+    for path in ("step", "whole"):
+        t1, s1, f1, _ = out[path]
+        assert list(t0) == list(t1) and list(s0) == list(s1)
+        for name in t0:
+            np.testing.assert_array_equal(t0[name].steps, t1[name].steps, err_msg=f"{label}/{path}: {name} steps")
+            np.testing.assert_array_equal(t0[name].neurons, t1[name].neurons, err_msg=f"{label}/{path}: {name}")
+        for name, variables in s0.items():
+            for var, arr in variables.items():
+                assert arr.dtype == s1[name][var].dtype and arr.shape == s1[name][var].shape
+                np.testing.assert_array_equal(arr, s1[name][var], err_msg=f"{label}/{path}: {name}.{var} per step")
+        for name, variables in f0.items():
+            for var, arr in variables.items():
+                np.testing.assert_array_equal(arr, f1[name][var], err_msg=f"{label}/{path}: final {name}.{var}")
+
+
+#: canonical cases the whole-run loop takes (the others need a per-step Python callback or a numpy step)
+WHOLE_RUN_CASES = ("adaptive", "conductance", "cubalif_chain", "delays", "recurrent_ei", "single_lif",
+                   "subtract_reset")
+
+
+@pytest.mark.parametrize("timing", ["hardware", "ideal"])
+@pytest.mark.parametrize("name", sorted(C.ALL))
+def test_whole_run_cases_identical(name, timing):
+    case = C.ALL[name](0)
+    program = neuroport.compile(case.graph, dt=case.dt, timing=timing, **case.options)
+    out = _run_three(program, case.inputs, case.steps)
+    _assert_three(out, f"{name}/{timing}", whole=name in WHOLE_RUN_CASES)
+    if name in WHOLE_RUN_CASES:
+        assert sum(t.count for t in out["numpy"][0].values()) > 0, "a case without spikes proves little"
+
+
+def _random_float_network(seed):
+    """A seeded random float network: 1-4 populations of LIF (with or without refractoriness, adaptive
+    threshold, adaptation), CubaLIF or CondLIF, input and recurrent projections with random weights
+    and per-target delays; with graded (non-0/1) inputs for some seeds."""
+    from neuroport import CondLIF, CubaLIF, LIF
+
+    rng = np.random.default_rng(seed)
+    net = neuroport.Network()
+    x = net.input(int(rng.integers(5, 30)), name="x")
+    pops, kinds = [], []
+    for k in range(int(rng.integers(1, 5))):
+        n = int(rng.integers(3, 60))
+        kind = str(rng.choice(["lif", "lif_ext", "cuba", "cond"]))
+        if kind == "lif":
+            model = LIF(tau=rng.uniform(0.005, 0.05), v_threshold=rng.uniform(0.5, 2.0))
+        elif kind == "lif_ext":
+            model = LIF(tau=rng.uniform(0.005, 0.05), v_threshold=1.0, r=rng.uniform(1, 10),
+                        refractory=float(rng.integers(0, 4)) * 1e-3, tau_theta=0.05, theta_plus=rng.uniform(0, 0.3),
+                        tau_adapt=0.1, b_adapt=rng.uniform(0, 0.1))
+        elif kind == "cuba":
+            model = CubaLIF(tau_syn=rng.uniform(0.002, 0.01), tau_mem=rng.uniform(0.01, 0.04), v_threshold=1.0)
+        else:
+            model = CondLIF(refractory=float(rng.integers(0, 3)) * 1e-3, tau_adapt=0.1,
+                            b_adapt=float(rng.choice([0.0, 0.05])))
+        pops.append(net.population(n, model, name=f"p{k}"))
+        kinds.append(kind)
+    for j, (post, kind) in enumerate(zip(pops, kinds)):
+        scale = 0.3 if kind == "cond" else 3.0
+        for pre in [x] + [p for p in pops if rng.random() < 0.5]:
+            mu = float(rng.uniform(-0.3, 1.0)) * scale
+            delay = rng.choice([0.0, 2e-3, -1.0])
+            if delay < 0:  # per target neuron, 0-5 steps
+                delay = rng.integers(0, 6, size=net.size(post)) * 1e-3
+            net.connect(pre, post, weight=lambda r, m, mu=mu, s=scale: r.normal(mu, s / 2, m),
+                        p=float(rng.uniform(0.1, 0.6)), seed=int(rng.integers(1 << 30)), delay=delay)
+    net.output(pops[-1])
+    return net
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_whole_run_random_float_networks_identical(seed):
+    net = _random_float_network(seed)
+    rng = np.random.default_rng(seed + 500)
+    timing = "ideal" if seed % 3 == 0 else "hardware"
+    program = neuroport.compile(net.to_nir(), dt=1e-3, timing=timing, reset="subtract" if seed % 4 == 1 else "zero")
+    steps = 150
+    n_in = program.populations["x"].size
+    x = (rng.random((steps, n_in)) < rng.uniform(0.05, 0.4)).astype(float)
+    if seed % 2:
+        x *= rng.uniform(0.2, 2.5, size=x.shape)  # graded input values
+    out = _run_three(program, {"x": x}, steps)
+    _assert_three(out, f"random seed {seed}")
+
+
+def test_whole_run_spike_buffer_grows_and_resumes():
+    """A run with more spikes than the first spike buffer holds (4 x neurons, 65536 at least) gives
+    the same trains as the numpy engine: the loop stops, the buffers grow, the loop resumes."""
+    from neuroport import LIF
+
+    net = neuroport.Network()
+    x = net.input(10, name="x")
+    a = net.population(200, LIF(tau=0.02, v_threshold=0.5), name="a")
+    net.connect(x, a, weight=5.0)
+    program = neuroport.compile(net.to_nir(), dt=1e-3)
+    steps = 800
+    out = _run_three(program, {"x": np.ones((steps, 10))}, steps, probes=[("a", "v")])
+    _assert_three(out, "buffer")
+    assert out["numpy"][0]["a"].count > 1 << 16
+
+
+def test_whole_run_simulator_continues_and_probes():
+    """Runs in pieces (a Simulator) agree with one numpy run: the loop continues the engine's rings and
+    states; a probe of the input and of v (with its offset) come out as on the numpy path."""
+    case = C.delays(0)
+    sims = [neuroport.Simulator(case.graph, dt=case.dt, engine=e) for e in ("numpy", "compiled")]
+    chunks = []
+    for sim in sims:
+        parts = []
+        for k in range(3):
+            sl = {n: a[k * 50:(k + 1) * 50] for n, a in case.inputs.items()}
+            parts.append(sim.run(50, sl))
+        chunks.append(parts)
+    for ra, rb in zip(*chunks):
+        assert rb.meta["whole_run"] is True
+        for name in ra.spikes:
+            np.testing.assert_array_equal(ra.spikes[name].steps, rb.spikes[name].steps)
+            np.testing.assert_array_equal(ra.spikes[name].neurons, rb.spikes[name].neurons)
+        for name, variables in ra.states.items():
+            for var, arr in variables.items():
+                np.testing.assert_array_equal(arr, rb.states[name][var])
+    program = neuroport.compile(case.graph, dt=case.dt)
+    out = _run_three(program, case.inputs, case.steps, probes=[("x", "v"), ("b", "v"), ("a", "u")])
+    _assert_three(out, "probes")
+
+
+def test_whole_run_switch(monkeypatch):
+    from neuroport.backends.compiled import WHOLE_RUN_ENV, CompiledEngine
+
+    case = C.single_lif(0)
+    program = neuroport.compile(case.graph, dt=case.dt)
+    monkeypatch.setenv(WHOLE_RUN_ENV, "0")
+    eng = CompiledEngine(program)
+    eng.run(steps=10, inputs={"x": case.inputs["x"][:10]}, probes=[], progress=False)
+    assert eng.path_meta()["whole_run"] is False
+    monkeypatch.delenv(WHOLE_RUN_ENV)
+    r = neuroport.run(case.graph, dt=case.dt, steps=10, inputs={"x": case.inputs["x"][:10]}, engine="compiled")
+    assert r.meta["whole_run"] is True
+    with pytest.raises(NeuroportError, match="probe"):
+        neuroport.run(case.graph, dt=case.dt, steps=10, inputs={"x": case.inputs["x"][:10]}, engine="compiled",
+                      probes=[("lif", "nope")])
+
+
+def test_kernel_cache_key_covers_helpers(tmp_path, monkeypatch):
+    """The kernels' on-disk cache is keyed by the text of every kernel and helper file: editing a helper
+    in another file (here a stand-in file) changes the key every kernel's cache index uses."""
+    from neuroport.backends import compiled
+    from neuroport.models.cond_lif import _condlif_kernel
+
+    names = {p.name for p in jit.kernel_sources()}
+    assert {"base.py", "arithmetic.py", "lif.py", "cond_lif.py", "adaptive_lif.py", "compiled.py"} <= names
+    for disp in (_condlif_kernel, compiled.run_steps, compiled.scatter_column_sums):
+        assert isinstance(disp._cache, jit.VersionedCache)
+    helper = tmp_path / "helper.py"
+    helper.write_text("def k(x):\n    return x\n")
+    monkeypatch.setattr(jit, "kernel_sources", lambda: [helper])
+    monkeypatch.setattr(jit, "_SOURCE_KEY", None)
+    key1 = jit.source_key()
+    helper.write_text("def k(x):\n    return x + 1\n")
+    monkeypatch.setattr(jit, "_SOURCE_KEY", None)
+    key2 = jit.source_key()
+    assert key1 != key2
+    sig = _condlif_kernel.signatures[0] if _condlif_kernel.signatures else None
+    if sig is not None:
+        codegen = _condlif_kernel.targetctx.codegen()
+        assert _condlif_kernel._cache._index_key(sig, codegen)[-1] == key2
