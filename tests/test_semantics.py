@@ -39,13 +39,25 @@ def _cuba(n=8, alpha=0.8, beta=0.9, thr=1.0, dt=1e-4):
                        v_reset=np.zeros(n))
 
 
-def _run(graph, x, **kw):
+def _run(graph, x, backend="numpy", **kw):
+    if backend != "numpy":
+        from neuroport import backend as registry
+
+        ok, why = registry.get(backend).available()
+        if not ok:
+            pytest.skip(why)
     program = neuroport.compile(graph, **kw)
-    res = neuroport.run(program, backend="numpy", steps=T, inputs={"x": x}, probes=[("p", "v")])
+    res = neuroport.run(program, backend=backend, steps=T, inputs={"x": x}, probes=[("p", "v")])
     return res.spikes["p"].to_dense(), res.states["p"]["v"], res
 
 
-def test_snntorch_subtract_is_undecayed():
+#: the deferred resets run on numpy's discrete step and on Brian2 (the continuous-time equations plus a
+#: per-step rule, backends/brian2/lowering.py ``_deferred_rule``): both against the frameworks' loops
+DEFERRED_BACKENDS = pytest.mark.parametrize("engine", ["numpy", "brian2"])
+
+
+@DEFERRED_BACKENDS
+def test_snntorch_subtract_is_undecayed(engine):
     """snnTorch Leaky, reset_mechanism='subtract': mem = beta mem + x - H(mem_prev - thr) thr."""
     g, w, x = _graph(_lif())
     mem, spk = np.zeros(8), np.zeros((T, 8), bool)
@@ -54,7 +66,7 @@ def test_snntorch_subtract_is_undecayed():
         reset = mem > 1.0
         mem = 0.9 * mem + w @ x[t] - reset * 1.0
         spk[t], vs[t] = mem > 1.0, mem
-    got, v, _ = _run(g, x, dt=1e-4, reset="subtract_undecayed", timing="ideal")
+    got, v, _ = _run(g, x, engine, dt=1e-4, reset="subtract_undecayed", timing="ideal")
     assert spk.sum() > 10
     np.testing.assert_array_equal(got, spk)
     np.testing.assert_allclose(v, vs, atol=1e-9)
@@ -63,7 +75,8 @@ def test_snntorch_subtract_is_undecayed():
     assert not np.array_equal(other, spk)
 
 
-def test_snntorch_synaptic_zero_holds():
+@DEFERRED_BACKENDS
+def test_snntorch_synaptic_zero_holds(engine):
     """snnTorch Synaptic, reset 'zero': syn = alpha syn + x; mem = (beta mem + syn) (1 - H(mem_prev - thr))."""
     g, w, x = _graph(_cuba(), scale=0.8)
     syn, mem = np.zeros(8), np.zeros(8)
@@ -73,12 +86,13 @@ def test_snntorch_synaptic_zero_holds():
         syn = 0.8 * syn + w @ x[t]
         mem = (0.9 * mem + syn) * (1 - reset)
         spk[t] = mem > 1.0
-    got, _, _ = _run(g, x, dt=1e-4, reset="zero_hold", timing="ideal")
+    got, _, _ = _run(g, x, engine, dt=1e-4, reset="zero_hold", timing="ideal")
     assert spk.sum() > 10
     np.testing.assert_array_equal(got, spk)
 
 
-def test_snntorch_subtract_without_reset_delay():
+@DEFERRED_BACKENDS
+def test_snntorch_subtract_without_reset_delay(engine):
     """snnTorch Leaky(reset_mechanism='subtract', reset_delay=False)."""
     g, w, x = _graph(_lif(), scale=2.5)
     mem = np.zeros(8)
@@ -89,7 +103,7 @@ def test_snntorch_subtract_without_reset_delay():
         s = (mem > 1.0).astype(float)
         mem = mem - (s - reset) * 1.0
         spk[t] = s > 0
-    got, _, _ = _run(g, x, dt=1e-4, reset="subtract_no_delay", timing="ideal")
+    got, _, _ = _run(g, x, engine, dt=1e-4, reset="subtract_no_delay", timing="ideal")
     assert spk.sum() > 10
     np.testing.assert_array_equal(got, spk)
 
@@ -207,7 +221,8 @@ def test_brian2_refuses_discrete_only_conventions():
     ok, why = registry.get("brian2").available()
     if not ok:
         pytest.skip(why)
-    g, _, x = _graph(_lif())
-    program = neuroport.compile(g, dt=1e-4, reset="zero_hold", timing="ideal")
-    with pytest.raises(UnsupportedNodeError, match="discrete-time convention"):
+    node = nir.IF(r=np.ones(3), v_threshold=np.ones(3), v_reset=np.zeros(3))
+    g, _, x = _graph(node)
+    program = neuroport.compile(g, dt=1e-3, semantics={"spikes": "multi"})
+    with pytest.raises(UnsupportedNodeError, match="several spikes per step.*discrete-time convention"):
         neuroport.run(program, backend="brian2", steps=10, inputs={"x": x[:10]})

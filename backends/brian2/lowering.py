@@ -131,18 +131,50 @@ def _jump_input(pop) -> bool:
     return pop.extra.get("input", "euler") == "jump" and pop.model in _JUMP_MODELS
 
 
+#: snnTorch's deferred resets (:mod:`neuroport.semantics`), run as discrete-time rules next to the
+#: continuous-time equations: a per-neuron flag ``pending`` and one statement per step (slot, code).
+#: ``subtract_undecayed``: the spike sets ``pending``; the next step subtracts the threshold after the
+#: decay and input (``v[t] = beta v[t-1] + x[t] - s[t-1] v_th``); ``zero_hold``: the next step's
+#: integrated ``v`` is set to ``v_reset`` (the next input never reaches it); ``subtract_no_delay``:
+#: ``pending = v > v_th`` on the stored ``v`` before the step, the spike test is
+#: ``v - pending v_th > v_th`` and a spike subtracts one threshold (so the stored value is
+#: ``beta v[t-1] + x[t] - s[t] v_th``, as numpy's subtract-then-take-back computes it).
+_DEFERRED = ("subtract_undecayed", "zero_hold", "subtract_no_delay")
+
+
+def _deferred_rule(pop, spec):
+    """``(threshold, reset_code, [(slot, code)])`` of population ``pop``'s deferred reset (its
+    ``spec``: the model's Brian2 equations), refused where the rule would meet a refractory period or
+    an adaptive threshold (the numpy step orders those in ways with no Brian2 slot)."""
+    if spec.refractory_s is not None or "theta" in spec.threshold:
+        raise UnsupportedNodeError(
+            f"population {pop.name!r}: reset {pop.reset!r} together with a refractory period or an adaptive "
+            "threshold is not supported by backend 'brian2'; run it on numpy")
+    amount = f"({spec.subtract})"
+    op = ">=" if pop.threshold_ge else ">"
+    if pop.reset == "subtract_no_delay":
+        return (f"v - pending * {amount} > v_threshold", f"v -= {amount}\n" + spec.reset_extra,
+                [(_SLOT_IN, f"pending = int(v {op} v_threshold)")])
+    after = (f"v -= pending * {amount}" if pop.reset == "subtract_undecayed"
+             else "v = pending * v_reset + (1 - pending) * v")
+    return spec.threshold, "pending = 1\n" + spec.reset_extra, [(_SLOT_CLEAR, after + "\npending = 0")]
+
+
 def _node_reset(pop, graph) -> str:
-    """The population's reset (``zero``/``subtract``, per node); conventions that only exist in discrete
-    time (:mod:`neuroport.semantics`) are refused with the reason."""
-    conv = [c for c in pop.conventions if c != "threshold '>='"]
+    """The population's reset (``zero``/``subtract`` or a deferred variant, per node); conventions that
+    only exist in discrete time with no Brian2 form (:mod:`neuroport.semantics`) are refused with the
+    reason."""
+    conv = [c for c in pop.conventions if c != "threshold '>='" and not
+            (pop.reset in _DEFERRED and c == f"reset={pop.reset!r}")]
     if pop.extra.get("input", "euler") != "euler" and not _jump_input(pop):
         conv.append(f"input convention {pop.extra['input']!r}")
     if conv:
         raise UnsupportedNodeError(
             f"population {pop.name!r}: {', '.join(conv)} is a discrete-time convention of the exporter "
             "(neuroport.semantics) with no continuous-time equation; backend 'brian2' integrates the "
-            "graph's NIR equations, so it runs reset 'zero' / 'subtract', threshold '>' / '>=' and input "
-            "'jump' into IF nodes only; run it on numpy (or compile with those conventions)")
+            "graph's NIR equations, so it runs reset 'zero' / 'subtract' (and snnTorch's deferred resets "
+            f"{', '.join(_DEFERRED)}), threshold '>' / '>=' and input 'jump' into IF nodes only; run it on "
+            "numpy (or compile with those conventions)")
     return pop.reset
 
 
@@ -219,10 +251,16 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
                + "".join(f"Jg{k} : 1\n" for k in extra)) if holds_j else ""
         ref = spec.refractory_s
         ref_eq = "ref_s : second (constant)\n" if ref is not None else ""
-        group = b2.NeuronGroup(pn.size, spec.equations + ref_eq + ("" if in_syn else jin),
+        threshold = spec.threshold
+        reset_code = None if threshold is None else spec.reset_code(resets[name])
+        rules, pending_eq = [], ""
+        if threshold is not None and resets[name] in _DEFERRED:
+            threshold, reset_code, rules = _deferred_rule(program.populations[name], spec)
+            pending_eq = "pending : 1\n"
+        group = b2.NeuronGroup(pn.size, spec.equations + ref_eq + pending_eq + ("" if in_syn else jin),
                                method=spec.method or method,
-                               threshold=_comparison(spec.threshold, program.populations[name]),
-                               reset=None if spec.threshold is None else spec.reset_code(resets[name]),
+                               threshold=_comparison(threshold, program.populations[name]),
+                               reset=reset_code,
                                refractory="ref_s" if ref is not None else False,
                                namespace={}, name=f"np_pop_{idx}")
         if ref is not None:
@@ -261,6 +299,9 @@ def lower(b2, program, *, steps: int, inputs: dict, probes: list):
         if not in_syn and spec.clear_vars:
             objects.append(group.run_regularly("\n".join(f"{v} = 0" for v in spec.clear_vars), when="groups",
                                                order=base + _SLOT_CLEAR, name=f"np_clear_{idx}"))
+        for k, (slot, code) in enumerate(rules):
+            objects.append(group.run_regularly(code, when="groups", order=base + slot,
+                                               name=f"np_deferred_{idx}_{k}"))
         if spec.threshold is not None:
             _place(group.thresholder["spike"], base + _SLOT_TH)
             _place(group.resetter["spike"], base + _SLOT_RESET)
