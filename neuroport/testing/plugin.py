@@ -84,14 +84,13 @@ _NO_LAVA_PROCESS = Unsupported(UnsupportedNodeError, r"Lava backends run only",
                                "the model has no Lava process (models/qif.py); numpy, numpy-fixed and brian2 run it")
 
 _DISCRETE_ONLY = Unsupported(UnsupportedNodeError, r"discrete-time convention",
-                             "snnTorch's deferred resets, Sinabs' multi-spike and jump inputs into leaky neurons have "
-                             "no continuous-time equation (neuroport.semantics); Brian2 integrates the graph's NIR "
-                             "equations")
+                             "Sinabs' multi-spike and jump inputs into leaky neurons have no continuous-time "
+                             "equation (neuroport.semantics); Brian2 integrates the graph's NIR equations (snnTorch's "
+                             "deferred resets run there as a per-step rule)")
 _MULTI = Unsupported(UnsupportedNodeError, r"spikes='multi'",
                      "Loihi 2's neurons (Lava's LIF, neuroport's ALIF) send one binary spike per step")
 
 UNSUPPORTED = {
-    ("brian2", "deferred_resets"): _DISCRETE_ONLY,
     ("brian2", "multi_spike"): _DISCRETE_ONLY,
     ("loihi2", "deferred_resets"): _cpu_only("ALIF (deferred resets, '>=')"),
     ("numpy-fixed", "multi_spike"): _MULTI,
