@@ -23,9 +23,10 @@ over synapses in Python):
    between chips (``objective="synapses"``, the default) or the inter-chip
    spike messages (``objective="traffic"``), subject to each chip's cores,
    neurons and synapses (:class:`~neuroport.hardware.HardwareSpec`
-   ``cores_per_chip``, ``neurons_per_chip``, ``synapses_per_chip``): greedy
-   graph growing (a chip is filled with the unassigned core most strongly
-   connected to what it holds, from a heap), then Kernighan-Lin / Fiduccia-
+   ``cores_per_chip``, ``neurons_per_chip``, ``synapses_per_chip``): connected
+   groups of cores that fit one chip stay whole (first fit, largest first);
+   larger ones are split by greedy graph growing (a chip is filled with the
+   unassigned core most strongly connected to what it holds, from a heap); then Kernighan-Lin / Fiduccia-
    Mattheyses style refinement (single moves, then pairwise swaps between
    chips, each taken only when it lowers the cut and keeps every chip within
    its limits), repeated while it improves. This is a heuristic: it finds the
@@ -56,6 +57,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from neuroport.errors import CompileError, ParameterError, ResourceError
 from neuroport.hardware import KAPOHO_POINT, HardwareSpec
@@ -234,11 +236,13 @@ def spikes_per_step(program, rates=None) -> tuple:
         out, missing = dict(default), []
         for name, pop in program.populations.items():
             train = rates.spikes.get(name)
-            if train is None or train.size != pop.size or not rates.num_steps:
+            if train is None or train.size != pop.size or not rates.num_steps or not rates.dt > 0:
                 missing.append(name)
                 continue
-            out[name] = np.bincount(train.neurons, minlength=pop.size)[:pop.size] / float(rates.num_steps)
-        text = f"measured from a {rates.backend} run of {rates.num_steps} steps"
+            # Hz of the run, then spikes per step of this Program's dt
+            hz = np.bincount(train.neurons, minlength=pop.size)[:pop.size] / (rates.num_steps * float(rates.dt))
+            out[name] = hz * dt
+        text = f"measured from a {rates.backend} run of {rates.num_steps} steps of {float(rates.dt):g} s"
         if missing:
             text += f" ({', '.join(missing)}: not in the result, assumed {DEFAULT_RATE_HZ:g} Hz)"
         return out, text
@@ -347,19 +351,20 @@ def _capacities(hw, loads, balance):
     return limit
 
 
-def _grow(adj, loads, cap, chips):
-    """Greedy graph growing: fill chip after chip with the most connected unassigned core."""
-    n = loads.shape[0]
-    chip_of = np.full(n, -1, dtype=np.int64)
+def _grow_into(adj, loads, cap, chip_of, load, members, gain):
+    """Grow the cores ``members`` (in population order) into the chips' free space, chip after chip: each
+    chip takes the unassigned member most strongly connected to what it already took (a heap of gains)."""
     indptr, indices, data = adj.indptr, adj.indices, adj.data
-    gain = np.zeros(n)
+    is_member = np.zeros(chip_of.size, dtype=bool)
+    is_member[members] = True
     cursor = 0
-    for chip in range(chips):
-        while cursor < n and chip_of[cursor] >= 0:
+    for chip in range(load.shape[0]):
+        while cursor < members.size and chip_of[members[cursor]] >= 0:
             cursor += 1
-        if cursor >= n:
-            break
-        load = np.zeros(3)
+        if cursor >= members.size:
+            return
+        if load[chip, 0] >= cap[0]:
+            continue
         heap, touched, skipped = [], [], set()
         scan = cursor
         while True:
@@ -369,27 +374,58 @@ def _grow(adj, loads, cap, chips):
                 if chip_of[b] < 0 and b not in skipped and -g == gain[b]:
                     cand = b
                     break
-            if cand < 0:  # nothing connected left: the next unassigned core in population order
-                while scan < n and (chip_of[scan] >= 0 or scan in skipped):
+            if cand < 0:  # nothing connected left: the next unassigned member in population order
+                while scan < members.size and (chip_of[members[scan]] >= 0 or members[scan] in skipped):
                     scan += 1
-                if scan >= n:
+                if scan >= members.size:
                     break
-                cand = scan
-            if np.any(load + loads[cand] > cap):
+                cand = int(members[scan])
+            if np.any(load[chip] + loads[cand] > cap):
                 skipped.add(cand)
                 continue
             chip_of[cand] = chip
-            load += loads[cand]
+            load[chip] += loads[cand]
             for k in range(indptr[cand], indptr[cand + 1]):
                 nb = indices[k]
-                if chip_of[nb] < 0:
+                if chip_of[nb] < 0 and is_member[nb]:
                     if gain[nb] == 0:
                         touched.append(nb)
                     gain[nb] += data[k]
                     heapq.heappush(heap, (-gain[nb], nb))
-            if load[0] >= cap[0]:
+            if load[chip, 0] >= cap[0]:
                 break
         gain[touched] = 0
+
+
+def _grow(adj, loads, cap, chips):
+    """Initial assignment (-1: placed nowhere). Connected groups of cores that fit one chip are kept whole
+    (first fit, largest first); larger ones are grown chip after chip (:func:`_grow_into`)."""
+    n = loads.shape[0]
+    chip_of = np.full(n, -1, dtype=np.int64)
+    load = np.zeros((chips, 3))
+    gain = np.zeros(n)
+    n_comp, label = connected_components(adj, directed=False)
+    comp_load = np.zeros((n_comp, 3))
+    np.add.at(comp_load, label, loads)
+    by_comp = np.argsort(label, kind="stable")
+    starts = np.searchsorted(label[by_comp], np.arange(n_comp + 1))
+    fits_one = np.all(comp_load <= cap, axis=1)
+    large = [c for c in range(n_comp) if not fits_one[c]]
+    small = sorted((c for c in range(n_comp) if fits_one[c]), key=lambda c: (-comp_load[c, 0], c))
+    for c in large:
+        _grow_into(adj, loads, cap, chip_of, load, by_comp[starts[c]:starts[c + 1]], gain)
+    first_open = 0
+    for c in small:
+        members = by_comp[starts[c]:starts[c + 1]]
+        while first_open < chips and load[first_open, 0] >= cap[0]:
+            first_open += 1
+        ok = np.flatnonzero(np.all(load[first_open:] + comp_load[c] <= cap, axis=1))
+        if ok.size:
+            chip = first_open + int(ok[0])
+            chip_of[members] = chip
+            load[chip] += comp_load[c]
+        else:
+            _grow_into(adj, loads, cap, chip_of, load, members, gain)
     return chip_of
 
 
