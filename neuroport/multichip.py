@@ -133,6 +133,14 @@ class ChipMap:
         k = self.populations.index(population)
         return sorted(set(self.core_chip[self.core_population == k].tolist()))
 
+    def split_populations(self) -> dict:
+        """``{population: [chips]}`` for every population whose cores sit on more than one chip."""
+        pairs = np.unique(np.stack([self.core_population, self.core_chip]), axis=1) if self.cores else np.zeros((2, 0))
+        out = {}
+        for k in np.flatnonzero(np.bincount(pairs[0].astype(np.int64), minlength=len(self.populations)) > 1):
+            out[self.populations[k]] = pairs[1][pairs[0] == k].astype(int).tolist()
+        return out
+
     def chip_populations(self, chip: int) -> list:
         """Names of the populations with neurons on ``chip``."""
         idx = np.unique(self.core_population[self.core_chip == chip])
@@ -160,6 +168,11 @@ class ChipMap:
                 lines.append("  ".join("-" * w for w in widths))
         if used.size > max_rows:
             lines.append(f"... {used.size - max_rows} more chip(s)")
+        spans = self.split_populations()
+        if spans:
+            shown = [f"{name} (chips {', '.join(map(str, chips))})" for name, chips in list(spans.items())[:8]]
+            lines.append(f"populations across chips: {len(spans)}: " + "; ".join(shown)
+                         + (" ..." if len(spans) > 8 else ""))
         share = self.cut_synapses / self.synapses if self.synapses else 0.0
         lines.append(f"cut synapses between chips: {self.cut_synapses} ({100 * share:.2f} % of all)")
         per_s = f" ({self.messages_per_step / self.dt:.4g} messages/s of simulated time)" if self.dt else ""
@@ -184,6 +197,7 @@ class ChipMap:
                 "cores": self.cores, "neurons": self.neurons, "synapses": self.synapses,
                 "cut_synapses": self.cut_synapses, "messages_per_step": self.messages_per_step,
                 "rate_source": self.rate_source, "objective": self.objective, "balance": self.balance,
+                "split_populations": self.split_populations(),
                 "per_chip": [{"chip": int(c), "cores": int(self.chip_cores[c]), "neurons": int(self.chip_neurons[c]),
                               "synapses": int(self.chip_synapses[c]), "messages_out": float(self.chip_out[c]),
                               "messages_in": float(self.chip_in[c]), "host_in": float(self.chip_host_in[c]),

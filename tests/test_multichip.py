@@ -134,6 +134,8 @@ def test_totals_are_conserved_and_large_populations_split():
     assert chip_map.synapses == prog.n_synapses == int(chip_map.chip_synapses.sum())
     assert int(chip_map.chip_cores.sum()) == chip_map.cores
     assert len(chip_map.chips_of("big")) >= 2
+    assert chip_map.split_populations()["big"] == chip_map.chips_of("big")
+    assert "populations across chips" in str(chip_map) and "big (chips" in str(chip_map)
     chips = _neuron_chips(chip_map, prog)
     for name, pop in prog.populations.items():
         if not pop.is_input:
