@@ -26,10 +26,14 @@ over synapses in Python):
    ``cores_per_chip``, ``neurons_per_chip``, ``synapses_per_chip``): connected
    groups of cores that fit one chip stay whole (first fit, largest first);
    larger ones are split by greedy graph growing (a chip is filled with the
-   unassigned core most strongly connected to what it holds, from a heap); then Kernighan-Lin / Fiduccia-
-   Mattheyses style refinement (single moves, then pairwise swaps between
-   chips, each taken only when it lowers the cut and keeps every chip within
-   its limits), repeated while it improves. This is a heuristic: it finds the
+   unassigned core most strongly connected to what it holds, from a heap); then
+   refinement: Fiduccia-Mattheyses passes (every core moved at most once, the
+   best feasible move first even when it raises the cut, one direction per
+   pair of chips in a pass, the best prefix kept, so the search climbs out of
+   local minima such as an area split at a full chip; up to :data:`FM_MAX_WORK`
+   cores**2 x chips), then single moves and pairwise swaps between chips that
+   lower the cut, all within every chip's limits, repeated while the cut
+   falls. This is a heuristic: it finds the
    optimum on small networks built with a known one (tests), not a proven
    optimum in general. ``balance=True`` spreads the cores evenly over all
    chips (no chip above ``ceil(cores / chips)``), as for a run that should
@@ -68,6 +72,8 @@ DEFAULT_RATE_HZ = 10.0
 REFINE_MAX_ENTRIES = 4_000_000
 #: Refinement passes at most.
 REFINE_PASSES = 8
+#: Largest cores**2 x chips for which the refinement runs Fiduccia-Mattheyses passes (hill-climbing moves).
+FM_MAX_WORK = 50_000_000
 OBJECTIVES = ("synapses", "traffic")
 
 
@@ -444,7 +450,8 @@ def _grow(adj, loads, cap, chips):
 
 
 def _refine(adj, loads, cap, chip_of, chips):
-    """Moves, then swaps, that lower the cut and respect ``cap``; repeated while the cut falls."""
+    """Fiduccia-Mattheyses passes (for up to :data:`FM_MAX_WORK`), then single moves and swaps that lower
+    the cut, all within ``cap``; repeated while the cut falls."""
     n = loads.shape[0]
     onehot = sp.csr_matrix((np.ones(n), (np.arange(n), chip_of)), shape=(n, chips))
     conn = np.asarray((adj @ onehot).todense())           # (cores, chips): weight to each chip
@@ -462,8 +469,41 @@ def _refine(adj, loads, cap, chip_of, chips):
         load[new] += loads[b]
         chip_of[b] = new
 
+    def fm_pass():
+        """One Fiduccia-Mattheyses pass: move every core at most once, the best feasible move first even
+        when it raises the cut, never back along a chip pair a core already crossed in this pass; then
+        undo the moves after the best prefix. Returns whether the cut fell."""
+        locked = np.zeros(n, dtype=bool)
+        sent = np.zeros((chips, chips), dtype=bool)     # sent[a, b]: a core went from chip a to chip b
+        rows = np.arange(n)
+        history, total, best, best_len = [], 0.0, 0.0, 0
+        for _ in range(n):
+            gains = conn - conn[rows, chip_of][:, None]
+            feasible = np.all(load[None, :, :] + loads[:, None, :] <= cap, axis=2)
+            feasible[rows, chip_of] = False
+            feasible[locked] = False
+            # one direction per pair of chips and pass: no core goes back the way another came, so a
+            # pass can carry a whole group across instead of trading cores back and forth
+            feasible &= ~sent[:, chip_of].T
+            gains[~feasible] = -np.inf
+            flat = int(np.argmax(gains))
+            b, c = divmod(flat, chips)
+            if not np.isfinite(gains[b, c]):
+                break
+            sent[chip_of[b], c] = True
+            history.append((b, int(chip_of[b])))
+            total += float(gains[b, c])
+            move(b, c)
+            locked[b] = True
+            if total > best + 1e-9:
+                best, best_len = total, len(history)
+        for b, old in reversed(history[best_len:]):
+            move(b, old)
+        return best > 1e-9
+
+    use_fm = n * n * chips <= FM_MAX_WORK
     for _ in range(REFINE_PASSES):
-        improved = False
+        improved = fm_pass() if use_fm else False
         own = conn[np.arange(n), chip_of]
         order = np.argsort(-(conn.max(axis=1) - own), kind="stable")
         for b in order:

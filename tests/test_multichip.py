@@ -296,3 +296,56 @@ def test_cli_map_chips(tmp_path, capsys):
     assert "Chip map" not in capsys.readouterr().out
     assert main(["map", str(path), "--dt", "1e-3", "--chips", "2", "--rates", str(path)]) == 1
     assert "not a result .npz" in capsys.readouterr().err
+
+
+def test_packed_areas_match_the_exhaustive_optimum():
+    # 4 areas (E: 3 cores, I: 1 core), mostly local; 16 cores, 14 per chip: greedy filling splits the
+    # last area; the best packing moves a whole area to the second chip
+    pops, projs, seed = [], [], 0
+    names = [f"{kind}{k}" for k in range(4) for kind in ("e", "i")]
+    size = {n: 300 if n[0] == "e" else 100 for n in names}
+    pops = [_lif(n, size[n]) for n in names]
+    for pre in names:
+        for post in names:
+            seed += 1
+            p = 0.05 if pre[1] == post[1] else 0.004
+            projs.append(_proj(pre, post, size[pre], size[post], p, seed))
+    prog = _program(pops, projs)
+    spec = _spec(chips=2, cores_per_chip=14)
+    chip_map = map_chips(prog, spec)
+    # independent: core of every neuron is (population's first core) + index // 100
+    first = dict(zip(names, np.cumsum([0] + [size[n] // 100 for n in names])))
+    n_cores = 16
+    a = np.zeros((n_cores, n_cores))
+    for proj in projs:
+        coo = proj.weights.tocoo()
+        np.add.at(a, (first[proj.post] + coo.row // 100, first[proj.pre] + coo.col // 100), 1)
+    x = ((np.arange(2 ** n_cores)[:, None] >> np.arange(n_cores)) & 1).astype(float)   # every assignment
+    ok = (x.sum(axis=1) <= 14) & ((1 - x).sum(axis=1) <= 14)
+    cuts = np.einsum("ki,ij,kj->k", x, a, 1 - x) + np.einsum("ki,ij,kj->k", 1 - x, a, x)
+    assert chip_map.cut_synapses == int(cuts[ok].min())
+    assert chip_map.cut_synapses == _cut(prog, _neuron_chips(chip_map, prog))
+
+
+def test_packing_moves_a_whole_area_rather_than_splitting_one():
+    # 4 areas of 9 cores (E 7, I 2), mostly local; 32 cores per chip: filling chip 0 in order leaves 4
+    # cores of the last area on chip 1; no single move lowers that cut, moving the whole area does
+    names = [f"{kind}{k}" for k in range(4) for kind in ("e", "i")]
+    size = {n: 700 if n[0] == "e" else 200 for n in names}
+    pops, projs, seed = [_lif(n, size[n]) for n in names], [], 0
+    for pre in names:
+        for post in names:
+            seed += 1
+            projs.append(_proj(pre, post, size[pre], size[post], 0.03 if pre[1] == post[1] else 0.002, seed))
+    prog = _program(pops, projs)
+    chip_map = map_chips(prog, _spec(chips=2, cores_per_chip=32))
+    whole_area = []
+    for k in range(4):
+        chip_of = {n: np.full(size[n], int(n[1] == str(k))) for n in names}
+        whole_area.append(_cut(prog, chip_of))
+    split = {n: np.zeros(size[n], dtype=int) for n in names}      # the in-order filling: 32 cores on chip 0
+    split["e3"][300:] = 1
+    split["i3"][:] = 1
+    assert min(whole_area) < _cut(prog, split)
+    assert chip_map.cut_synapses <= min(whole_area)
+    assert chip_map.cut_synapses == _cut(prog, _neuron_chips(chip_map, prog))
