@@ -144,7 +144,12 @@ class HardwareSpec:
     neurons_per_core: int = 8192
     synapses_per_core: int = 937_500
     max_fan_in: int = 937_500       #: synapses of one neuron (must sit on its core)
+    neurons_per_chip: int = 1_000_000       #: neurons one chip holds (below cores x neurons_per_core)
+    synapses_per_chip: int = 120_000_000    #: synapses one chip holds
     chips: int = 1
+    # --- between chips (neuroport.multichip) -------------------------------
+    spike_message_bits: int = 32    #: size of one spike message on a chip-to-chip link, bits
+    chip_link_bits_per_s: float = 0.0   #: bandwidth of one chip's links, bits/s; 0: not known
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
@@ -248,6 +253,45 @@ LOIHI2 = HardwareSpec(
         "neurons_per_core": "estimate: 1M neurons per chip (Intel Loihi 2 brief) / 128 cores = 8192",
         "synapses_per_core": "estimate: 120M synapses per chip (Intel Loihi 2 brief) / 128 cores",
         "max_fan_in": "estimate: a neuron's synapses must fit its core's synapse memory",
-        "chips": "choice: one chip; use LOIHI2.with_chips(n) for boards (Kapoho Point: 8)",
+        "neurons_per_chip": "intel: Loihi 2 brief (2021): up to 1M neurons per chip",
+        "synapses_per_chip": "intel: Loihi 2 brief (2021): up to 120M synapses per chip",
+        "chips": "choice: one chip; KAPOHO_POINT (8) and HALA_POINT (1,152) below, or LOIHI2.with_chips(n)",
+        "spike_message_bits": "estimate: one 32-bit word per spike message (Loihi 2's graded spikes carry "
+                              "up to 32 bits); Intel publishes no inter-chip message format",
+        "chip_link_bits_per_s": "estimate: unknown (0); Intel publishes no inter-chip link bandwidth for "
+                                "Loihi 2, so the chip map reports traffic in messages per step only unless "
+                                "a figure is given with spec.replace(chip_link_bits_per_s=...)",
     },
 )
+
+_KAPOHO = ("intel: Kapoho Point board: 8 Loihi 2 chips (Intel Loihi 2 announcement, 2021; "
+           "Kapoho Point release, 2022)")
+_HALA = ("intel: Hala Point announcement (Intel, April 2024): 1,152 Loihi 2 processors, 140,544 neuromorphic "
+         "cores, 1.15 billion neurons, 128 billion synapses")
+
+KAPOHO_POINT = dataclasses.replace(
+    LOIHI2, name="kapoho-point", chips=8,
+    sources={**LOIHI2.sources, "chips": _KAPOHO})
+"""Kapoho Point: one board of 8 Loihi 2 chips (published), each chip as :data:`LOIHI2`.
+
+8 x 128 = 1,024 cores, up to 8M neurons and 960M synapses (the per-chip figures
+of Intel's Loihi 2 brief times 8). Chip-to-chip link figures are estimates
+(``sources``)."""
+
+HALA_POINT = dataclasses.replace(
+    LOIHI2, name="hala-point", chips=1152, cores_per_chip=140_544 // 1152,
+    neurons_per_chip=1_150_000_000 // 1152, synapses_per_chip=128_000_000_000 // 1152,
+    sources={**LOIHI2.sources, "chips": _HALA + ": 1,152 chips",
+             "cores_per_chip": _HALA + ": 140,544 cores / 1,152 chips = 122 cores per chip "
+                                       "(fewer than the chip's 128; the announcement gives the total only)",
+             "neurons_per_chip": "estimate: " + _HALA.split(": ", 1)[1] + ": 1.15e9 neurons / 1,152 chips",
+             "synapses_per_chip": "estimate: " + _HALA.split(": ", 1)[1] + ": 128e9 synapses / 1,152 chips"})
+"""Hala Point: Intel's 1,152-chip Loihi 2 system (published: chips, 140,544 cores,
+1.15 billion neurons, 128 billion synapses in total, Intel's announcement of April 2024).
+
+The per-chip limits are the published totals divided by 1,152 (marked
+``estimate`` in ``sources``: Intel gives totals only): 122 cores, 998,263
+neurons and 111,111,111 synapses per chip."""
+
+#: Named multi-chip targets (``neuroport map --system NAME``).
+SYSTEMS = {"loihi2": LOIHI2, "kapoho-point": KAPOHO_POINT, "hala-point": HALA_POINT}
