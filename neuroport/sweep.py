@@ -48,13 +48,16 @@ A point whose build, run or metric raises is recorded with ``status ==
 complete. With ``cache=DIR`` each finished point is written to
 ``DIR/<key>.json`` (atomically, as it completes), the key being a SHA-256
 of the point, backend, steps, dt, run options, metric names and build's
-qualified name; a re-run reads the finished points back (``cached`` is
-True) and runs only the others, so an interrupted sweep resumes. Failed
-points are not cached: they run again.
+qualified name (for a ``functools.partial``, with its bound arguments); a
+re-run reads the finished points back (``cached`` is True) and runs only the
+others, so an interrupted sweep resumes. Failed points are not cached: they
+run again. The key does not see changes inside ``build``'s code: use a new
+folder when the network itself changes.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -137,6 +140,9 @@ def _plain(value):
 
 
 def _callable_name(f) -> str:
+    if isinstance(f, functools.partial):  # bound arguments decide the result too (their repr if not JSON-able)
+        bound = json.dumps({"args": _plain(f.args), "keywords": _plain(f.keywords)}, sort_keys=True)
+        return f"functools.partial({_callable_name(f.func)}, {bound})"
     return f"{getattr(f, '__module__', '?')}.{getattr(f, '__qualname__', type(f).__name__)}"
 
 

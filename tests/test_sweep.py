@@ -162,6 +162,12 @@ def test_cli_sweep_serial_writes_csv(tmp_path, capsys):
     direct = neuroport.run(coba_network(n_neurons=100, p=0.1, weight_scale=2.0), steps=100, dt=DT, progress=False)
     assert table["rate_exc"].iloc[1] == pytest.approx(direct.spikes["exc"].rate_hz(DT))
     assert "2 of 2 points ok" in capsys.readouterr().out
+    # --cache: the same sweep again is read back; another --seed is another run
+    argv = ["sweep", "--network", "coba", "--param", "n_neurons=100", "--param", "weight_scale=0.5,2", "--param",
+            "p=0.1", "--steps", "100", "--workers", "0", "--no-progress", "--cache", str(tmp_path / "cache")]
+    assert main(argv) == 0 and "2 from the cache" not in capsys.readouterr().out
+    assert main(argv) == 0 and "2 from the cache" in capsys.readouterr().out
+    assert main(argv + ["--seed", "1"]) == 0 and "from the cache" not in capsys.readouterr().out
 
 
 def test_cli_sweep_ei_with_input(tmp_path, capsys):
