@@ -31,9 +31,10 @@ from neuroport.quantize import quantize  # noqa: F401,E402  (the function, not t
 
 
 def __getattr__(name):
-    # Lazy submodules and optional passes, so `import neuroport` stays light.
+    # Lazy submodules and optional passes, so `import neuroport` stays light. `neuroport.sweep` is a
+    # module that can be called: neuroport.sweep(build, grid, ...) is neuroport.sweep.sweep(...).
     lazy_modules = {"encoders", "plot", "compare", "check", "hardware", "testing", "backends", "models", "timing",
-                    "dist"}
+                    "dist", "sweep"}
     if name in lazy_modules:
         return importlib.import_module(f"neuroport.{name}")
     if name == "map":
