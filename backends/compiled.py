@@ -36,7 +36,7 @@ from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT
 from neuroport.models.adaptive_lif import _alif_kernel
 from neuroport.models.base import Block, KernelPlan
-from neuroport.models.cond_lif import _condlif_kernel
+from neuroport.models.cond_lif import _condlif_float_rows, _condlif_kernel, float_rows_apply
 from neuroport.models.jit import njit
 from neuroport.models.lif import _lif_kernel
 from neuroport.result import SpikeTrain
@@ -61,6 +61,29 @@ def scatter_column_sums(indptr, indices, data, out, target, scratch, mark, touch
                 touched[nt] = r
                 nt += 1
             scratch[r] += w
+    for q in range(nt):
+        r = touched[q]
+        target[r] += scratch[r]
+        scratch[r] = 0.0
+        mark[r] = False
+
+
+@njit
+def scatter_spike_rows(indptr, indices, data, spiking, n_spiking, target, scratch, mark, touched):
+    """:func:`scatter_column_sums` for bool spikes given as their indices: ``target += W @ s`` where
+    ``s`` is 1 at ``spiking[:n_spiking]`` (ascending neuron indices) and 0 elsewhere, each target's terms
+    summed in the same order as there (ascending column), so the result is identical; the cost is per
+    synaptic event, not per neuron."""
+    nt = 0
+    for q in range(n_spiking):
+        j = spiking[q]
+        for k in range(indptr[j], indptr[j + 1]):
+            r = indices[k]
+            if not mark[r]:
+                mark[r] = True
+                touched[nt] = r
+                nt += 1
+            scratch[r] += data[k]
     for q in range(nt):
         r = touched[q]
         target[r] += scratch[r]
@@ -104,6 +127,9 @@ def network_deliver(lo, hi, seg, weights, idx, payload, slot, has_payload, acc, 
 
 #: The model kernels the whole-run loop calls, by their index in this tuple (:func:`run_steps`'s ``kind``).
 WHOLE_RUN_KERNELS = (_lif_kernel, _alif_kernel, _condlif_kernel)
+#: :func:`run_steps`'s ``kind`` of a float CondLIF population that runs
+#: :func:`~neuroport.models.cond_lif._condlif_float_rows` (its SIMD row kernel) on C-ordered copies.
+KIND_CONDLIF_ROWS = len(WHOLE_RUN_KERNELS)
 #: Flag slots of the whole-run loop's per-population flag rows (``KernelPlan.fl`` padded with False).
 N_FLAGS = 16
 
@@ -123,7 +149,7 @@ def _step_kernel(kind, S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt):
 
 
 @njit
-def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, fired, pop_off, pop_n, ring, ring_off, ring_len,
+def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_bias, spiking, fired, pop_off, pop_n, ring, ring_off, ring_len,
               d_start, d_end, z_start, z_end, d_pre, d_post, d_port, d_delay, d_ptr, d_idx, indptr, indices, data,
               in_all, in_off, scratch, mark, touched, rec, rec_pop, rec_row, rec_col, spk_step, spk_nrn, spk_pop, n_spk):
     """Steps ``first .. stop - 1`` (local step numbers; global step ``t0 + local``) of a float network
@@ -133,7 +159,9 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, fired, pop_off, po
     Per population ``p`` (index in the Program's update order; arrays of shape ``(n_pop,)`` unless said):
     ``kind[p]`` its kernel (-1: an input, its values are ``in_all[local, in_off[p]:in_off[p] + pop_n[p]]``);
     ``S``, ``Cf``, ``Ci``, ``inc``, ``cnt`` tuples of its :class:`KernelPlan` arrays, ``fl`` ``(n_pop,
-    N_FLAGS)`` its flags; ``fired[pop_off[p]:pop_off[p] + pop_n[p]]`` its spikes. Rings: one flat float64
+    N_FLAGS)`` its flags; for ``kind[p] == KIND_CONDLIF_ROWS``, ``SC[p]``, ``CfC[p]``, ``CiC[p]`` are its
+    states and constants in C order (``S[p]`` etc. unused) and ``has_bias[p]`` its bias flag;
+    ``spiking`` (int64, ``(max pop_n,)``) is work space for one population's spike indices; ``fired[pop_off[p]:pop_off[p] + pop_n[p]]`` its spikes. Rings: one flat float64
     array, population ``p``'s port ``q`` (0: ``input`` / ``exc``, 1: ``inh``) at ``ring_off[p, q]``, shape
     ``(ring_len[p], pop_n[p])``. Deliveries ``d_start[p] .. d_end[p] - 1`` leave ``p`` (CSC arrays
     concatenated; column pointers of delivery ``k`` at ``indptr[d_ptr[k]:]``, relative to ``d_idx[k]``);
@@ -154,6 +182,7 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, fired, pop_off, po
         for p in range(n_pop):
             n = pop_n[p]
             lo = pop_off[p]
+            n_spiking = 0
             if kind[p] >= 0:
                 slot = (t % ring_len[p]) * n
                 a0 = ring[ring_off[p, 0] + slot:ring_off[p, 0] + slot + n]
@@ -172,18 +201,27 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, fired, pop_off, po
                         scatter_column_sums(ip, indices[d_idx[k]:], data[d_idx[k]:],
                                             in_all[local, in_off[j]:in_off[j] + nj], target, scratch, mark, touched)
                 f = fired[lo:lo + n]
-                _step_kernel(kind[p], S[p], Cf[p], Ci[p], fl[p], inc[p], a0, a1, f, cnt[p])
+                if kind[p] == KIND_CONDLIF_ROWS:
+                    _condlif_float_rows(SC[p], CfC[p], CiC[p], has_bias[p], a0, a1, f)
+                else:
+                    _step_kernel(kind[p], S[p], Cf[p], Ci[p], fl[p], inc[p], a0, a1, f, cnt[p])
                 a0[:] = 0.0
                 a1[:] = 0.0
                 for k in range(rec_pop.shape[0]):
                     if rec_pop[k] == p:
-                        rec[local, rec_col[k]:rec_col[k] + n] = S[p][rec_row[k]]
+                        if kind[p] == KIND_CONDLIF_ROWS:
+                            rec[local, rec_col[k]:rec_col[k] + n] = SC[p][rec_row[k]]
+                        else:
+                            rec[local, rec_col[k]:rec_col[k] + n] = S[p][rec_row[k]]
+                n_spiking = 0
                 for i in range(n):
                     if f[i]:
                         spk_step[n_spk] = local
                         spk_nrn[n_spk] = i
                         spk_pop[n_spk] = p
                         n_spk += 1
+                        spiking[n_spiking] = i
+                        n_spiking += 1
             for k in range(d_start[p], d_end[p]):
                 q = d_post[k]
                 m = pop_n[q]
@@ -193,7 +231,7 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, fired, pop_off, po
                 ix = indices[d_idx[k]:]
                 dx = data[d_idx[k]:]
                 if kind[p] >= 0:
-                    scatter_column_sums(ip, ix, dx, fired[lo:lo + n], target, scratch, mark, touched)
+                    scatter_spike_rows(ip, ix, dx, spiking, n_spiking, target, scratch, mark, touched)
                 else:
                     scatter_column_sums(ip, ix, dx, in_all[local, in_off[p]:in_off[p] + n], target, scratch, mark,
                                         touched)
@@ -221,8 +259,12 @@ class CompiledEngine(Engine):
 
     mode = "numpy"
 
-    def __init__(self, program, whole_run: bool | None = None):
+    def __init__(self, program, whole_run: bool | None = None, rows_kernels: bool | None = None):
         super().__init__(program)
+        if rows_kernels is None:
+            rows_kernels = os.environ.get(ROWS_ENV, "1").strip() != "0"
+        #: Whether the whole-run loop may use the SIMD row kernels (:data:`KIND_CONDLIF_ROWS`).
+        self.rows_kernels = bool(rows_kernels)
         self._work = {}
         self._plans = {}
         if whole_run is None:
@@ -276,11 +318,17 @@ class CompiledEngine(Engine):
                        if rt is not None and not isinstance(rt[2], KernelPlan)]
         numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
-        return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole}
+        rows = [self.order[k] for k in range(len(self.order)) if self._loop is not None and self._ran_whole
+                and self._loop.kind[k] == KIND_CONDLIF_ROWS]
+        return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole,
+                "row_kernels": rows}
 
 
 #: ``$NEUROPORT_WHOLE_RUN=0``: the compiled float engine steps in Python even where the whole-run loop applies.
 WHOLE_RUN_ENV = "NEUROPORT_WHOLE_RUN"
+#: ``$NEUROPORT_ROWS_KERNELS=0``: the whole-run loop runs every population through its general kernel
+#: (the row kernels give the same bits; the switch is for comparing them).
+ROWS_ENV = "NEUROPORT_ROWS_KERNELS"
 
 
 class _WholeRun:
@@ -307,6 +355,9 @@ class _WholeRun:
             if not plan.block.any["spiking"] or len(plan.fl) > N_FLAGS:
                 return None
             kind[k] = WHOLE_RUN_KERNELS.index(plan.kernel)
+            if (eng.rows_kernels and plan.kernel is _condlif_kernel and not plan.fixed and plan.act == 1
+                    and float_rows_apply(plan.fl, plan.inc)):
+                kind[k] = KIND_CONDLIF_ROWS
         self = cls()
         self.order, self.kind = order, kind
         self._layout(eng, pops)
@@ -329,8 +380,24 @@ class _WholeRun:
         self.S, self.Cf, self.Ci = List.empty_list(f2), List.empty_list(f2), List.empty_list(f2)
         self.inc, self.cnt = List.empty_list(i2), List.empty_list(i2)
         self.fl = np.zeros((n_pop, N_FLAGS), dtype=np.bool_)
+        c2 = types.Array(types.float64, 2, "C")
+        self.SC, self.CfC, self.CiC = List.empty_list(c2), List.empty_list(c2), List.empty_list(c2)
+        self.has_bias = np.zeros(n_pop, dtype=np.bool_)
+        self.rows_copies = []  # (the block's state array (F order), its C-ordered copy the loop steps)
+        dummy2c = np.zeros((1, 1))
         for k, name in enumerate(order):
             plan = eng.runtime[name][2] if kind[k] >= 0 else None
+            if plan is not None and kind[k] == KIND_CONDLIF_ROWS:
+                # C-ordered copies (states copied in and out around each run, see advance)
+                sc = np.ascontiguousarray(plan.block.block)
+                self.SC.append(sc)
+                self.rows_copies.append((plan.block.block, sc))
+                self.CfC.append(np.ascontiguousarray(plan.Cf))
+                self.CiC.append(np.ascontiguousarray(plan.Ci))
+                self.has_bias[k] = plan.fl[2]
+            else:
+                for lst in (self.SC, self.CfC, self.CiC):
+                    lst.append(dummy2c)
             if plan is None:
                 for lst, d in ((self.S, dummy2f), (self.Cf, dummy2f), (self.Ci, dummy2f), (self.inc, dummy2i),
                                (self.cnt, dummy2i)):
@@ -392,6 +459,7 @@ class _WholeRun:
         self.indptr, self.indices, self.data = cat(ptrs, np.int64), cat(idxs, np.int64), cat(datas, np.float64)
         m = max(int(self.pop_n.max(initial=1)), 1)
         self.scratch, self.mark, self.touched = np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(m, dtype=np.int64)
+        self.spiking = np.zeros(m, dtype=np.int64)
         self.in_names = [n for k, n in enumerate(order) if kind[k] < 0]
 
     def advance(self, eng, steps, inputs, probes, progress):
@@ -425,10 +493,12 @@ class _WholeRun:
         chunk = steps if bar is None else max(1, steps // 100)
         n_spk, local = 0, 0
         t0 = time.perf_counter()
+        for block, copy in self.rows_copies:  # the block's states (a per-step call may have changed them)
+            copy[...] = block
         while local < steps:
             stop = min(steps, local + chunk)
             done, n_spk = run_steps(local, stop, eng.t, self.kind, self.S, self.Cf, self.Ci, self.fl, self.inc,
-                                    self.cnt, self.fired, self.pop_off, self.pop_n, self.ring, self.ring_off,
+                                    self.cnt, self.SC, self.CfC, self.CiC, self.has_bias, self.spiking, self.fired, self.pop_off, self.pop_n, self.ring, self.ring_off,
                                     self.ring_len, self.d_start, self.d_end, self.z_start, self.z_end, self.d_pre,
                                     self.d_post, self.d_port, self.d_delay,
                                     self.d_ptr, self.d_idx, self.indptr, self.indices, self.data, in_all, in_off,
@@ -439,6 +509,8 @@ class _WholeRun:
             local = done
             if done < stop:  # the spike buffers are full: grow them
                 spk_step, spk_nrn, spk_pop = (np.concatenate([x, np.zeros_like(x)]) for x in (spk_step, spk_nrn, spk_pop))
+        for block, copy in self.rows_copies:
+            block[...] = copy
         wall = time.perf_counter() - t0
         if bar is not None:
             bar.close()

@@ -293,3 +293,67 @@ def _condlif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, f
 
 
 COND_LIF = base.register(CondLIF())
+
+
+#: The flags (``KernelPlan.fl``, first 9) :func:`_condlif_float_rows` is written for: no threshold
+#: adaptation, a refractory period, bias optional, every neuron resets (to 0, no subtract) and spikes, no
+#: ``g_adapt``. Other float CondLIF blocks run :func:`_condlif_kernel`.
+FLOAT_ROWS_FLAGS = (False, True, None, True, True, False, True, False, False)
+
+
+def float_rows_apply(fl, inc) -> bool:
+    """Whether a float CondLIF block with flags ``fl`` (``KernelPlan.fl``) and increment table ``inc``
+    (``KernelPlan.inc``, shape ``(n_increments, 4)``) can run :func:`_condlif_float_rows`."""
+    fl = tuple(bool(x) for x in fl)
+    if len(fl) != len(FLOAT_ROWS_FLAGS):
+        return False
+    if any(want is not None and got != want for got, want in zip(fl, FLOAT_ROWS_FLAGS)):
+        return False
+    return not np.asarray(inc)[:, 2].any() if np.asarray(inc).size else True
+
+
+@njit
+def _condlif_float_rows(S, Cf, Ci, has_bias, a_exc, a_inh, fired):
+    """:func:`_condlif_kernel` in float (``fixed=False``, ``act=1``) for the flags of
+    :data:`FLOAT_ROWS_FLAGS` (see :func:`float_rows_apply`), on C-ordered ``S`` (shape ``(6, n)``),
+    ``Cf``, ``Ci`` (``KernelPlan`` rows, shape ``(rows, n)``), so that each state and constant is one
+    contiguous row and the neuron loop compiles to SIMD code (the general kernel's per-neuron flag and
+    counter branches keep it scalar). The same floating-point operations in the same order on each
+    neuron as :func:`_condlif_kernel` (no fastmath), so states and spikes are equal to the last bit;
+    ``tests/test_compiled.py`` runs both. ``a_exc``, ``a_inh``: this step's input, shape ``(n,)``;
+    ``fired`` (bool, ``(n,)``) receives the spikes."""
+    g_e, g_i, vv, refl = S[0], S[1], S[4], S[5]
+    v_keep, e_keep, i_keep, dv = Cf[base.CF_V_KEEP], Cf[_CF_E], Cf[_CF_I], Cf[_CF_DV]
+    bias, vth, refractory = Ci[base.CI_BIAS], Ci[base.CI_VTH], Ci[base.CI_REFRACTORY]
+    e_exc, e_inh = Ci[_CI_E_EXC], Ci[_CI_E_INH]
+    if has_bias:
+        for i in range(g_e.shape[0]):
+            ge = g_e[i] * e_keep[i] + a_exc[i]
+            gi = g_i[i] * i_keep[i] + a_inh[i]
+            v = vv[i]
+            ref = refl[i]
+            nv = v * v_keep[i] + dv[i] * (ge * (e_exc[i] - v) + gi * (e_inh[i] - v))
+            nv = nv + bias[i]
+            active = ref <= 0
+            v = nv if active else v
+            f = v > vth[i] and active
+            g_e[i] = ge
+            g_i[i] = gi
+            vv[i] = 0.0 if f else v
+            refl[i] = refractory[i] if f else (ref if active else ref - 1)
+            fired[i] = f
+    else:
+        for i in range(g_e.shape[0]):
+            ge = g_e[i] * e_keep[i] + a_exc[i]
+            gi = g_i[i] * i_keep[i] + a_inh[i]
+            v = vv[i]
+            ref = refl[i]
+            nv = v * v_keep[i] + dv[i] * (ge * (e_exc[i] - v) + gi * (e_inh[i] - v))
+            active = ref <= 0
+            v = nv if active else v
+            f = v > vth[i] and active
+            g_e[i] = ge
+            g_i[i] = gi
+            vv[i] = 0.0 if f else v
+            refl[i] = refractory[i] if f else (ref if active else ref - 1)
+            fired[i] = f

@@ -324,3 +324,30 @@ def test_kernel_cache_key_covers_helpers(tmp_path, monkeypatch):
     if sig is not None:
         codegen = _condlif_kernel.targetctx.codegen()
         assert _condlif_kernel._cache._index_key(sig, codegen)[-1] == key2
+
+
+@pytest.mark.skipif(not jit.AVAILABLE, reason="numba missing")
+def test_condlif_row_kernel_equals_general_kernel_and_numpy():
+    """The SIMD CondLIF row kernel of the whole-run loop against the general kernel (same loop) and the
+    numpy reference engine: spikes and probed states identical to the last bit, over two calls."""
+    from neuroport.backends.compiled import CompiledEngine
+    from neuroport.backends.numpy import Engine
+    from neuroport.models.networks.benchmarks import coba_network
+
+    prog = neuroport.compile(coba_network(n_neurons=400, p=0.1).to_nir(), dt=1e-4)
+    probes = [("exc", "v"), ("inh", "g_exc"), ("exc", "refractory_left")]
+    outs = []
+    for eng in (CompiledEngine(prog, rows_kernels=True), CompiledEngine(prog, rows_kernels=False), Engine(prog)):
+        runs = [eng.advance(steps=150, inputs={}, probes=probes, progress=False) for _ in range(2)]
+        outs.append((eng, runs))
+    assert outs[0][0].path_meta()["row_kernels"] == ["exc", "inh"]
+    assert outs[1][0].path_meta()["row_kernels"] == []
+    ref_runs = outs[2][1]
+    assert sum(t.count for t in ref_runs[1][0].values()) > 0
+    for _, runs in outs[:2]:
+        for (trains, states, _), (rtrains, rstates, _) in zip(runs, ref_runs):
+            for name in rtrains:
+                assert np.array_equal(trains[name].steps, rtrains[name].steps)
+                assert np.array_equal(trains[name].neurons, rtrains[name].neurons)
+            for name, var in probes:
+                assert np.array_equal(states[name][var].view(np.int64), rstates[name][var].view(np.int64))
