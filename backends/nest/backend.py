@@ -118,6 +118,7 @@ class NestBackend(Backend):
         meta = {"level": "nir", **dict(program.options), "integrator": "NEST (exact / GSL RK45 per model)",
                 "nest_models": dict(lowered.models), "local_num_threads": self.local_num_threads,
                 "build_time": t0 - t_build, "n_synapses": lowered.n_synapses,
+                "late_synapses": lowered.late_synapses,
                 "nest_version": getattr(nest, "__version__", "?")}
         return Result(self.name, dt, steps, trains, states, {}, wall, meta)
 

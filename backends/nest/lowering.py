@@ -15,11 +15,17 @@ spike in step ``t`` is a ``spike_generator`` spike at ``(t + 2) dt`` for a
 delta-synapse target (it is added to ``v`` at the end of its arrival step, as
 neuroport adds it) and at ``(t + 1) dt`` for a current- or conductance-based
 target (the synaptic state jumps at the start of the arrival step and the
-membrane integrates it during the step, as neuroport's step does). A
-projection of ``d`` steps (``d >= 1``: ``timing="hardware"``) has NEST delay
-``d dt``. Between neurons NEST cannot deliver earlier than the end of the
-step after the spike, so a spike into a current- or conductance-based
-neuron acts one step later than in neuroport's discrete step (docs/nest.md).
+membrane integrates it during the step, as neuroport's step does).
+
+A projection of ``d`` steps (``d >= 1``: ``timing="hardware"``, one step for
+the discrete order plus the graph's delay) between neurons has NEST delay
+``d dt`` into a delta-synapse neuron (the spike of step ``k``, stamped at
+the end of step ``k``, arrives at the end of step ``k + d``) and ``(d - 1) dt``
+into a current- or conductance-based one (it arrives at the start of step
+``k + d``): the graph's own delay. NEST's smallest delay is one ``dt``, so
+where the graph's delay is 0 (``d = 1``) such a spike acts one step later
+than in neuroport's discrete step; ``Lowered.late_synapses`` counts them
+(``Result.meta["late_synapses"]``, docs/nest.md).
 A NEST spike at time ``T`` is step ``T / dt - 2``; the multimeter samples
 the end of every step.
 """
@@ -48,6 +54,7 @@ class Lowered:
     input_values: dict = field(default_factory=dict)  # input name -> (steps, size)
     models: dict = field(default_factory=dict)  # name -> NEST model name
     n_synapses: int = 0
+    late_synapses: int = 0  # neuron -> current/conductance synapses with graph delay 0: one step late in NEST
 
 
 def _reset_of(pop) -> str:
@@ -162,6 +169,9 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
             keep = w != 0
             rows, cols, w, delays = rows[keep], cols[keep], w[keep], delays[keep]
             scale = np.where(w >= 0, spec.weight_scale["exc"][rows], spec.weight_scale["inh"][rows])
+            if spec.input_at_start and nodes[path.pre].model != "input":
+                low.late_synapses += int(np.sum(delays == 1))
+                delays = np.maximum(delays - 1, 1)
             nest.Connect(np.asarray(cols + pre0, dtype=np.int64), np.asarray(rows + post0, dtype=np.int64),
                          conn_spec="one_to_one",
                          syn_spec={"synapse_model": "static_synapse", "weight": w * scale,
