@@ -57,6 +57,8 @@ class NestBackend(Backend):
     level = "nir"
     install_hint = _compat.INSTALL_HINT
     timings = ("hardware",)  # NEST has no zero delay: every connection waits at least one step
+    #: NEST integrates exactly whatever the Program's scheme: compare it with numpy's scheme="exact"
+    schemes = ("exact",)
 
     def __init__(self, *, local_num_threads: int | None = None, ranks: int = 1):
         if local_num_threads is None:
