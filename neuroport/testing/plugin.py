@@ -43,6 +43,10 @@ def supports(backend, case, *, timing: str) -> tuple[bool, str]:
     """Whether ``backend`` can run ``case`` with ``timing`` (``(False, reason)`` otherwise)."""
     if timing not in backend.timings:
         return False, f"{backend.name} supports timing {backend.timings}, not {timing!r}"
+    scheme = dict(getattr(case, "options", {}) or {}).get("scheme", "euler")
+    schemes = getattr(backend, "schemes", ("euler", "exact"))
+    if scheme not in schemes:
+        return False, f"{backend.name} integrates as scheme {schemes} only, the case uses {scheme!r}"
     return True, ""
 
 

@@ -1,0 +1,89 @@
+"""The NEST backend (backends/nest/) against numpy with scheme="exact", and its refusals.
+
+Skipped when NEST (``pip install 'neuroport[nest]'``) is not installed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nest", reason="NEST is not installed (pip install 'neuroport[nest]')")
+
+import neuroport  # noqa: E402
+from neuroport.compare import compare  # noqa: E402
+from neuroport.errors import BackendUnavailableError, CompileError, UnsupportedNodeError  # noqa: E402
+from neuroport.models.networks.benchmarks import coba_network  # noqa: E402
+
+DT = 1e-4
+
+
+def _single(spec, weight, steps=400, seed=0):
+    net = neuroport.Network()
+    x = net.input(5, name="x")
+    p = net.population(3, spec, name="p")
+    net.connect(x, p, weight=weight, p=1.0, seed=1)
+    net.probe(p, "v")
+    inputs = (np.random.default_rng(seed).random((steps, 5)) < 0.05).astype(float)
+    return {be: neuroport.run(net, backend=be, steps=steps, inputs=inputs, dt=DT, scheme="exact")
+            for be in ("numpy", "nest")}
+
+
+@pytest.mark.parametrize("spec, weight", [
+    (neuroport.LIF(tau=0.02, v_threshold=1.0), 30.0),
+    (neuroport.LIF(tau=0.02, v_threshold=1.0, refractory=2e-3), 30.0),
+    (neuroport.CubaLIF(tau_mem=0.02, tau_syn=0.005, v_threshold=1.0), 20.0),
+])
+def test_driven_neuron_spikes_within_one_step(spec, weight):
+    res = _single(spec, weight)
+    a, b = res["numpy"].spikes["p"], res["nest"].spikes["p"]
+    assert a.count >= 10, "the case must spike"
+    assert a.count == b.count
+    assert np.max(np.abs(np.sort(a.steps) - np.sort(b.steps))) <= 1
+    va, vb = res["numpy"].states["p"]["v"], res["nest"].states["p"]["v"]
+    assert vb.shape == va.shape and np.ptp(vb) > 0.1
+
+
+def test_coba_rates_and_cv_within_10_percent():
+    program = neuroport.compile(coba_network(n_neurons=1000, p=0.08, delay=DT).to_nir(), dt=DT, scheme="exact")
+    ref = neuroport.run(program, backend="numpy", steps=3000)
+    got = neuroport.run(program, backend="nest", steps=3000)
+    assert got.meta["late_synapses"] == 0
+    for name, m in compare(ref, got).populations.items():
+        assert m.rate_a_hz > 1.0, f"{name} silent"
+        assert abs(m.rate_b_hz - m.rate_a_hz) / m.rate_a_hz <= 0.10, (name, m.rate_a_hz, m.rate_b_hz)
+        assert abs(m.cv_b - m.cv_a) / m.cv_a <= 0.10, (name, m.cv_a, m.cv_b)
+
+
+def _net(spec, **connect):
+    net = neuroport.Network()
+    x = net.input(2, name="x")
+    p = net.population(2, spec, name="p")
+    net.connect(x, p, weight=1.0, **connect)
+    return net
+
+
+def test_refuses_adaptive_threshold():
+    net = _net(neuroport.LIF(tau=0.02, v_threshold=1.0, tau_theta=0.1, theta_plus=0.05))
+    with pytest.raises(UnsupportedNodeError, match=r"'p'.*adaptive threshold"):
+        neuroport.run(net, backend="nest", steps=10, dt=DT)
+
+
+def test_refuses_subtract_reset_and_ideal_timing_and_graded_input():
+    net = _net(neuroport.LIF(tau=0.02, v_threshold=1.0))
+    with pytest.raises(UnsupportedNodeError, match="reset 'subtract'"):
+        neuroport.run(net, backend="nest", steps=10, dt=DT, reset="subtract")
+    with pytest.raises(CompileError, match="timing"):
+        neuroport.run(net, backend="nest", steps=10, dt=DT, timing="ideal")
+    with pytest.raises(UnsupportedNodeError, match="spike inputs only"):
+        neuroport.run(net, backend="nest", steps=10, dt=DT, inputs=np.full((10, 2), 0.5))
+
+
+def test_refuses_depression_and_ranks():
+    net = _net(neuroport.LIF(tau=0.02, v_threshold=1.0), depression=(0.3, 0.4))
+    with pytest.raises(UnsupportedNodeError, match="depression"):
+        neuroport.run(net, backend="nest", steps=10, dt=DT)
+    from neuroport.backends.nest.backend import NestBackend
+    program = neuroport.compile(_net(neuroport.LIF(tau=0.02, v_threshold=1.0)).to_nir(), dt=DT)
+    with pytest.raises(BackendUnavailableError, match="MPI"):
+        NestBackend(ranks=2).run(program, steps=10)
