@@ -272,8 +272,9 @@ def compare_reference(reference: Result, result: Result, *, k: int = 1, tau: flo
 
 def check_reference(graph, reference_path, *, inputs, backends=("numpy",), dt: float | None = None,
                     scheme: str | None = None, reset: str | None = None, timing: str | None = None,
-                    profile: str | None = None, rename: dict | None = None, latency: dict | None = None,
-                    k: int = 1, tau: float | None = None, seed: int = 0, progress: bool = True):
+                    profile: str | None = None, semantics: dict | None = None, rename: dict | None = None,
+                    latency: dict | None = None, k: int = 1, tau: float | None = None, seed: int = 0,
+                    progress: bool = True):
     """Run ``graph`` on each backend with ``inputs`` and judge each run against a reference file.
 
     Parameters
@@ -286,9 +287,11 @@ def check_reference(graph, reference_path, *, inputs, backends=("numpy",), dt: f
         the input the reference was recorded with.
     backends : iterable of str
         Modes to run (default numpy).
-    dt, scheme, reset, timing, profile
+    dt, scheme, reset, timing, profile, semantics
         Compile options (:func:`neuroport.compile`); ``timing=None`` takes the
-        file's recorded timing or the profile's (``snntorch``: ideal).
+        file's recorded timing or the profile's (``snntorch``: ideal);
+        ``semantics`` (e.g. ``{"reset_delay": False}`` for snnTorch,
+        ``{"spikes": "single"}`` for Sinabs) are the profile's overrides.
     rename, latency
         See :func:`reference_from_arrays`.
     k, tau
@@ -311,7 +314,10 @@ def check_reference(graph, reference_path, *, inputs, backends=("numpy",), dt: f
 
     if hasattr(graph, "to_nir"):
         graph = graph.to_nir()
-    base = compile_graph(graph, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
+    options = dict(dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
+    base = compile_graph(graph, **options, **({"semantics": semantics} if semantics else {}))
+    # with semantics, every backend gets this Program (prepare quantizes it for the fixed ones)
+    source, options = (base, {}) if semantics else (graph, options)
     sizes = {n: p.size for n, p in base.populations.items()}
     ref = read_reference(reference_path, populations=sizes, inputs=base.inputs, dt=base.dt, rename=rename,
                          latency=latency)
@@ -339,7 +345,7 @@ def check_reference(graph, reference_path, *, inputs, backends=("numpy",), dt: f
             be.require_available()
             with warnings.catch_warnings(record=True) as seen:
                 warnings.simplefilter("always")
-                program = prepare(graph, be, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile)
+                program = prepare(source, be, **options)
                 result = be.run(program, steps=steps, inputs=run_inputs, progress=False, seed=seed)
             ours = [w for w in seen if type(w.message).__module__.startswith("neuroport")]
             if ours:

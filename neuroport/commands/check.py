@@ -11,6 +11,7 @@ from neuroport.commands.common import SEED, STEPS, backend_list, check_output_pa
 from neuroport.commands.compare import REFERENCE_FORMAT
 from neuroport.errors import UsageError
 from neuroport.fileutil import write_json
+from neuroport.semantics import RESETS
 
 
 def register(sub) -> None:
@@ -48,7 +49,9 @@ def register(sub) -> None:
                    help="hardware: every projection takes >= 1 step (default, unless the file records a timing "
                         "or --profile states one); ideal: feed-forward is instantaneous")
     p.add_argument("--scheme", choices=("euler", "exact"), default=None, help="discretisation (default euler)")
-    p.add_argument("--reset", choices=("zero", "subtract"), default=None, help="reset kind (default zero)")
+    p.add_argument("--reset", choices=RESETS, default=None,
+                   help="reset kind (default zero); the deferred variants of neuroport.semantics (snnTorch's "
+                        "reset_delay=False: subtract_no_delay); with --profile, the exporter's mechanism")
     p.add_argument("--profile", default=None, help="conventions of the exporting tool (snntorch, norse, ...)")
     p.add_argument("--plot", default=None, metavar="PNG", help="write a spike raster overlay (reference vs other)")
     p.add_argument("--json", default=None, metavar="OUT", help="write the report as JSON")

@@ -92,6 +92,8 @@ def run(args) -> int:
     report, rows = compare_reference(ref, result, k=args.k, tau=args.tau)
     print(report)
     print(format_rows(rows))
+    if ref.meta.get("reference_states"):
+        print(f"note: recorded states not compared: {', '.join(ref.meta['reference_states'])}")
     if args.plot:
         plot_overlay(ref, result, args.plot, title=f"{args.reference} vs {args.result} ({result.backend})")
         print(f"wrote {args.plot}")
