@@ -160,3 +160,21 @@ def test_cli_misuse(saved_run, tmp_path, capsys):
     assert main(["compare", str(tmp_path / "missing.npz"), str(ref)]) == 1
     assert "no such file" in capsys.readouterr().err
     assert main(["compare", str(ref), str(ref), "--layer-map", "nonsense"]) == 2
+
+
+@pytest.mark.parametrize("case, options", [
+    ("leaky_ff_zero", ["--reset", "zero"]),  # reset_mechanism="zero": not in the file, stated by the user
+    ("leaky_ff_subtract_nodelay", ["--reset", "subtract_no_delay"]),  # reset_delay=False
+    ("rleaky_subtract", []),  # RLeaky: the layer inside the exported subgraph is named lif1.lif
+])
+def test_other_snntorch_runs_with_the_constructor_options(case, options, tmp_path, capsys):
+    with np.load(SNNTORCH / f"{case}.npz") as data:
+        np.savez(tmp_path / "input.npz", input=data["input"])
+        layers = {k[len("spikes__"):] for k in data.files if k.startswith("spikes__")}
+    js = tmp_path / "r.json"
+    code = main(["check", str(SNNTORCH / f"{case}.nir"), "--profile", "snntorch", *options, "--input",
+                 str(tmp_path / "input.npz"), "--reference", str(SNNTORCH / f"{case}.npz"), "--json", str(js),
+                 "--quiet"])
+    assert code == 0, capsys.readouterr().out
+    rows = json.loads(js.read_text())["rows"]
+    assert {r["layer"] for r in rows} == layers and all(r["status"] == "PASS" for r in rows)
