@@ -30,6 +30,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=SEED, default=0, help="seed of the input generator")
     p.add_argument("--out", default=None, help="write spikes and probed states to this .npz file")
     p.add_argument("--plot", default=None, help="write a raster plot to this .png file")
+    p.add_argument("--nwb", default=None, metavar="OUT.nwb",
+                   help="write spikes (units table, seconds), probed states and the graph to an NWB file "
+                        "(needs pynwb: pip install 'neuroport[nwb]'; neuroport.nwb)")
     p.add_argument("--probe", action="append", default=[], metavar="POP.VAR",
                    help="record a state, e.g. --probe lif1.v (repeatable)")
     p.add_argument("--dry-run", action="store_true",
@@ -42,6 +45,7 @@ def register(sub) -> None:
 def run(args) -> int:
     check_output_path(args.out, "--out")
     check_output_path(args.plot, "--plot")
+    check_output_path(args.nwb, "--nwb")
     graph = neuroport.read(args.file)
     probes = []
     for spec in args.probe:
@@ -71,6 +75,12 @@ def run(args) -> int:
     if args.out:
         result.save_npz(args.out)
         print(f"wrote {args.out}")
+    if args.nwb:
+        from neuroport.nwb import write_nwb
+
+        write_nwb(result, args.nwb, graph=args.file, session_description=f"neuroport run of {args.file} "
+                  f"on {result.backend}, {args.steps} steps of {program.dt:g} s")
+        print(f"wrote {args.nwb}")
     if args.plot:
         from neuroport import plot  # matplotlib is heavy: imported only when a plot is written
 
