@@ -33,7 +33,7 @@ from neuroport.quantize import quantize  # noqa: F401,E402  (the function, not t
 def __getattr__(name):
     # Lazy submodules and optional passes, so `import neuroport` stays light.
     lazy_modules = {"encoders", "plot", "compare", "check", "hardware", "testing", "backends", "models", "timing",
-                    "dist"}
+                    "dist", "decoders"}
     if name in lazy_modules:
         return importlib.import_module(f"neuroport.{name}")
     if name == "map":
