@@ -15,6 +15,7 @@ units of the population's ``value_range``.
 :func:`fit_linear_decoder`     optimal linear (least-squares / ridge) decoder
                                fitted on training stimuli -> :class:`LinearDecoder`
 :func:`circular_difference`    signed difference of two angles, wrapped
+:func:`angle_between`          angle between direction vectors, radians
 :func:`reconstruct_poisson`    picture from a rate code (spike counts)
 :func:`reconstruct_latency`    picture from a latency code (first-spike times)
 :func:`reconstruct_population` picture from a population code of intensities
@@ -30,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 
-from neuroport.encoders import TuningCurves, tuning_curves
+from neuroport.encoders import TuningCurves, _directions, tuning_curves
 from neuroport.errors import ParameterError
 
 __all__ = ["bin_counts", "sliding_rates", "rate_weighted", "maximum_likelihood", "LinearDecoder",
-           "fit_linear_decoder", "circular_difference", "reconstruct_poisson", "reconstruct_latency",
+           "fit_linear_decoder", "circular_difference", "angle_between", "reconstruct_poisson", "reconstruct_latency",
            "reconstruct_population"]
 
 #: floor of a tuning curve's rate in the log-likelihood, Hz (a zero rate would make any spike impossible)
@@ -110,6 +111,7 @@ def _from_angle(theta: np.ndarray, code: TuningCurves) -> np.ndarray:
 
 
 def _centre(code: TuningCurves) -> np.ndarray:
+    """The estimate for no activity: the middle of the range (a zero vector for a direction code)."""
     return code.value_range.mean(axis=1)
 
 
@@ -170,10 +172,13 @@ def rate_weighted(activity, code, *, baseline=0.0) -> np.ndarray:
     """Population-vector estimate: the preferred values weighted by each neuron's activity.
 
     Gaussian code: the centre of mass ``sum_j a_j p_j / sum_j a_j`` per axis.
-    Cosine code: the circular mean, the angle of ``sum_j a_j exp(i theta_j)``
-    with ``theta_j`` the preferred angle (so the estimate wraps correctly
-    across the period's ends). ``a_j = max(activity_j - baseline, 0)``. A row
-    with no activity above the baseline gets the centre of ``value_range``.
+    Cosine code of an angle: the circular mean, the angle of
+    ``sum_j a_j exp(i theta_j)`` with ``theta_j`` the preferred angle (so the
+    estimate wraps correctly across the period's ends). Cosine code of a
+    direction: the population vector ``sum_j a_j p_j`` normalised to unit
+    length. ``a_j = max(activity_j - baseline, 0)``. A row with no activity
+    above the baseline gets the centre of ``value_range`` (a zero vector for
+    a direction).
     Near the ends of a Gaussian code's range the centre of mass is biased
     towards the middle (the curves beyond the end are missing); use
     :func:`maximum_likelihood` or :func:`fit_linear_decoder` there.
@@ -215,6 +220,11 @@ def rate_weighted(activity, code, *, baseline=0.0) -> np.ndarray:
         z = a @ np.exp(1j * theta)
         out[:, 0] = _from_angle(np.angle(z), code)
         empty |= np.abs(z) <= 1e-12 * np.maximum(total, 1e-300)
+    elif code.directional:
+        z = a @ code.preferred
+        length = np.linalg.norm(z, axis=1)
+        empty |= length <= 1e-12 * np.maximum(total, 1e-300)
+        out[:] = z / np.where(empty, 1.0, length)[:, None]
     else:
         out[:] = (a @ code.preferred) / np.where(empty, 1.0, total)[:, None]
     out[empty] = _centre(code)
@@ -226,6 +236,10 @@ def _grid(code: TuningCurves, grid_points: int) -> np.ndarray:
     if code.circular:
         low = code.value_range[0, 0]
         return (low + code.period * np.arange(grid_points) / grid_points)[:, None]
+    if code.directional:
+        if code.dims > 3:
+            raise ParameterError(f"code: maximum_likelihood searches 2-D and 3-D directions, got dims={code.dims}")
+        return _directions(grid_points, code.dims)
     if grid_points ** code.dims > _MAX_GRID:
         raise ParameterError(f"grid_points: {grid_points}**{code.dims} candidate stimuli exceed {_MAX_GRID}; "
                              "use fewer grid points")
@@ -238,9 +252,11 @@ def maximum_likelihood(counts, code, *, window_s: float, grid_points: int = 201)
 
     For counts ``k_j`` in a window of ``T`` s, the estimate maximises
     ``sum_j k_j log r_j(s) - T sum_j r_j(s)`` over ``grid_points`` candidate
-    stimuli per axis (cosine: around the circle) with the code's own tuning
-    curves ``r_j`` (floored at 1e-9 Hz). The grid spacing bounds the
-    resolution: ``(high - low) / (grid_points - 1)``.
+    stimuli per axis (cosine of an angle: around the circle; of a 2-D or 3-D
+    direction: ``grid_points`` unit vectors in all, on the circle or a
+    Fibonacci lattice of the sphere) with the code's own tuning curves
+    ``r_j`` (floored at 1e-9 Hz). The grid spacing bounds the resolution:
+    ``(high - low) / (grid_points - 1)``.
 
     Parameters
     ----------
@@ -285,6 +301,8 @@ class LinearDecoder:
     circular : bool
         The targets were ``cos``/``sin`` of the angle; :meth:`predict`
         returns the angle of the decoded vector in the stimulus' units.
+    unit : bool
+        The targets were unit direction vectors; :meth:`predict` normalises.
     low, period : float
         The circular stimulus' origin and period (``nan`` when not circular).
     """
@@ -292,6 +310,7 @@ class LinearDecoder:
     weights: np.ndarray
     intercept: np.ndarray
     circular: bool
+    unit: bool = False
     low: float = math.nan
     period: float = math.nan
 
@@ -300,6 +319,8 @@ class LinearDecoder:
         in the units the decoder was fitted on (Hz or counts in the same window)."""
         a = _matrix(activity, "activity", columns=self.weights.shape[0])
         y = a @ self.weights + self.intercept
+        if self.unit:
+            return y / np.maximum(np.linalg.norm(y, axis=1, keepdims=True), 1e-300)
         if not self.circular:
             return y
         theta = np.arctan2(y[:, 1], y[:, 0])
@@ -316,7 +337,7 @@ def fit_linear_decoder(activity, stimulus, code=None, *, ridge: float = 1e-6) ->
     ``scipy.linalg.solve`` (``ridge > 0``) or ``scipy.linalg.lstsq`` (0).
     For a circular code (``code.circular``) the targets are
     ``(cos theta, sin theta)`` and :meth:`LinearDecoder.predict` returns the
-    decoded angle.
+    decoded angle; for a direction code they are the stimulus' unit vectors.
 
     Parameters
     ----------
@@ -370,7 +391,13 @@ def fit_linear_decoder(activity, stimulus, code=None, *, ridge: float = 1e-6) ->
     if not (math.isfinite(lam_rel) and lam_rel >= 0):
         raise ParameterError(f"ridge: expected a finite number >= 0, got {ridge!r}")
     circular = bool(code is not None and code.circular)
-    y = np.column_stack([np.cos(_angle(s[:, 0], code)), np.sin(_angle(s[:, 0], code))]) if circular else s
+    unit = bool(code is not None and code.directional)
+    if circular:
+        y = np.column_stack([np.cos(_angle(s[:, 0], code)), np.sin(_angle(s[:, 0], code))])
+    elif unit:
+        y = s / np.linalg.norm(s, axis=1, keepdims=True)
+    else:
+        y = s
     a_mean, y_mean = a.mean(axis=0), y.mean(axis=0)
     ac, yc = a - a_mean, y - y_mean
     if lam_rel > 0:
@@ -381,7 +408,8 @@ def fit_linear_decoder(activity, stimulus, code=None, *, ridge: float = 1e-6) ->
         w = scipy.linalg.lstsq(ac, yc)[0]
     low = float(code.value_range[0, 0]) if circular else math.nan
     period = float(code.period) if circular else math.nan
-    return LinearDecoder(weights=w, intercept=y_mean - a_mean @ w, circular=circular, low=low, period=period)
+    return LinearDecoder(weights=w, intercept=y_mean - a_mean @ w, circular=circular, unit=unit, low=low,
+                         period=period)
 
 
 def circular_difference(a, b, period: float) -> np.ndarray:
@@ -394,6 +422,24 @@ def circular_difference(a, b, period: float) -> np.ndarray:
     """
     p = _positive("period", period)
     return np.mod(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64) + p / 2.0, p) - p / 2.0
+
+
+def angle_between(a, b) -> np.ndarray:
+    """Angle in radians, in [0, pi], between the rows of two arrays of vectors shaped ``(m, dims)``.
+
+    Examples
+    --------
+    >>> angle_between([[1.0, 0.0]], [[0.0, 2.0]]).round(6).tolist()
+    [1.570796]
+    """
+    x = _matrix(a, "a")
+    y = _matrix(b, "b", columns=x.shape[1], what="axis of a")
+    if x.shape != y.shape:
+        raise ParameterError(f"b: expected the shape of a {x.shape}, got {y.shape}")
+    nx, ny = np.linalg.norm(x, axis=1), np.linalg.norm(y, axis=1)
+    if np.any(nx == 0) or np.any(ny == 0):
+        raise ParameterError("a, b: expected non-zero vectors, got a zero row")
+    return np.arccos(np.clip(np.sum(x * y, axis=1) / (nx * ny), -1.0, 1.0))
 
 
 # --------------------------------------------------------------------------- pictures

@@ -430,7 +430,12 @@ class TuningCurves:
       ``s - p_j`` wrapped into ``[-P/2, P/2)``,
       ``r_j(s) = b + (r_max - b) * cos(pi/2 * d / w)`` for ``|d| < w``, else
       ``b``. With ``w = P/4`` (the default) this is the classic rectified
-      cosine ``b + (r_max - b) * max(0, cos(2*pi*d/P))``.
+      cosine ``b + (r_max - b) * max(0, cos(2*pi*d/P))``;
+    * ``"cosine"`` over a direction (``dims`` >= 2, Georgopoulos' motor
+      cortex code): ``d`` is the angle in radians between the stimulus
+      vector and the neuron's preferred unit vector ``p_j`` (the stimulus'
+      length is not coded), the same formula, default ``w = pi/2``
+      (``b + (r_max - b) * max(0, s.p_j / |s|)``).
 
     Attributes
     ----------
@@ -440,16 +445,16 @@ class TuningCurves:
         Preferred stimulus of each neuron, in the stimulus' units.
     width : numpy.ndarray of float64, shape (dims,)
         Gaussian: the standard deviation ``w_k`` per stimulus axis; cosine:
-        the half-width ``w`` at which the rate falls to the baseline. In the
-        stimulus' units.
+        the half-width ``w`` at which the rate falls to the baseline (one
+        value), in the stimulus' units (radians for a direction).
     max_rate_hz : float
         Rate at the preferred stimulus, Hz.
     baseline_rate_hz : float
         Rate far from the preferred stimulus, Hz (``0 <= b <= r_max``).
     value_range : numpy.ndarray of float64, shape (dims, 2)
         ``(low, high)`` per axis: the range the preferred values tile (and
-        that a Gaussian code's stimulus must stay in); for cosine tuning, one
-        period of the circular variable.
+        that a Gaussian code's stimulus must stay in); for cosine tuning of
+        one angle, its period; for a direction, ``(-1, 1)`` per axis (unused).
     """
 
     tuning: str
@@ -471,8 +476,13 @@ class TuningCurves:
 
     @property
     def circular(self) -> bool:
-        """True for cosine tuning: the stimulus is an angle that wraps every :attr:`period`."""
-        return self.tuning == "cosine"
+        """True for cosine tuning of one angle, which wraps every :attr:`period`."""
+        return self.tuning == "cosine" and self.dims == 1
+
+    @property
+    def directional(self) -> bool:
+        """True for cosine tuning of a direction (``dims`` >= 2; preferred values are unit vectors)."""
+        return self.tuning == "cosine" and self.dims > 1
 
     @property
     def period(self) -> float | None:
@@ -508,7 +518,10 @@ class TuningCurves:
                                  f"{want}, got shape {s.shape}{hint}")
         if s.size and not np.all(np.isfinite(s)):
             raise ParameterError(f"{name}: expected finite numbers, got NaN or infinite values")
-        if not self.circular and s.size:
+        if self.directional and s.size and np.any(np.linalg.norm(s, axis=1) == 0):
+            raise ParameterError(f"{name}: a direction code needs non-zero stimulus vectors, got a zero row "
+                                 f"(row {int(np.flatnonzero(np.linalg.norm(s, axis=1) == 0)[0])})")
+        if self.tuning == "gaussian" and s.size:
             low, high = self.value_range[:, 0], self.value_range[:, 1]
             bad = (s < low) | (s > high)
             if bad.any():
@@ -525,6 +538,11 @@ class TuningCurves:
             d = np.mod(s[:, :1] - self.preferred[None, :, 0] + period / 2.0, period) - period / 2.0
             w = float(self.width[0])
             return np.where(np.abs(d) < w, np.cos(0.5 * np.pi * d / w), 0.0)
+        if self.directional:
+            unit = s / np.linalg.norm(s, axis=1, keepdims=True)
+            d = np.arccos(np.clip(unit @ self.preferred.T, -1.0, 1.0))
+            w = float(self.width[0])
+            return np.where(d < w, np.cos(0.5 * np.pi * d / w), 0.0)
         z = (s[:, None, :] - self.preferred[None, :, :]) / self.width[None, None, :]
         return np.exp(-0.5 * np.sum(z * z, axis=2))
 
@@ -586,16 +604,46 @@ def _ranges(value_range, dims: int) -> np.ndarray:
     return r
 
 
+def _directions(n: int, dims: int) -> np.ndarray:
+    """``n`` unit vectors spread evenly: a circle (2-D) or a Fibonacci lattice on the sphere (3-D)."""
+    k = np.arange(n)
+    if dims == 2:
+        phi = 2.0 * np.pi * k / n
+        return np.column_stack([np.cos(phi), np.sin(phi)])
+    z = 1.0 - (2.0 * k + 1.0) / n
+    rho = np.sqrt(np.maximum(0.0, 1.0 - z * z))
+    phi = np.pi * (3.0 - math.sqrt(5.0)) * k
+    return np.column_stack([rho * np.cos(phi), rho * np.sin(phi), z])
+
+
+def _preferred_arg(preferred, n: int, dims: int) -> np.ndarray:
+    try:
+        p = np.asarray(preferred, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"preferred: expected numbers, shape (n_neurons,) or (n_neurons, dims), "
+                             f"got {type(preferred).__name__}") from None
+    if p.ndim == 1 and dims == 1:
+        p = p[:, None]
+    if p.shape != (n, dims) or not np.all(np.isfinite(p)):
+        raise ParameterError(f"preferred: expected finite numbers of shape ({n}, {dims}) "
+                             f"(n_neurons, dims), got shape {p.shape}")
+    return p
+
+
 def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0, 1.0), dims: int = 1,
-                  width=None, max_rate_hz: float, baseline_rate_hz: float = 0.0) -> TuningCurves:
+                  width=None, max_rate_hz: float, baseline_rate_hz: float = 0.0,
+                  preferred=None) -> TuningCurves:
     """A population of neurons with Gaussian or cosine tuning curves tiling a stimulus range.
 
-    Preferred values: Gaussian, 1-D: ``numpy.linspace(low, high, n_neurons)``
-    (as :func:`preferred_values`); ``dims`` > 1: a grid of ``m`` values per
-    axis with ``m**dims == n_neurons``, row-major (the last axis varies
-    fastest). Cosine (``dims`` = 1, a circular stimulus of period
-    ``high - low``): ``low + k * (high - low) / n_neurons`` for
-    ``k = 0 .. n_neurons - 1``, evenly around the circle.
+    Preferred values (unless ``preferred`` is given): Gaussian, 1-D:
+    ``numpy.linspace(low, high, n_neurons)`` (as :func:`preferred_values`);
+    ``dims`` > 1: a grid of ``m`` values per axis with
+    ``m**dims == n_neurons``, row-major (the last axis varies fastest).
+    Cosine, ``dims`` = 1 (a circular stimulus of period ``high - low``):
+    ``low + k * (high - low) / n_neurons`` for ``k = 0 .. n_neurons - 1``,
+    evenly around the circle; ``dims`` = 2: unit vectors at those angles of
+    a full turn; ``dims`` = 3: a Fibonacci lattice on the unit sphere;
+    ``dims`` > 3: give ``preferred``.
 
     Parameters
     ----------
@@ -605,18 +653,24 @@ def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0,
     tuning : {"gaussian", "cosine"}
         Curve shape (formulas in :class:`TuningCurves`).
     value_range : (float, float) or sequence of dims such pairs
-        Stimulus range per axis, in the stimulus' units (cosine: one period,
-        e.g. ``(0, 2*pi)`` rad or ``(0, 360)`` degrees).
+        Stimulus range per axis, in the stimulus' units (cosine of one angle:
+        one period, e.g. ``(0, 2*pi)`` rad or ``(0, 360)`` degrees; ignored for
+        a direction).
     dims : int
-        Stimulus dimensions (cosine tuning: 1).
+        Stimulus dimensions.
     width : float or array_like shape (dims,), optional
         Gaussian: standard deviation per axis, default the preferred-value
-        spacing; cosine: half-width to baseline, in ``(0, period/2]``,
-        default ``period / 4``. Stimulus units.
+        spacing; cosine of an angle: half-width to baseline in
+        ``(0, period/2]``, default ``period / 4``; cosine of a direction:
+        half-width in radians in ``(0, pi]``, default ``pi / 2``. Stimulus
+        units.
     max_rate_hz : float
         Peak rate in Hz (>= ``baseline_rate_hz``).
     baseline_rate_hz : float
         Rate away from the preferred value in Hz (>= 0).
+    preferred : array_like, shape (n_neurons,) or (n_neurons, dims), optional
+        Preferred values instead of the tiling (a direction code normalises
+        them to unit vectors).
 
     Returns
     -------
@@ -626,7 +680,8 @@ def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0,
     ------
     ParameterError
         Unknown ``tuning``, bad ``n_neurons`` / ``dims`` / ``value_range`` /
-        ``width``, negative rates or ``max_rate_hz < baseline_rate_hz``.
+        ``width`` / ``preferred``, negative rates or
+        ``max_rate_hz < baseline_rate_hz``.
 
     Examples
     --------
@@ -635,6 +690,9 @@ def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0,
     ((9, 2), [0.0, 0.5], [0.5, 0.5])
     >>> tuning_curves(4, tuning="cosine", value_range=(0, 360), max_rate_hz=20.0).preferred[:, 0].tolist()
     [0.0, 90.0, 180.0, 270.0]
+    >>> arm = tuning_curves(8, tuning="cosine", dims=2, max_rate_hz=30.0)   # reach directions
+    >>> arm.preferred[2].round(6).tolist(), round(float(arm.rates([[0.0, 5.0]])[0, 2]), 6)
+    ([0.0, 1.0], 30.0)
     """
     if tuning not in TUNINGS:
         raise ParameterError(f"tuning: expected one of {list(TUNINGS)}, got {tuning!r}")
@@ -644,25 +702,44 @@ def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0,
     baseline = _float_arg("baseline_rate_hz", baseline_rate_hz, low=0.0)
     if baseline > max_rate:
         raise ParameterError(f"baseline_rate_hz: expected at most max_rate_hz={max_rate:g} Hz, got {baseline:g} Hz")
-    ranges = _ranges(value_range, dims)
-    span = ranges[:, 1] - ranges[:, 0]
-    if tuning == "cosine":
-        if dims != 1:
-            raise ParameterError(f"dims: cosine tuning codes one circular variable (dims=1), got dims={dims}; "
-                                 "use tuning='gaussian' for a vector stimulus")
-        preferred = (ranges[0, 0] + span[0] * np.arange(n) / n)[:, None]
+    given = None if preferred is None else _preferred_arg(preferred, n, dims)
+    if tuning == "cosine" and dims > 1:
+        ranges = np.tile([-1.0, 1.0], (dims, 1))
+        if given is None:
+            if dims > 3:
+                raise ParameterError(f"preferred: a {dims}-D direction code has no built-in tiling (2-D and 3-D "
+                                     "have); give preferred=, e.g. random unit vectors")
+            given = _directions(n, dims)
+        norms = np.linalg.norm(given, axis=1, keepdims=True)
+        if np.any(norms == 0):
+            raise ParameterError("preferred: a direction code needs non-zero preferred vectors, got a zero row")
+        preferred = given / norms
+        w = math.pi / 2.0 if width is None else _float_arg("width", width, low=0.0, high=math.pi, low_open=True)
+        widths = np.array([w])
+    elif tuning == "cosine":
+        ranges = _ranges(value_range, dims)
+        span = ranges[:, 1] - ranges[:, 0]
+        preferred = (ranges[0, 0] + span[0] * np.arange(n) / n)[:, None] if given is None else given
         w = span[0] / 4.0 if width is None else _float_arg("width", width, low=0.0, high=span[0] / 2.0,
                                                               low_open=True)
         widths = np.array([w])
     else:
+        ranges = _ranges(value_range, dims)
+        span = ranges[:, 1] - ranges[:, 0]
         m = int(round(n ** (1.0 / dims)))
-        if m ** dims != n:
-            raise ParameterError(f"n_neurons: a {dims}-D Gaussian grid needs m**{dims} neurons "
-                                 f"(e.g. {max(m, 1) ** dims} or {(m + 1) ** dims}), got {n}")
-        axes = [preferred_values(m, tuple(ranges[k])) for k in range(dims)]
-        preferred = np.stack([g.reshape(-1) for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+        if given is not None:
+            preferred = given
+            spacing = span / max(n - 1, 1) if dims == 1 else span / max(m - 1, 1)
+        else:
+            if m ** dims != n:
+                raise ParameterError(f"n_neurons: a {dims}-D Gaussian grid needs m**{dims} neurons "
+                                     f"(e.g. {max(m, 1) ** dims} or {(m + 1) ** dims}), got {n}; "
+                                     "or give preferred=")
+            axes = [preferred_values(m, tuple(ranges[k])) for k in range(dims)]
+            preferred = np.stack([g.reshape(-1) for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+            spacing = span / (m - 1) if m > 1 else span.copy()
         if width is None:
-            widths = span / (m - 1) if m > 1 else span.copy()
+            widths = spacing
         else:
             try:
                 widths = np.broadcast_to(np.asarray(width, dtype=np.float64), (dims,)).copy()
@@ -670,7 +747,7 @@ def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0,
                 raise ParameterError(f"width: expected a number > 0 or {dims} of them, got {width!r}") from None
             if not np.all(np.isfinite(widths)) or np.any(widths <= 0):
                 raise ParameterError(f"width: expected finite numbers > 0 (stimulus units), got {width!r}")
-    return TuningCurves(tuning=tuning, preferred=preferred.astype(np.float64), width=widths,
+    return TuningCurves(tuning=tuning, preferred=np.array(preferred, dtype=np.float64), width=widths,
                         max_rate_hz=max_rate, baseline_rate_hz=baseline, value_range=ranges)
 
 

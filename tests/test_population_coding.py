@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neuroport import decoders, encoders
-from neuroport.decoders import (bin_counts, circular_difference, fit_linear_decoder, maximum_likelihood,
+from neuroport.decoders import (angle_between, bin_counts, circular_difference, fit_linear_decoder, maximum_likelihood,
                                 rate_weighted, reconstruct_latency, reconstruct_poisson,
                                 reconstruct_population, sliding_rates)
 from neuroport.encoders import image_latency, image_poisson, image_population, image_to_unit, tuning_curves
@@ -108,6 +108,54 @@ def test_circular_mean_recovers_an_angle_across_the_wrap():
     bias_deg = math.degrees(np.angle(np.sum(lam * np.exp(1j * d))))
     assert np.all(np.abs(err - bias_deg) < 4.5 * sd_deg)
     assert np.all((est >= 0) & (est < 360))
+
+
+def test_2d_direction_code_agrees_with_the_angle_code():
+    """Two computations of the same code: wrapped angle differences vs arccos of unit-vector dot products."""
+    n, steps_each = 10, 300
+    angle = tuning_curves(n, tuning="cosine", value_range=(0.0, 2 * math.pi), max_rate_hz=80.0,
+                          baseline_rate_hz=4.0, width=1.2)
+    direction = tuning_curves(n, tuning="cosine", dims=2, max_rate_hz=80.0, baseline_rate_hz=4.0, width=1.2)
+    theta = np.array([0.05, 1.7, 3.1, 4.4, 6.25])
+    vectors = 3.0 * np.column_stack([np.cos(theta), np.sin(theta)])      # the length is not coded
+    np.testing.assert_allclose(direction.rates(vectors), angle.rates(theta), atol=1e-9)
+    counts = trial_counts(direction.encode(held(vectors, steps_each), dt=DT, seed=2), steps_each)
+    from_angle = rate_weighted(counts, angle)[:, 0]
+    from_vector = rate_weighted(counts, direction)
+    np.testing.assert_allclose(from_vector, np.column_stack([np.cos(from_angle), np.sin(from_angle)]), atol=1e-9)
+
+
+def test_3d_population_vector_within_poisson_delta_method_bound():
+    n, rmax, steps_each, trials = 40, 60.0, 500, 30
+    code = tuning_curves(n, tuning="cosine", dims=3, max_rate_hz=rmax)
+    p = code.preferred
+    np.testing.assert_allclose(np.linalg.norm(p, axis=1), 1.0)
+    s = np.array([0.3, -0.5, 0.8]) / np.linalg.norm([0.3, -0.5, 0.8])
+    counts = trial_counts(code.encode(held([s] * trials, steps_each), dt=DT, seed=9), steps_each)
+    est = rate_weighted(counts, code)
+    lam = rmax * steps_each * DT * np.maximum(0.0, p @ s)             # expected counts, from the formula
+    mu = lam @ p                                                        # mean population vector
+    cov = (p * lam[:, None]).T @ p                                      # Poisson: var k_j = lam_j
+    mu_hat = mu / np.linalg.norm(mu)
+    perp = np.eye(3) - np.outer(mu_hat, mu_hat)
+    var_angle = np.trace(perp @ cov @ perp) / (mu @ mu)                 # sum of two perpendicular variances
+    err2 = angle_between(est, np.tile(mu_hat, (trials, 1))) ** 2
+    ratio = np.mean(err2) / var_angle                                   # chi2(60)/60: [0.59, 1.47] at 99 %
+    assert 0.45 < ratio < 1.6, ratio
+    assert angle_between(mu_hat[None], s[None])[0] < 0.2 * math.sqrt(var_angle)   # the lattice is nearly unbiased
+    ml = maximum_likelihood(counts, code, window_s=steps_each * DT, grid_points=4000)
+    assert np.mean(angle_between(ml, np.tile(s, (trials, 1))) ** 2) < 2.0 * var_angle
+
+
+def test_linear_decoder_of_a_direction_returns_unit_vectors():
+    code = tuning_curves(12, tuning="cosine", dims=2, max_rate_hz=50.0, baseline_rate_hz=10.0)
+    theta = np.linspace(0, 2 * math.pi, 60, endpoint=False)
+    train = 2.0 * np.column_stack([np.cos(theta), np.sin(theta)])
+    dec = fit_linear_decoder(code.rates(train), train, code)
+    test = np.array([[1.0, 0.1], [-0.3, -2.0]])
+    out = dec.predict(code.rates(test))
+    np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0)
+    assert np.all(angle_between(out, test) < 0.02)
 
 
 def test_maximum_likelihood_reaches_the_cramer_rao_bound():
@@ -256,7 +304,12 @@ def test_colour_image_is_averaged_to_grey():
     (lambda: tuning_curves(8, max_rate_hz=10.0, baseline_rate_hz=20.0), r"baseline_rate_hz.*at most"),
     (lambda: tuning_curves(8, max_rate_hz=10.0, baseline_rate_hz=-1.0), r"baseline_rate_hz"),
     (lambda: tuning_curves(10, dims=2, max_rate_hz=10.0), r"m\*\*2.*9 or 16.*got 10"),
-    (lambda: tuning_curves(8, tuning="cosine", dims=2, max_rate_hz=10.0), r"cosine.*dims=1.*gaussian"),
+    (lambda: tuning_curves(8, tuning="cosine", dims=4, max_rate_hz=10.0), r"4-D direction.*preferred="),
+    (lambda: tuning_curves(3, tuning="cosine", dims=2, max_rate_hz=10.0, preferred=[[1, 0], [0, 0], [0, 1]]),
+     r"non-zero preferred"),
+    (lambda: tuning_curves(3, dims=2, max_rate_hz=10.0, preferred=np.zeros((4, 2))), r"shape \(3, 2\).*\(4, 2\)"),
+    (lambda: tuning_curves(8, tuning="cosine", dims=2, max_rate_hz=10.0).rates([[1.0, 0.0], [0.0, 0.0]]),
+     r"non-zero stimulus vectors.*row 1"),
     (lambda: tuning_curves(8, tuning="triangle", max_rate_hz=10.0), r"tuning.*gaussian.*cosine"),
     (lambda: tuning_curves(8, tuning="cosine", value_range=(0, 360), width=200, max_rate_hz=10.0), r"width"),
     (lambda: tuning_curves(8, max_rate_hz=10.0, width=[0.1, 0.2]), r"width"),
