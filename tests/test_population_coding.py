@@ -337,3 +337,40 @@ def test_bad_arguments_raise_clear_neuroport_errors(call, match):
     with pytest.raises(ParameterError, match=match) as info:
         call()
     assert isinstance(info.value, NeuroportError) and isinstance(info.value, ValueError)
+
+
+# --------------------------------------------------------------------------- command line
+@pytest.fixture
+def input_only_nir(tmp_path):
+    import neuroport
+    net = neuroport.Network()
+    x = net.input(11, name="x")
+    y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=1.0), name="y")
+    net.connect(x, y, weight=np.full((1, 11), 0.1))
+    path = tmp_path / "net.nir"
+    neuroport.write(path, net)
+    return path
+
+
+def test_cli_population_input_codes_the_value(input_only_nir, tmp_path):
+    from neuroport.cli import main
+    from neuroport.result import Result
+    out = tmp_path / "r.npz"
+    assert main(["run", str(input_only_nir), "--dt", "1e-3", "--steps", "2000", "--input",
+                 "population:value=0.7,rate=200,width=0.1", "--out", str(out)]) == 0
+    counts = Result.load_npz(out).spikes["x"].to_dense().sum(axis=0)
+    pref = np.linspace(0, 1, 11)
+    expect = 2000 * 0.2 * np.exp(-(0.7 - pref) ** 2 / (2 * 0.1 ** 2))
+    assert np.all(np.abs(counts - expect) < 4.5 * np.sqrt(expect) + 1)
+    assert int(np.argmax(counts)) == 7
+
+
+@pytest.mark.parametrize("spec, match", [("population:value=1.5,rate=100", r"value_range"),
+                                         ("population:value=0.5,rate=-3", r"max_rate_hz"),
+                                         ("population:value=0.5", r"population:value=X,rate=HZ")])
+def test_cli_population_input_refusals(input_only_nir, capsys, spec, match):
+    import re
+    from neuroport.cli import main
+    assert main(["run", str(input_only_nir), "--dt", "1e-3", "--steps", "10", "--input", spec]) != 0
+    err = capsys.readouterr().err
+    assert re.search(match, err) and "Traceback" not in err
