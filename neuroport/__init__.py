@@ -34,7 +34,7 @@ def __getattr__(name):
     # Lazy submodules and optional passes, so `import neuroport` stays light. `neuroport.sweep` is a
     # module that can be called: neuroport.sweep(build, grid, ...) is neuroport.sweep.sweep(...).
     lazy_modules = {"encoders", "plot", "compare", "check", "hardware", "testing", "backends", "models", "timing",
-                    "dist", "sweep"}
+                    "dist", "sweep", "decoders"}
     if name in lazy_modules:
         return importlib.import_module(f"neuroport.{name}")
     if name == "map":

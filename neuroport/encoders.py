@@ -13,19 +13,30 @@ Units: rates in Hz, ``dt`` in s, times and durations in steps.
 :func:`regular`    deterministic, evenly spaced spikes at the given rate
 :func:`latency`    time-to-first-spike: larger value -> earlier single spike
 :func:`population` Gaussian tuning curves over a value range, Poisson spikes
+:func:`tuning_curves`  a population's Gaussian or cosine tuning curves over a
+                   scalar or vector stimulus (:class:`TuningCurves`), whose
+                   ``encode`` turns a stimulus time series into spikes
+:func:`image_poisson`, :func:`image_latency`, :func:`image_population`
+                   a picture (2-D, or 3-D colour averaged to grey) as spikes,
+                   one pixel per column (``n_neurons`` columns per pixel)
 =================  ============================================================
+
+Decoders and image reconstructions are in :mod:`neuroport.decoders`.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
 from neuroport.errors import ParameterError
 
-__all__ = ["poisson", "regular", "latency", "population", "population_rates", "preferred_values"]
+__all__ = ["poisson", "regular", "latency", "population", "population_rates", "preferred_values",
+           "TuningCurves", "tuning_curves", "image_to_unit", "image_poisson", "image_latency",
+           "image_population"]
 
 #: slack when comparing an accumulated phase with an integer, so that
 #: ``10 * 0.1`` summed step by step still counts as one full period
@@ -354,8 +365,8 @@ def population_rates(values, *, n_neurons: int, value_range=(0.0, 1.0),
             f"got range [{np.nanmin(v) if np.any(np.isfinite(v)) else math.nan:g}, "
             f"{np.nanmax(v) if np.any(np.isfinite(v)) else math.nan:g}]"
             + (" with NaN/inf" if not np.all(np.isfinite(v)) else ""))
-    rates = max_rate * np.exp(-((v[:, None] - mu[None, :]) ** 2) / (2.0 * sigma ** 2))
-    return rates.reshape(-1)
+    code = tuning_curves(mu.size, value_range=(low, high), width=sigma, max_rate_hz=max_rate)
+    return code.rates(v).reshape(-1)
 
 
 def population(values, *, n_neurons: int, value_range=(0.0, 1.0), sigma: float | None = None,
@@ -400,3 +411,446 @@ def population(values, *, n_neurons: int, value_range=(0.0, 1.0), sigma: float |
     rates = population_rates(values, n_neurons=n_neurons, value_range=value_range,
                              sigma=sigma, max_rate_hz=max_rate_hz)
     return poisson(rates, steps=steps, dt=dt, seed=seed)
+
+
+# --------------------------------------------------------------------------- tuning curves
+TUNINGS = ("gaussian", "cosine")
+
+
+@dataclass(frozen=True, eq=False)
+class TuningCurves:
+    """A population's tuning curves: the firing rate of each neuron for a stimulus.
+
+    Build one with :func:`tuning_curves`. Two shapes of curve:
+
+    * ``"gaussian"`` over a scalar or vector stimulus ``s`` (shape ``(dims,)``):
+      ``r_j(s) = b + (r_max - b) * exp(-sum_k (s_k - p_jk)**2 / (2 * w_k**2))``;
+    * ``"cosine"`` over one circular variable (an angle; ``value_range`` is
+      one period ``P = high - low``): with ``d`` the signed circular distance
+      ``s - p_j`` wrapped into ``[-P/2, P/2)``,
+      ``r_j(s) = b + (r_max - b) * cos(pi/2 * d / w)`` for ``|d| < w``, else
+      ``b``. With ``w = P/4`` (the default) this is the classic rectified
+      cosine ``b + (r_max - b) * max(0, cos(2*pi*d/P))``;
+    * ``"cosine"`` over a direction (``dims`` >= 2, Georgopoulos' motor
+      cortex code): ``d`` is the angle in radians between the stimulus
+      vector and the neuron's preferred unit vector ``p_j`` (the stimulus'
+      length is not coded), the same formula, default ``w = pi/2``
+      (``b + (r_max - b) * max(0, s.p_j / |s|)``).
+
+    Attributes
+    ----------
+    tuning : str
+        ``"gaussian"`` or ``"cosine"``.
+    preferred : numpy.ndarray of float64, shape (n_neurons, dims)
+        Preferred stimulus of each neuron, in the stimulus' units.
+    width : numpy.ndarray of float64, shape (dims,)
+        Gaussian: the standard deviation ``w_k`` per stimulus axis; cosine:
+        the half-width ``w`` at which the rate falls to the baseline (one
+        value), in the stimulus' units (radians for a direction).
+    max_rate_hz : float
+        Rate at the preferred stimulus, Hz.
+    baseline_rate_hz : float
+        Rate far from the preferred stimulus, Hz (``0 <= b <= r_max``).
+    value_range : numpy.ndarray of float64, shape (dims, 2)
+        ``(low, high)`` per axis: the range the preferred values tile (and
+        that a Gaussian code's stimulus must stay in); for cosine tuning of
+        one angle, its period; for a direction, ``(-1, 1)`` per axis (unused).
+    """
+
+    tuning: str
+    preferred: np.ndarray
+    width: np.ndarray
+    max_rate_hz: float
+    baseline_rate_hz: float
+    value_range: np.ndarray
+
+    @property
+    def n_neurons(self) -> int:
+        """Number of neurons (columns of :meth:`rates` and :meth:`encode`)."""
+        return int(self.preferred.shape[0])
+
+    @property
+    def dims(self) -> int:
+        """Number of stimulus dimensions."""
+        return int(self.preferred.shape[1])
+
+    @property
+    def circular(self) -> bool:
+        """True for cosine tuning of one angle, which wraps every :attr:`period`."""
+        return self.tuning == "cosine" and self.dims == 1
+
+    @property
+    def directional(self) -> bool:
+        """True for cosine tuning of a direction (``dims`` >= 2; preferred values are unit vectors)."""
+        return self.tuning == "cosine" and self.dims > 1
+
+    @property
+    def period(self) -> float | None:
+        """Period of the circular stimulus (cosine tuning) in its units; ``None`` for Gaussian."""
+        if not self.circular:
+            return None
+        return float(self.value_range[0, 1] - self.value_range[0, 0])
+
+    def stimulus_array(self, stimulus, name: str = "stimulus") -> np.ndarray:
+        """``stimulus`` validated and shaped ``(steps, dims)``.
+
+        A scalar is one step; shape ``(steps,)`` is a scalar stimulus over
+        time (``dims == 1`` only); shape ``(steps, dims)`` a vector one.
+
+        Raises
+        ------
+        ParameterError
+            Wrong shape for :attr:`dims`, NaN/inf, or (Gaussian) a value
+            outside :attr:`value_range`.
+        """
+        try:
+            s = np.asarray(stimulus, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ParameterError(f"{name}: expected numbers, got {type(stimulus).__name__}") from None
+        want = "(steps,) or (steps, 1)" if self.dims == 1 else f"(steps, {self.dims})"
+        if s.ndim == 0 and self.dims == 1:
+            s = s.reshape(1, 1)
+        elif s.ndim == 1 and self.dims == 1:
+            s = s[:, None]
+        elif s.ndim != 2 or s.shape[1] != self.dims:
+            hint = " (one stimulus vector: x[None, :])" if s.ndim == 1 and s.size == self.dims else ""
+            raise ParameterError(f"{name}: the population codes a {self.dims}-D stimulus, expected shape "
+                                 f"{want}, got shape {s.shape}{hint}")
+        if s.size and not np.all(np.isfinite(s)):
+            raise ParameterError(f"{name}: expected finite numbers, got NaN or infinite values")
+        if self.directional and s.size and np.any(np.linalg.norm(s, axis=1) == 0):
+            raise ParameterError(f"{name}: a direction code needs non-zero stimulus vectors, got a zero row "
+                                 f"(row {int(np.flatnonzero(np.linalg.norm(s, axis=1) == 0)[0])})")
+        if self.tuning == "gaussian" and s.size:
+            low, high = self.value_range[:, 0], self.value_range[:, 1]
+            bad = (s < low) | (s > high)
+            if bad.any():
+                axis = int(np.flatnonzero(bad.any(axis=0))[0])
+                raise ParameterError(
+                    f"{name}: axis {axis} must stay in value_range [{low[axis]:g}, {high[axis]:g}], "
+                    f"got range [{s[:, axis].min():g}, {s[:, axis].max():g}] (widen value_range or clip)")
+        return s
+
+    def _profile(self, s: np.ndarray) -> np.ndarray:
+        """Tuning profile in [0, 1], shape ``(steps, n_neurons)``, for ``s`` shaped ``(steps, dims)``."""
+        if self.circular:
+            period = self.period
+            d = np.mod(s[:, :1] - self.preferred[None, :, 0] + period / 2.0, period) - period / 2.0
+            w = float(self.width[0])
+            return np.where(np.abs(d) < w, np.cos(0.5 * np.pi * d / w), 0.0)
+        if self.directional:
+            unit = s / np.linalg.norm(s, axis=1, keepdims=True)
+            d = np.arccos(np.clip(unit @ self.preferred.T, -1.0, 1.0))
+            w = float(self.width[0])
+            return np.where(d < w, np.cos(0.5 * np.pi * d / w), 0.0)
+        z = (s[:, None, :] - self.preferred[None, :, :]) / self.width[None, None, :]
+        return np.exp(-0.5 * np.sum(z * z, axis=2))
+
+    def rates(self, stimulus) -> np.ndarray:
+        """Firing rates in Hz for each stimulus row, shape ``(steps, n_neurons)``.
+
+        Parameters
+        ----------
+        stimulus : float or array_like, shape (steps,) or (steps, dims)
+            Stimulus per time step, in the units of :attr:`value_range`.
+
+        Examples
+        --------
+        >>> code = tuning_curves(5, max_rate_hz=100.0, width=0.25)
+        >>> [round(float(r), 1) for r in code.rates(0.5)[0]]
+        [13.5, 60.7, 100.0, 60.7, 13.5]
+        """
+        s = self.stimulus_array(stimulus)
+        b = self.baseline_rate_hz
+        return b + (self.max_rate_hz - b) * self._profile(s)
+
+    def encode(self, stimulus, *, dt: float, seed: int = 0) -> np.ndarray:
+        """Poisson spike trains at :meth:`rates`: one row per stimulus step.
+
+        Parameters
+        ----------
+        stimulus : float or array_like, shape (steps,) or (steps, dims)
+            Stimulus per time step (hold a value for ``k`` steps with
+            ``numpy.repeat``).
+        dt : float
+            Time step in s; ``max_rate_hz * dt`` must be <= 1.
+        seed : int
+            Seed for ``numpy.random.default_rng``.
+
+        Returns
+        -------
+        numpy.ndarray of uint8, shape (steps, n_neurons)
+
+        Examples
+        --------
+        >>> code = tuning_curves(16, tuning="cosine", value_range=(0, 360), max_rate_hz=50.0)
+        >>> code.encode(np.linspace(0, 360, 200), dt=1e-3, seed=1).shape
+        (200, 16)
+        """
+        rates = self.rates(stimulus)
+        return poisson(rates, steps=rates.shape[0], dt=dt, seed=seed)
+
+
+def _ranges(value_range, dims: int) -> np.ndarray:
+    try:
+        r = np.asarray(value_range, dtype=np.float64)
+    except (TypeError, ValueError):
+        r = np.full(1, np.nan)
+    if r.shape == (2,):
+        r = np.tile(r, (dims, 1))
+    if r.shape != (dims, 2) or not np.all(np.isfinite(r)) or np.any(r[:, 0] >= r[:, 1]):
+        raise ParameterError(f"value_range: expected (low, high) with low < high, or {dims} such pairs "
+                             f"(one per stimulus axis), got {value_range!r}")
+    return r
+
+
+def _directions(n: int, dims: int) -> np.ndarray:
+    """``n`` unit vectors spread evenly: a circle (2-D) or a Fibonacci lattice on the sphere (3-D)."""
+    k = np.arange(n)
+    if dims == 2:
+        phi = 2.0 * np.pi * k / n
+        return np.column_stack([np.cos(phi), np.sin(phi)])
+    z = 1.0 - (2.0 * k + 1.0) / n
+    rho = np.sqrt(np.maximum(0.0, 1.0 - z * z))
+    phi = np.pi * (3.0 - math.sqrt(5.0)) * k
+    return np.column_stack([rho * np.cos(phi), rho * np.sin(phi), z])
+
+
+def _preferred_arg(preferred, n: int, dims: int) -> np.ndarray:
+    try:
+        p = np.asarray(preferred, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"preferred: expected numbers, shape (n_neurons,) or (n_neurons, dims), "
+                             f"got {type(preferred).__name__}") from None
+    if p.ndim == 1 and dims == 1:
+        p = p[:, None]
+    if p.shape != (n, dims) or not np.all(np.isfinite(p)):
+        raise ParameterError(f"preferred: expected finite numbers of shape ({n}, {dims}) "
+                             f"(n_neurons, dims), got shape {p.shape}")
+    return p
+
+
+def tuning_curves(n_neurons: int, *, tuning: str = "gaussian", value_range=(0.0, 1.0), dims: int = 1,
+                  width=None, max_rate_hz: float, baseline_rate_hz: float = 0.0,
+                  preferred=None) -> TuningCurves:
+    """A population of neurons with Gaussian or cosine tuning curves tiling a stimulus range.
+
+    Preferred values (unless ``preferred`` is given): Gaussian, 1-D:
+    ``numpy.linspace(low, high, n_neurons)`` (as :func:`preferred_values`);
+    ``dims`` > 1: a grid of ``m`` values per axis with
+    ``m**dims == n_neurons``, row-major (the last axis varies fastest).
+    Cosine, ``dims`` = 1 (a circular stimulus of period ``high - low``):
+    ``low + k * (high - low) / n_neurons`` for ``k = 0 .. n_neurons - 1``,
+    evenly around the circle; ``dims`` = 2: unit vectors at those angles of
+    a full turn; ``dims`` = 3: a Fibonacci lattice on the unit sphere;
+    ``dims`` > 3: give ``preferred``.
+
+    Parameters
+    ----------
+    n_neurons : int
+        Neurons in the population (>= 1; a perfect ``dims``-th power for a
+        Gaussian grid).
+    tuning : {"gaussian", "cosine"}
+        Curve shape (formulas in :class:`TuningCurves`).
+    value_range : (float, float) or sequence of dims such pairs
+        Stimulus range per axis, in the stimulus' units (cosine of one angle:
+        one period, e.g. ``(0, 2*pi)`` rad or ``(0, 360)`` degrees; ignored for
+        a direction).
+    dims : int
+        Stimulus dimensions.
+    width : float or array_like shape (dims,), optional
+        Gaussian: standard deviation per axis, default the preferred-value
+        spacing; cosine of an angle: half-width to baseline in
+        ``(0, period/2]``, default ``period / 4``; cosine of a direction:
+        half-width in radians in ``(0, pi]``, default ``pi / 2``. Stimulus
+        units.
+    max_rate_hz : float
+        Peak rate in Hz (>= ``baseline_rate_hz``).
+    baseline_rate_hz : float
+        Rate away from the preferred value in Hz (>= 0).
+    preferred : array_like, shape (n_neurons,) or (n_neurons, dims), optional
+        Preferred values instead of the tiling (a direction code normalises
+        them to unit vectors).
+
+    Returns
+    -------
+    TuningCurves
+
+    Raises
+    ------
+    ParameterError
+        Unknown ``tuning``, bad ``n_neurons`` / ``dims`` / ``value_range`` /
+        ``width`` / ``preferred``, negative rates or
+        ``max_rate_hz < baseline_rate_hz``.
+
+    Examples
+    --------
+    >>> code = tuning_curves(9, dims=2, max_rate_hz=80.0)
+    >>> code.preferred.shape, code.preferred[1].tolist(), code.width.tolist()
+    ((9, 2), [0.0, 0.5], [0.5, 0.5])
+    >>> tuning_curves(4, tuning="cosine", value_range=(0, 360), max_rate_hz=20.0).preferred[:, 0].tolist()
+    [0.0, 90.0, 180.0, 270.0]
+    >>> arm = tuning_curves(8, tuning="cosine", dims=2, max_rate_hz=30.0)   # reach directions
+    >>> arm.preferred[2].round(6).tolist(), round(float(arm.rates([[0.0, 5.0]])[0, 2]), 6)
+    ([0.0, 1.0], 30.0)
+    """
+    if tuning not in TUNINGS:
+        raise ParameterError(f"tuning: expected one of {list(TUNINGS)}, got {tuning!r}")
+    n = _int_arg("n_neurons", n_neurons, minimum=1)
+    dims = _int_arg("dims", dims, minimum=1)
+    max_rate = _float_arg("max_rate_hz", max_rate_hz, low=0.0)
+    baseline = _float_arg("baseline_rate_hz", baseline_rate_hz, low=0.0)
+    if baseline > max_rate:
+        raise ParameterError(f"baseline_rate_hz: expected at most max_rate_hz={max_rate:g} Hz, got {baseline:g} Hz")
+    given = None if preferred is None else _preferred_arg(preferred, n, dims)
+    if tuning == "cosine" and dims > 1:
+        ranges = np.tile([-1.0, 1.0], (dims, 1))
+        if given is None:
+            if dims > 3:
+                raise ParameterError(f"preferred: a {dims}-D direction code has no built-in tiling (2-D and 3-D "
+                                     "have); give preferred=, e.g. random unit vectors")
+            given = _directions(n, dims)
+        norms = np.linalg.norm(given, axis=1, keepdims=True)
+        if np.any(norms == 0):
+            raise ParameterError("preferred: a direction code needs non-zero preferred vectors, got a zero row")
+        preferred = given / norms
+        w = math.pi / 2.0 if width is None else _float_arg("width", width, low=0.0, high=math.pi, low_open=True)
+        widths = np.array([w])
+    elif tuning == "cosine":
+        ranges = _ranges(value_range, dims)
+        span = ranges[:, 1] - ranges[:, 0]
+        preferred = (ranges[0, 0] + span[0] * np.arange(n) / n)[:, None] if given is None else given
+        w = span[0] / 4.0 if width is None else _float_arg("width", width, low=0.0, high=span[0] / 2.0,
+                                                              low_open=True)
+        widths = np.array([w])
+    else:
+        ranges = _ranges(value_range, dims)
+        span = ranges[:, 1] - ranges[:, 0]
+        m = int(round(n ** (1.0 / dims)))
+        if given is not None:
+            preferred = given
+            spacing = span / max(n - 1, 1) if dims == 1 else span / max(m - 1, 1)
+        else:
+            if m ** dims != n:
+                raise ParameterError(f"n_neurons: a {dims}-D Gaussian grid needs m**{dims} neurons "
+                                     f"(e.g. {max(m, 1) ** dims} or {(m + 1) ** dims}), got {n}; "
+                                     "or give preferred=")
+            axes = [preferred_values(m, tuple(ranges[k])) for k in range(dims)]
+            preferred = np.stack([g.reshape(-1) for g in np.meshgrid(*axes, indexing="ij")], axis=1)
+            spacing = span / (m - 1) if m > 1 else span.copy()
+        if width is None:
+            widths = spacing
+        else:
+            try:
+                widths = np.broadcast_to(np.asarray(width, dtype=np.float64), (dims,)).copy()
+            except (TypeError, ValueError):
+                raise ParameterError(f"width: expected a number > 0 or {dims} of them, got {width!r}") from None
+            if not np.all(np.isfinite(widths)) or np.any(widths <= 0):
+                raise ParameterError(f"width: expected finite numbers > 0 (stimulus units), got {width!r}")
+    return TuningCurves(tuning=tuning, preferred=np.array(preferred, dtype=np.float64), width=widths,
+                        max_rate_hz=max_rate, baseline_rate_hz=baseline, value_range=ranges)
+
+
+# --------------------------------------------------------------------------- images
+def image_to_unit(image, *, value_range=None) -> np.ndarray:
+    """A picture as pixel intensities in [0, 1], flattened row-major, shape ``(height * width,)``.
+
+    Parameters
+    ----------
+    image : array_like, shape (height, width) or (height, width, channels)
+        Grey or colour picture (colour is averaged over its first three
+        channels, an alpha channel ignored).
+    value_range : (float, float), optional
+        ``(black, white)`` in the image's units (``(0, 16)`` for scikit-learn's
+        digits, ``(0, 255)`` for 8-bit pictures). Default ``(0, max)`` for a
+        non-negative image, else ``(min, max)``; a constant image maps to 0.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (height * width,)
+
+    Raises
+    ------
+    ParameterError
+        Not 2-D/3-D, NaN/inf, or pixels outside ``value_range``.
+
+    Examples
+    --------
+    >>> image_to_unit([[0, 8], [16, 4]], value_range=(0, 16)).tolist()
+    [0.0, 0.5, 1.0, 0.25]
+    """
+    try:
+        x = np.asarray(image, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"image: expected a numeric array (height, width[, channels]), "
+                             f"got {type(image).__name__}") from None
+    if x.ndim == 3:
+        x = x[..., :3].mean(axis=2)
+    if x.ndim != 2 or x.size == 0:
+        raise ParameterError(f"image: expected shape (height, width) or (height, width, channels), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError("image: expected finite pixel values, got NaN or infinite values")
+    if value_range is None:
+        low = 0.0 if x.min() >= 0 else float(x.min())
+        high = float(x.max())
+        if high <= low:
+            return np.zeros(x.size)
+    else:
+        low, high = _value_range(value_range)
+        if x.min() < low or x.max() > high:
+            raise ParameterError(f"image: pixels must lie in value_range [{low:g}, {high:g}], "
+                                 f"got range [{x.min():g}, {x.max():g}]")
+    return ((x - low) / (high - low)).reshape(-1)
+
+
+def image_poisson(image, *, max_rate_hz: float, steps: int, dt: float, value_range=None,
+                  seed: int = 0) -> np.ndarray:
+    """Rate code: pixel ``i`` spikes as Poisson at ``intensity_i * max_rate_hz`` (Hz).
+
+    Intensities from :func:`image_to_unit`. Returns uint8 spikes, shape
+    ``(steps, height * width)``; reconstruct with
+    :func:`neuroport.decoders.reconstruct_poisson`.
+
+    Examples
+    --------
+    >>> image_poisson(np.eye(3), max_rate_hz=200.0, steps=50, dt=1e-3).shape
+    (50, 9)
+    """
+    rate = _float_arg("max_rate_hz", max_rate_hz, low=0.0)
+    return poisson(image_to_unit(image, value_range=value_range) * rate, steps=steps, dt=dt, seed=seed)
+
+
+def image_latency(image, *, steps: int, t_max_steps: int | None = None, value_range=None) -> np.ndarray:
+    """Latency code: each pixel spikes once, brighter earlier (linear mapping of :func:`latency`).
+
+    A pixel of intensity ``x`` spikes at step ``round((1 - x) * (t_max_steps - 1))``;
+    black pixels (``x = 0``) never spike. Returns uint8 spikes, shape
+    ``(steps, height * width)``; reconstruct with
+    :func:`neuroport.decoders.reconstruct_latency`.
+
+    Examples
+    --------
+    >>> s = image_latency([[0, 16], [8, 4]], steps=17, value_range=(0, 16))
+    >>> s.argmax(axis=0).tolist(), s.sum(axis=0).tolist()
+    ([0, 0, 8, 12], [0, 1, 1, 1])
+    """
+    return latency(image_to_unit(image, value_range=value_range), steps=steps, t_max_steps=t_max_steps)
+
+
+def image_population(image, *, n_neurons: int, max_rate_hz: float, steps: int, dt: float,
+                     sigma: float | None = None, value_range=None, seed: int = 0) -> np.ndarray:
+    """Population code of pixel intensities: ``n_neurons`` Gaussian-tuned neurons per pixel.
+
+    Column ``i * n_neurons + j`` is neuron ``j`` (preferred intensity
+    ``j / (n_neurons - 1)``) of pixel ``i``, as :func:`population` over the
+    intensities of :func:`image_to_unit`. Returns uint8 spikes, shape
+    ``(steps, height * width * n_neurons)``; reconstruct with
+    :func:`neuroport.decoders.reconstruct_population`.
+
+    Examples
+    --------
+    >>> image_population(np.eye(2), n_neurons=5, max_rate_hz=100.0, steps=20, dt=1e-3).shape
+    (20, 20)
+    """
+    return population(image_to_unit(image, value_range=value_range), n_neurons=n_neurons, sigma=sigma,
+                      max_rate_hz=max_rate_hz, steps=steps, dt=dt, seed=seed)

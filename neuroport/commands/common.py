@@ -117,8 +117,12 @@ def compile_kwargs(args) -> dict:
 
 
 def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
-    """Inputs from ``poisson:rate=HZ`` / ``regular:rate=HZ`` / ``zeros`` / ``FILE.npz``.
+    """Inputs from ``poisson:rate=HZ`` / ``regular:rate=HZ`` / ``population:value=X,rate=HZ[,width=W]`` /
+    ``zeros`` / ``FILE.npz``.
 
+    ``population`` codes the constant ``X`` in [0, 1] with the input's
+    neurons as one Gaussian population (preferred values tiling [0, 1],
+    width ``W``, default their spacing; peak ``HZ``; Poisson spikes).
     An ``.npz`` file holds one array ``(steps, size)`` per input name (or a
     single array for a network with one input).
     """
@@ -134,9 +138,24 @@ def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
             if len(keys) == 1 and len(names) == 1 and keys[0] not in names:
                 return {names[0]: data[keys[0]]}
             return {k: data[k] for k in keys}
-    m = re.fullmatch(r"(poisson|regular):rate=([0-9.eE+-]+)", spec)
+    expected = (f"--input {spec!r}: expected poisson:rate=HZ, regular:rate=HZ, "
+                "population:value=X,rate=HZ[,width=W], zeros or FILE.npz")
+    number = r"([0-9.eE+-]+)"
+    pop = re.fullmatch(rf"population:value={number},rate={number}(?:,width={number})?", spec)
+    if pop:
+        try:
+            value, rate = float(pop.group(1)), float(pop.group(2))
+            width = None if pop.group(3) is None else float(pop.group(3))
+            out = {}
+            for i, n in enumerate(names):
+                code = encoders.tuning_curves(sizes[n], max_rate_hz=rate, width=width)
+                out[n] = code.encode(np.full(steps, value), dt=program.dt, seed=seed + i)
+        except ValueError as exc:
+            raise InputError(f"--input {spec!r}: {exc}") from None
+        return out
+    m = re.fullmatch(rf"(poisson|regular):rate={number}", spec)
     if not m:
-        raise InputError(f"--input {spec!r}: expected poisson:rate=HZ, regular:rate=HZ, zeros or FILE.npz")
+        raise InputError(expected)
     kind, rate = m.group(1), float(m.group(2))
     out = {}
     for i, n in enumerate(names):

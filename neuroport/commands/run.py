@@ -25,8 +25,9 @@ def register(sub) -> None:
     p.add_argument("--backend", default="numpy",
                    help="numpy, numpy-fixed, lava, lava-fixed, loihi2, brian2 (default numpy)")
     p.add_argument("--input", default=None, metavar="SPEC",
-                   help="poisson:rate=HZ, regular:rate=HZ, zeros, or FILE.npz with one (steps, n) "
-                        "array per input node (default zeros)")
+                   help="poisson:rate=HZ, regular:rate=HZ, population:value=X,rate=HZ[,width=W] (the input "
+                        "as one Gaussian population over [0, 1] coding X), zeros, or FILE.npz with one "
+                        "(steps, n) array per input node (default zeros)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the input generator")
     p.add_argument("--out", default=None, help="write spikes and probed states to this .npz file")
     p.add_argument("--plot", default=None, help="write a raster plot to this .png file")
