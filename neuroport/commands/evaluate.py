@@ -9,7 +9,7 @@ import numpy as np
 
 from neuroport.apps import diehl_cook as dc
 from neuroport.errors import InputError, QuantizationWarning, UsageError
-from neuroport.commands.common import backend_list, int_range
+from neuroport.commands.common import add_progress, backend_list, int_range
 
 BACKENDS = ("numpy", "numpy-fixed", "lava-fixed")
 
@@ -34,7 +34,7 @@ def register(sub) -> None:
                    help="run the excitatory layer as AdaptiveLIF with frozen theta instead of folding theta "
                         "into a plain LIF threshold (the default; lava-fixed needs this: Lava's LIF holds one "
                         "threshold per process)")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_progress(p, default=False)
     p.set_defaults(func=run)
 
 
