@@ -19,7 +19,7 @@ def register(sub) -> None:
         "check", help="run a .nir network on several backends and check their equivalence",
         description="Run the network with one seeded Poisson input on each backend, compare every backend "
                     "with the reference (numpy by default) and print the equivalence criteria of neuroport.compare "
-                    "(docs/semantics.md, docs/brian2.md) with PASS/FAIL per row. Exit status 1 when a criterion fails.",
+                    "(bounds: THRESHOLDS in neuroport/compare.py) with PASS/FAIL per row. Exit status 1 when a criterion fails.",
         epilog="example: neuroport check net.nir --dt 1e-3 --steps 2000 --backends numpy,brian2 --plot overlay.png",
     )
     p.add_argument("file", help="a .nir file")
