@@ -244,8 +244,9 @@ def get(name: str) -> Backend:
     """
     _load()
     if name not in _REGISTRY:
-        raise UnknownBackendError(f"unknown backend {name!r}{did_you_mean(name, names())}; "
-                                  f"registered: {', '.join(names())}")
+        hint = did_you_mean(name, names()).strip(" ()")
+        raise UnknownBackendError(f"unknown backend {name!r}; registered: {', '.join(names())}"
+                                  + (f"; {hint}" if hint else ""))
     return _REGISTRY[name]()
 
 
