@@ -140,7 +140,9 @@ class Simulator:
         """Overwrite one state variable of ``population`` (broadcast to its size)."""
         state = self.engine.runtime.get(population)
         if state is None or variable not in state[1]:
-            raise InputError(f"set_state: {population}.{variable} does not exist")
+            known = [f"{n}.{v}" for n, r in self.engine.runtime.items() if r is not None for v in r[1]]
+            raise InputError(f"set_state: {population}.{variable} does not exist"
+                             f"{did_you_mean(f'{population}.{variable}', known)}; state variables: {', '.join(known)}")
         state[1][variable][:] = values
 
     @property
@@ -157,7 +159,8 @@ class Simulator:
                     raise InputError(f"set_weights {node}: expected shape {st.weights.shape}, got {w.shape}")
                 self.engine.set_plastic_weights(name, w)
                 return
-        raise InputError(f"set_weights: no plastic weight node {node!r}; plastic: {list(self.weights)}")
+        raise InputError(f"set_weights: no plastic weight node {node!r}{did_you_mean(node, self.weights)}; "
+                         f"plastic: {list(self.weights)}")
 
     def _node_of(self, projection_name: str) -> str:
         proj = next(p for p in self.program.projections if p.name == projection_name)

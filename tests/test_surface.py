@@ -229,3 +229,11 @@ def test_help_texts_cite_only_files_that_exist():
     assert cited, "expected some file citations"
     missing = sorted(c for c in cited if not (REPO / c).exists() and not (REPO / "backends" / c).exists())
     assert not missing, missing
+
+
+def test_simulator_names_suggest():
+    sim = neuroport.Simulator(_net(), dt=DT)
+    with pytest.raises(InputError, match="did you mean 'exc.v'"):
+        sim.set_state("exc", "vv", 0.0)
+    with pytest.raises(InputError, match="did you mean 'exc'"):
+        sim.state("exx")
