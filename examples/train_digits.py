@@ -14,7 +14,11 @@ Loihi 2's learning engine: integer weights, 7-bit traces). Prints the test
 accuracy on numpy (float) and numpy-fixed (Loihi 2 arithmetic), then runs the
 frozen network on Lava (``lava-fixed``) for the first ``--lava-samples`` test
 digits and compares it with numpy-fixed (bit-exact: identical predictions).
-With the defaults this takes about 2-3 minutes on 2 cores (Lava ~1.5 s per digit).
+Measured with the defaults on a shared 2-core machine (2026-12-04, load average
+3-25 from other jobs): 15 min wall clock in all (`/usr/bin/time -v`), of which
+training, labelling and the first evaluation 792 s; Lava 3.9 s per digit.
+Expect 10-20 minutes on 2 cores; ``--neurons 100 --epochs 1 --more 0
+--lava-samples 5`` is a quick look.
 """
 
 import argparse

@@ -5,7 +5,7 @@ Each model file (``lif.py``, ``adaptive_lif.py``, ``cond_lif.py``) has a method
 :class:`Equations`: the equations of the membrane group, optionally of a first
 group (``syn``: synaptic currents, conductances and the adaptation variable,
 integrated *before* the membrane so that ``v`` sees this step's values, as the
-discrete order of DESIGN section 3 does), the threshold, the reset and the
+discrete order of docs/semantics.md does), the threshold, the reset and the
 refractory period. Time in seconds, voltages in the graph's units. This module
 holds the type, the parameter helpers and the fragments the models share; it
 is pure strings and numpy (``brian2`` is imported only by

@@ -6,7 +6,9 @@ import inspect
 
 from neuroport import backend as registry
 from neuroport.compile import compile as compile_graph
+from neuroport.duration import steps_for
 from neuroport.errors import CompileError
+from neuroport.naming import probe_list
 from neuroport.program import FixedProgram, FloatProgram, Program
 from neuroport.quantize import quantize
 
@@ -44,7 +46,7 @@ def prepare(network, backend, *, dt=None, scheme=None, reset=None, timing=None, 
     return program
 
 
-def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), dt=None,
+def run(network, *, backend: str = "numpy", steps: int | None = None, duration=None, inputs=None, probes=(), dt=None,
         scheme=None, reset=None, timing=None, profile=None, progress=None, seed: int = 0,
         hardware=None, strict: bool = False, engine: str | None = None):
     """Run a network on a backend.
@@ -55,12 +57,15 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
     backend : str
         Mode name (``neuroport.backend.names()``): ``numpy``, ``numpy-fixed``,
         ``lava``, ``lava-fixed``, ``loihi2``, ``brian2``.
-    steps : int
-        Number of time steps of ``dt``.
+    steps : int, optional
+        Number of time steps of ``dt``. Give ``steps`` or ``duration``, not both.
+    duration : float or str, optional
+        Run length in seconds (``0.1``) or as text with a unit (``"100ms"``, ``"0.1s"``); must be a
+        whole number of steps of ``dt`` (else :class:`~neuroport.errors.InputError` says the rounding).
     inputs : array (steps, n) or dict[str, array]
         Per input node, one row per step (spikes as 0/1, or graded values).
-    probes : iterable of (population, variable)
-        States to record (``"v"``, ``"u"``).
+    probes : iterable of str or (population, variable)
+        States to record, as ``"exc.v"`` or ``("exc", "v")``; read them back as ``result["exc.v"]``.
     dt, scheme, reset, timing, profile
         Compile options (see :func:`neuroport.compile`); graphs only.
     hardware : HardwareSpec, optional
@@ -85,9 +90,15 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
     >>> result = neuroport.run(net, steps=50, dt=1e-3, inputs=np.ones((50, 1)))
     >>> result.spikes["lif"].count > 0
     True
+    >>> same = neuroport.run(net, duration="50ms", dt=1e-3, inputs=np.ones((50, 1)), probes=["lif.v"])
+    >>> same.num_steps, same["lif.v"].shape
+    (50, (50, 1))
     """
     be = registry.get(backend)
     be.require_available()
+    probes = probe_list(probes)
+    if steps is not None and duration is not None:
+        steps_for(steps=steps, duration=duration, dt=1.0)  # refuses both before any compile work
     program = prepare(network, be, dt=dt, scheme=scheme, reset=reset, timing=timing, profile=profile,
                       probes=probes, hardware=hardware, strict=strict)
     extra = {}
@@ -96,4 +107,5 @@ def run(network, *, backend: str = "numpy", steps: int, inputs=None, probes=(), 
             raise CompileError(f"engine={engine!r}: backend {backend!r} has no engine choice "
                                "(it applies to 'numpy' and 'numpy-fixed')")
         extra["engine"] = engine
+    steps = steps_for(steps=steps, duration=duration, dt=program.dt)
     return be.run(program, steps=steps, inputs=inputs, probes=probes, progress=progress, seed=seed, **extra)

@@ -36,6 +36,7 @@ from typing import Iterable, Mapping
 import numpy as np
 
 from neuroport.errors import BackendUnavailableError, InputError, UnknownBackendError
+from neuroport.naming import did_you_mean, probe_list
 from neuroport.result import Result
 
 __all__ = ["LEVELS", "ENTRY_POINT_GROUP", "Backend", "normalize_inputs", "check_steps", "all_probes", "register",
@@ -106,7 +107,8 @@ def normalize_inputs(program, inputs, steps: int) -> dict:
         inputs = {names[0]: inputs}
     unknown = set(inputs) - set(names)
     if unknown:
-        raise InputError(f"unknown input(s) {sorted(unknown)}; the network's inputs are {names}")
+        hints = "".join(did_you_mean(u, names, count=1) for u in sorted(unknown)[:3])
+        raise InputError(f"unknown input(s) {sorted(unknown)}{hints}; the network's inputs are {names}")
     out = {}
     for name in names:
         size = program.populations[name].size
@@ -158,11 +160,12 @@ def check_steps(steps) -> int:
 
 
 def all_probes(program, probes: Iterable) -> list:
-    """Program probes plus extra ones, de-duplicated, validated."""
+    """Program probes plus extra ones (``"pop.var"`` or pairs), de-duplicated, validated."""
     result = []
-    for pop, var in list(program.probes) + [tuple(p) for p in probes]:
+    for pop, var in list(program.probes) + probe_list(probes):
         if pop not in program.populations:
-            raise InputError(f"probe {pop}.{var}: no population {pop!r}; populations: {list(program.populations)}")
+            raise InputError(f"probe {pop}.{var}: no population {pop!r}{did_you_mean(pop, program.populations)}; "
+                             f"populations: {list(program.populations)}")
         if (pop, var) not in result:
             result.append((pop, var))
     return result
@@ -241,7 +244,9 @@ def get(name: str) -> Backend:
     """
     _load()
     if name not in _REGISTRY:
-        raise UnknownBackendError(f"unknown backend {name!r}; registered: {', '.join(names())}")
+        hint = did_you_mean(name, names()).strip(" ()")
+        raise UnknownBackendError(f"unknown backend {name!r}; registered: {', '.join(names())}"
+                                  + (f"; {hint}" if hint else ""))
     return _REGISTRY[name]()
 
 

@@ -3,8 +3,8 @@
 Every backend gets the same seeded Poisson input and the Program of its own
 level (:func:`neuroport.api.prepare`: float for ``numpy``/``lava``, quantized
 for fixed-point modes, the graph for ``brian2``). Each Result is compared with
-the reference's (:func:`neuroport.compare.compare`) and judged by DESIGN
-section 6 (:func:`neuroport.compare.criteria`). A backend that raises is
+the reference's (:func:`neuroport.compare.compare`) and judged by the
+equivalence criteria (:func:`neuroport.compare.criteria`, bounds in ``neuroport.compare.THRESHOLDS``). A backend that raises is
 recorded as a FAIL row with its error message; the check never crashes on it.
 """
 

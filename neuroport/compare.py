@@ -1,4 +1,4 @@
-"""Equivalence metrics between two Results of the same network, and the criteria of DESIGN section 6.
+"""Equivalence metrics between two Results of the same network, and the equivalence criteria (:data:`THRESHOLDS`).
 
 :func:`compare` measures; :func:`criteria` judges. All spike metrics work on
 the step grid (``SpikeTrain.steps``); times and rates are converted with the
@@ -264,7 +264,7 @@ def compare(a, b, *, k: int = 1, tau: float | None = None, populations=None,
 
 
 # --------------------------------------------------------------------------- criteria
-#: The stated bounds (DESIGN section 6). Fixed vs float is "reported, not
+#: The stated equivalence bounds (docs/brian2.md tabulates the NIR pairs against them). Fixed vs float is "reported, not
 #: assumed"; its bounds are deliberately loose sanity limits.
 THRESHOLDS = {
     "nir.feedforward.match": 0.99,  # brian2 vs a discrete backend: spikes within +-1 step
@@ -322,7 +322,7 @@ def _row(pair, criterion, value, threshold, ok) -> dict:
 
 def criteria(report: EquivalenceReport, *, program=None, recurrent: bool | None = None,
              kinds: tuple | None = None) -> list:
-    """Judge a report by DESIGN section 6; one row per criterion and population.
+    """Judge a report by the equivalence criteria (:data:`THRESHOLDS`); one row per criterion and population.
 
     Parameters
     ----------

@@ -27,6 +27,7 @@ import scipy.sparse as sp
 
 from neuroport import limits
 from neuroport.errors import CompileError, GraphError, ParameterError, UnsupportedNodeError
+from neuroport.naming import did_you_mean, probe_list
 from neuroport.program import FloatProgram, Population, Projection
 from neuroport.structure import analyse, register_population
 from neuroport.discretize import decay_fraction  # noqa: F401  (re-exported)
@@ -60,7 +61,8 @@ def resolve_options(graph=None, *, dt=None, scheme=None, reset=None, timing=None
     prof = {}
     if profile is not None:
         if profile not in PROFILES:
-            raise CompileError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+            raise CompileError(f"unknown profile {profile!r}{did_you_mean(profile, PROFILES)}; "
+                               f"choose one of: {', '.join(PROFILES)}")
         prof = PROFILES[profile].options()
     explicit = {"dt": dt, "scheme": scheme, "reset": reset, "timing": timing}
     opts = {"scheme": "euler", "reset": "zero", "timing": "hardware"}
@@ -123,8 +125,8 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
     profile : str, optional
         Conventions of the exporting tool (``"snntorch"``, ``"norse"``,
         ``"lava-dl"``, ``"nir-paper"``).
-    probes : tuple of (population, variable)
-        States to record by default.
+    probes : iterable of str or (population, variable)
+        States to record by default, as ``"exc.v"`` or ``("exc", "v")``.
     semantics : dict, optional
         Per-node conventions for every node (``{"threshold": "ge", "spikes": "multi",
         "input": "jump"}``, :mod:`neuroport.semantics`), or, with a ``profile``, the
@@ -160,7 +162,7 @@ def compile(graph, *, dt: float | None = None, scheme: str | None = None, reset:
             explicit["reset"] = reset
     opts = resolve_options(graph, dt=dt, scheme=scheme, reset=reset_arg, timing=timing, profile=profile)
     structure = analyse(graph)
-    probes = tuple(tuple(p) for p in probes) + _recorded_probes(graph)
+    probes = tuple(probe_list(probes)) + _recorded_probes(graph)
     if not any(pn.model != "input" for pn in structure.populations.values()):
         raise GraphError("the graph has no neuron population; nothing to simulate")
     empty = [pn.name for pn in structure.populations.values() if pn.size == 0]

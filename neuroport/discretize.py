@@ -1,7 +1,7 @@
 """Continuous time -> one time step: the rules every model's ``discretize`` uses.
 
 These are the only formulas that turn time constants (s) into per-step
-factors (DESIGN §3); :func:`neuroport.compile` and the model files in
+factors (docs/semantics.md); :func:`neuroport.compile` and the model files in
 ``neuroport.models`` call them and never re-derive a decay.
 """
 

@@ -52,6 +52,13 @@ class UnknownBackendError(NeuroportError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnknownNameError(NeuroportError, KeyError):
+    """A population, probe or input name that does not exist; the message lists the names and the closest."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
 class BackendError(NeuroportError, RuntimeError):
     """A backend failed while running a network it accepted."""
 

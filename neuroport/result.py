@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from neuroport.errors import UnknownNameError
 from neuroport.fileutil import atomic_target
+from neuroport.naming import KeyedByName, did_you_mean, parse_probe
 
 __all__ = ["SpikeTrain", "Result"]
 
@@ -103,6 +105,24 @@ class Result:
         Seconds spent in the simulation loop.
     meta : dict
         Backend-specific facts (process count, compile time, options).
+
+    ``result["exc.v"]`` is the probed state ``exc.v`` (``(num_steps, size)``),
+    ``result["exc"]`` the SpikeTrain of ``exc``; an unknown name raises
+    :class:`~neuroport.errors.UnknownNameError` (a ``KeyError``) with the
+    closest names. ``print(result)`` gives a short summary.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = Result("numpy", 1e-3, 4, {"exc": SpikeTrain.from_dense(np.eye(4, 2, dtype=bool))},
+    ...            {"exc": {"v": np.zeros((4, 2))}})
+    >>> r["exc.v"].shape, r["exc"].count
+    ((4, 2), 2)
+    >>> print(r)
+    Result: backend numpy, dt 1 ms, 4 steps (4 ms), wall time 0.000 s
+      population   neurons   spikes  rate (Hz)
+      exc                2        2     250.00
+      probes: exc.v (4, 2)
     """
 
     backend: str
@@ -113,6 +133,56 @@ class Result:
     weights: dict = field(default_factory=dict)
     wall_time: float = 0.0
     meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.spikes = KeyedByName(self.spikes, kind="population")
+
+    @property
+    def probes(self) -> dict:
+        """Probed states by name: ``{"exc.v": array (num_steps, size)}``."""
+        return {f"{pop}.{var}": arr for pop, variables in self.states.items() for var, arr in variables.items()}
+
+    def __getitem__(self, name: str):
+        """The probed state ``"pop.var"`` (array ``(num_steps, size)``) or the SpikeTrain of population ``"pop"``."""
+        if not isinstance(name, str):
+            raise UnknownNameError(f"Result[{name!r}]: expected a probe name 'POPULATION.VARIABLE' or a population name")
+        probes = self.probes
+        if name in probes:
+            return probes[name]
+        if name in self.spikes:
+            return self.spikes[name]
+        known = list(probes) + list(self.spikes)
+        raise UnknownNameError(f"{name!r} is neither a probe nor a population of this result"
+                               f"{did_you_mean(name, known)}; probes: {', '.join(probes) or 'none'}; "
+                               f"populations: {', '.join(self.spikes) or 'none'}")
+
+    def __contains__(self, name) -> bool:
+        return name in self.spikes or name in self.probes
+
+    def summary(self) -> str:
+        """A few lines: backend, dt, steps, spikes and rate per population, probes with their shapes."""
+        from neuroport.duration import format_seconds
+
+        lines = [f"Result: backend {self.backend}, dt {format_seconds(self.dt)}, {self.num_steps} steps "
+                 f"({format_seconds(self.num_steps * self.dt)}), wall time {self.wall_time:.3f} s"]
+        if self.spikes:
+            width = max(10, *(len(n) for n in self.spikes))
+            lines.append(f"  {'population':<{width}} {'neurons':>9} {'spikes':>8} {'rate (Hz)':>10}")
+            for name, train in self.spikes.items():
+                lines.append(f"  {name:<{width}} {train.size:>9} {train.count:>8} {train.rate_hz(self.dt):>10.2f}")
+        probes = self.probes
+        if probes:
+            lines.append("  probes: " + ", ".join(f"{n} {tuple(np.shape(a))}" for n, a in probes.items()))
+        if self.weights:
+            lines.append("  learned weights: " + ", ".join(map(str, self.weights)))
+        return "\n".join(lines)
+
+    __str__ = summary
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n}={t.count}" for n, t in self.spikes.items())
+        return (f"<Result backend={self.backend!r} dt={self.dt:g} num_steps={self.num_steps} "
+                f"spikes[{counts}] probes[{', '.join(self.probes)}]>")
 
     def spike_counts(self) -> dict:
         """Total spikes per population."""
@@ -157,13 +227,23 @@ class Result:
                     result.states.setdefault(pop, {})[var] = data[key]
         return result
 
-    def state(self, population: str, variable: str = "v") -> np.ndarray:
+    def state(self, population: str, variable: str | None = None) -> np.ndarray:
+        """The probed state, array ``(num_steps, size)``: ``state("exc", "v")`` or ``state("exc.v")``.
+
+        ``variable`` defaults to ``"v"`` when ``population`` is a population name rather than ``"pop.var"``.
+        """
+        if variable is None:
+            if population in self.states or "." not in population:
+                variable = "v"
+            else:
+                population, variable = parse_probe(population)
         try:
             return self.states[population][variable]
         except KeyError:
-            probed = [f"{p}.{v}" for p, vs in self.states.items() for v in vs]
-            raise KeyError(
-                f"{population}.{variable} was not probed; probed: {', '.join(probed) or 'nothing'}"
+            probed = list(self.probes)
+            raise UnknownNameError(
+                f"{population}.{variable} was not probed{did_you_mean(f'{population}.{variable}', probed)}; "
+                f"probed: {', '.join(probed) or 'nothing'}"
             ) from None
 
 

@@ -30,7 +30,9 @@ import numpy as np
 from neuroport import backend as registry
 from neuroport.api import prepare
 from neuroport.backend import all_probes, check_steps
+from neuroport.duration import steps_for
 from neuroport.errors import InputError, UnsupportedNodeError
+from neuroport.naming import did_you_mean, probe_list
 from neuroport.nodes import AdaptiveLIF, PlasticLinear
 from neuroport.program import FixedProgram
 from neuroport.result import Result
@@ -45,8 +47,8 @@ class Simulator:
     backend : {"numpy", "numpy-fixed"}
     dt, scheme, reset, timing, profile
         Compile options (graphs only); see :func:`neuroport.compile`.
-    probes : iterable of (population, variable)
-        Recorded on every :meth:`run`.
+    probes : iterable of str or (population, variable)
+        Recorded on every :meth:`run`, as ``"exc.v"`` or ``("exc", "v")``.
     hardware, strict
         Quantization options for ``numpy-fixed``.
     engine : {"numpy", "compiled"}, optional
@@ -62,6 +64,7 @@ class Simulator:
                 "(or neuroport.run for one-shot runs)"
             )
         self.backend.require_available()
+        probes = probe_list(probes)
         self.graph = network.to_nir() if hasattr(network, "to_nir") else getattr(network, "graph", network)
         self.program = prepare(network, self.backend, dt=dt, scheme=scheme, reset=reset, timing=timing,
                                profile=profile, probes=probes, hardware=hardware, strict=strict)
@@ -76,13 +79,28 @@ class Simulator:
 
     @property
     def dt(self) -> float:
+        """Time step in seconds."""
         return self.program.dt
 
-    def run(self, steps: int, inputs=None, *, probes=(), progress=None):
-        """Advance ``steps`` steps from the current state; returns a Result for these steps."""
-        steps = check_steps(steps)
+    def run(self, steps: int | None = None, inputs=None, *, duration=None, probes=(), progress=None):
+        """Advance from the current state; returns a Result for these steps.
+
+        Parameters
+        ----------
+        steps : int, optional
+            Number of steps of :attr:`dt`; give ``steps`` or ``duration``, not both.
+        inputs : array (steps, n) or dict[str, array]
+            Per input node, one row per step.
+        duration : float or str, optional
+            Seconds (``0.1``) or text with a unit (``"100ms"``); a whole number of steps of :attr:`dt`.
+        probes : iterable of str or (population, variable)
+            Recorded in this run in addition to the Simulator's probes.
+        progress : bool, optional
+            Show a progress bar (default: only on a terminal, for long runs).
+        """
+        steps = check_steps(steps_for(steps=steps, duration=duration, dt=self.program.dt))
         ins = self.backend.check_inputs(self.program, inputs, steps)
-        prb = all_probes(self.program, list(self.probes) + list(probes))
+        prb = all_probes(self.program, list(self.probes) + probe_list(probes))
         trains, states, wall = self.engine.advance(steps=steps, inputs=ins, probes=prb, progress=progress)
         return Result(self.backend.name, self.program.dt, steps, trains, states, self.engine.learned_weights(),
                       wall, {"level": self.program.level, "t_start": self.t - steps,
@@ -113,15 +131,18 @@ class Simulator:
         """Copies of the state variables of ``population`` (internal units, ``v`` shifted to reset 0)."""
         rt = self.engine.runtime.get(population)
         if rt is None:
-            raise InputError(f"state: {population!r} is not a neuron population; populations: "
-                             f"{[n for n, r in self.engine.runtime.items() if r is not None]}")
+            known = [n for n, r in self.engine.runtime.items() if r is not None]
+            raise InputError(f"state: {population!r} is not a neuron population{did_you_mean(population, known)}; "
+                             f"populations: {known}")
         return {k: np.array(v, copy=True) for k, v in rt[1].items()}
 
     def set_state(self, population: str, variable: str, values) -> None:
         """Overwrite one state variable of ``population`` (broadcast to its size)."""
         state = self.engine.runtime.get(population)
         if state is None or variable not in state[1]:
-            raise InputError(f"set_state: {population}.{variable} does not exist")
+            known = [f"{n}.{v}" for n, r in self.engine.runtime.items() if r is not None for v in r[1]]
+            raise InputError(f"set_state: {population}.{variable} does not exist"
+                             f"{did_you_mean(f'{population}.{variable}', known)}; state variables: {', '.join(known)}")
         state[1][variable][:] = values
 
     @property
@@ -138,7 +159,8 @@ class Simulator:
                     raise InputError(f"set_weights {node}: expected shape {st.weights.shape}, got {w.shape}")
                 self.engine.set_plastic_weights(name, w)
                 return
-        raise InputError(f"set_weights: no plastic weight node {node!r}; plastic: {list(self.weights)}")
+        raise InputError(f"set_weights: no plastic weight node {node!r}{did_you_mean(node, self.weights)}; "
+                         f"plastic: {list(self.weights)}")
 
     def _node_of(self, projection_name: str) -> str:
         proj = next(p for p in self.program.projections if p.name == projection_name)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
 from neuroport.check import check
 from neuroport.io import read
-from neuroport.commands.common import SEED, STEPS, backend_list, check_output_path, nonneg_float, positive_float
+from neuroport.commands.common import (SEED, add_progress, add_run_length, backend_list, check_output_path,
+                                       dt_notice, effective_dt, nonneg_float, positive_float,
+                                       run_steps)
 from neuroport.commands.compare import REFERENCE_FORMAT
 from neuroport.errors import UsageError
 from neuroport.fileutil import write_json
@@ -18,13 +21,13 @@ def register(sub) -> None:
     p = sub.add_parser(
         "check", help="run a .nir network on several backends and check their equivalence",
         description="Run the network with one seeded Poisson input on each backend, compare every backend "
-                    "with the reference (numpy by default) and print the criteria of DESIGN section 6 "
-                    "with PASS/FAIL per row. Exit status 1 when a criterion fails.",
+                    "with the reference (numpy by default) and print the equivalence criteria of neuroport.compare "
+                    "(bounds: THRESHOLDS in neuroport/compare.py) with PASS/FAIL per row. Exit status 1 when a criterion fails.",
         epilog="example: neuroport check net.nir --dt 1e-3 --steps 2000 --backends numpy,brian2 --plot overlay.png",
     )
     p.add_argument("file", help="a .nir file")
     p.add_argument("--dt", type=positive_float, default=None, help="time step in seconds (e.g. 1e-3)")
-    p.add_argument("--steps", type=STEPS, default=1000, help="number of steps (default 1000)")
+    add_run_length(p, default_steps=1000)
     p.add_argument("--backends", default=None,
                    help="comma-separated modes, e.g. numpy,brian2,lava (default: every available one)")
     p.add_argument("--reference", default=None, metavar="MODE_OR_FILE",
@@ -55,7 +58,8 @@ def register(sub) -> None:
     p.add_argument("--profile", default=None, help="conventions of the exporting tool (snntorch, norse, ...)")
     p.add_argument("--plot", default=None, metavar="PNG", help="write a spike raster overlay (reference vs other)")
     p.add_argument("--json", default=None, metavar="OUT", help="write the report as JSON")
-    p.add_argument("--quiet", action="store_true", help="no per-backend progress lines")
+    add_progress(p, default=True)
+    p.add_argument("--quiet", dest="progress", action="store_false", help=argparse.SUPPRESS)  # = --no-progress
     p.set_defaults(func=run)
 
 
@@ -69,14 +73,16 @@ def run(args) -> int:
     check_output_path(args.json, "--json")
     check_output_path(args.plot, "--plot")
     graph = read_graph(args.file)
+    dt_notice(graph, args, args.file)
     if is_reference_file(args.reference):
         return run_reference(args, graph, names)
     if args.input is not None:
         raise UsageError("--input applies with --reference FILE.npz (your own recorded spikes); "
                          "without one, check feeds a seeded Poisson input (--rate, --seed)")
-    report = check(graph, dt=args.dt, steps=args.steps, backends=names, input_rate_hz=args.rate, seed=args.seed,
+    steps = run_steps(args, effective_dt(graph, args)) if args.duration is not None else (args.steps or args.default_steps)
+    report = check(graph, dt=args.dt, steps=steps, backends=names, input_rate_hz=args.rate, seed=args.seed,
                    timing=args.timing, scheme=args.scheme, reset=args.reset, profile=args.profile,
-                   reference=args.reference, progress=not args.quiet)
+                   reference=args.reference, progress=args.progress)
     print(report)
     if args.plot:
         _plot(report, args.plot)

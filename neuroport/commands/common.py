@@ -10,7 +10,9 @@ import re
 import numpy as np
 
 from neuroport import encoders
+from neuroport.duration import format_seconds, parse_duration, steps_for
 from neuroport.errors import InputError, UsageError
+from neuroport.naming import did_you_mean
 from neuroport.profiles import PROFILES
 from neuroport.semantics import RESETS
 
@@ -69,6 +71,85 @@ STEPS = int_range(1, MAX_STEPS)
 SEED = int_range(0, MAX_SEED)
 
 
+def duration_text(text: str) -> str:
+    """An argparse ``type`` for ``--duration``: checks ``text`` parses (``100ms``, ``0.1s``, ``0.1``), keeps the text."""
+    try:
+        parse_duration(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+duration_text.__name__ = "duration"
+
+
+def add_run_length(parser, *, default_steps: int | None = None, what: str = "the run", allow_zero: bool = False):
+    """``--steps N`` or ``--duration 100ms`` (mutually exclusive) on ``parser``; read them with :func:`run_steps`.
+
+    ``default_steps``: used when neither is given (``None``: one of them is required).
+    """
+    g = parser.add_argument_group("run length (give --steps or --duration)").add_mutually_exclusive_group()
+    default = f" (default {default_steps})" if default_steps is not None else ""
+    g.add_argument("--steps", type=int_range(0, MAX_STEPS) if allow_zero else STEPS, default=None,
+                   help=f"length of {what} in time steps of dt{default}" + ("; 0: skip" if allow_zero else ""))
+    g.add_argument("--duration", type=duration_text, default=None, metavar="TIME",
+                   help=f"length of {what} as a time: 100ms, 0.1s, 500us, 2min or seconds (0.1); "
+                        "must be a whole number of steps of dt")
+    parser.set_defaults(default_steps=default_steps)
+
+
+def require_run_length(args) -> None:
+    """Refuse a command line with neither ``--steps`` nor ``--duration`` when there is no default."""
+    if args.steps is None and args.duration is None and args.default_steps is None:
+        raise UsageError("give the run length: --steps N (steps of dt) or --duration TIME (e.g. 100ms)")
+
+
+def run_steps(args, dt: float) -> int:
+    """Steps of ``dt`` (s) from ``--steps`` / ``--duration`` / the command's default (see :func:`add_run_length`)."""
+    require_run_length(args)
+    if args.steps is None and args.duration is None:
+        return args.default_steps
+    try:
+        return steps_for(steps=args.steps, duration=args.duration, dt=dt, steps_name="--steps",
+                         duration_name="--duration")
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def add_progress(parser, *, default: bool | None = None) -> None:
+    """``--progress`` / ``--no-progress`` (every command that shows progress uses this pair)."""
+    what = {None: "on a terminal", True: "on", False: "off"}[default]
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=default,
+                        help=f"show progress while running (default: {what})")
+
+
+def recorded_dt(graph):
+    """The dt (s) the graph's metadata records (``neuroport.dt``), or ``None``."""
+    meta = getattr(graph, "metadata", None) or {}
+    value = meta.get("neuroport.dt", meta.get("dt"))
+    try:
+        return None if value is None else float(np.asarray(value).item())
+    except (TypeError, ValueError):
+        return None
+
+
+def dt_notice(graph, args, path, stream=None) -> None:
+    """Print a notice line (stderr) when ``--dt`` overrides a different dt that ``path`` records."""
+    import sys
+
+    given, saved = getattr(args, "dt", None), recorded_dt(graph)
+    if given is not None and saved is not None and not math.isclose(given, saved, rel_tol=1e-12):
+        print(f"notice: --dt {format_seconds(given)} overrides the dt recorded in {path} ({format_seconds(saved)})",
+              file=stream or sys.stderr)
+
+
+def effective_dt(graph, args) -> float:
+    """The dt (s) compiling ``graph`` with the command's options would use (``--dt`` > profile > recorded)."""
+    from neuroport.compile import resolve_options
+
+    return resolve_options(graph, dt=getattr(args, "dt", None), profile=getattr(args, "profile", None))["dt"]
+
+
 def backend_list(text: str | None, option: str = "--backends"):
     """The names in a comma-separated ``--backends`` value; ``None`` when not given; refuses an empty list."""
     if text is None:
@@ -118,28 +199,49 @@ def compile_kwargs(args) -> dict:
 
 def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
     """Inputs from ``poisson:rate=HZ`` / ``regular:rate=HZ`` / ``population:value=X,rate=HZ[,width=W]`` /
-    ``zeros`` / ``FILE.npz``.
+    ``zeros`` / ``FILE.npy`` / ``FILE.npz``.
 
     ``population`` codes the constant ``X`` in [0, 1] with the input's
     neurons as one Gaussian population (preferred values tiling [0, 1],
     width ``W``, default their spacing; peak ``HZ``; Poisson spikes).
-    An ``.npz`` file holds one array ``(steps, size)`` per input name (or a
-    single array for a network with one input).
+    The rule for files: a ``.npy`` holds one array ``(steps, size)`` and is
+    allowed only for a network with exactly one input; a ``.npz`` holds one
+    array per input, each **named after its input population**
+    (``np.savez(path, x=spikes)``). An array with another name (``arr_0``
+    from ``np.savez(path, spikes)`` included) is an error listing the
+    expected names; inputs it leaves out get zeros.
     """
     names = list(program.inputs)
     sizes = {n: program.populations[n].size for n in names}
     if spec is None or spec == "zeros":
         return {n: np.zeros((steps, sizes[n])) for n in names}
-    if spec.endswith(".npz"):
+    if spec.endswith((".npz", ".npy")):
         if not os.path.exists(spec):
             raise InputError(f"--input {spec}: no such file")
-        with np.load(spec) as data:
-            keys = list(data.keys())
-            if len(keys) == 1 and len(names) == 1 and keys[0] not in names:
-                return {names[0]: data[keys[0]]}
-            return {k: data[k] for k in keys}
+        expected = ", ".join(names) or "none"
+        try:
+            if spec.endswith(".npy"):
+                if len(names) != 1:
+                    raise InputError(f"--input {spec}: a .npy file holds one array, the network has {len(names)} "
+                                     f"inputs ({expected}); write a .npz with one array per input, "
+                                     f"np.savez(path, {'=..., '.join(names)}=...)")
+                return {names[0]: np.load(spec, allow_pickle=False)}
+            with np.load(spec, allow_pickle=False) as data:
+                keys = list(data.keys())
+                unexpected = [k for k in keys if k not in names]
+                if unexpected:
+                    hints = "".join(did_you_mean(k, names, count=1) for k in unexpected[:3])
+                    raise InputError(
+                        f"--input {spec}: array(s) {', '.join(map(repr, unexpected))} are not input populations"
+                        f"{hints}; a .npz's arrays must be named after the inputs: {expected} "
+                        f"(e.g. np.savez(path, {names[0] if names else 'x'}=spikes)); a single array may be a .npy")
+                return {k: data[k] for k in keys}
+        except (ValueError, OSError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"--input {spec}: not a readable numpy file ({exc})") from None
     expected = (f"--input {spec!r}: expected poisson:rate=HZ, regular:rate=HZ, "
-                "population:value=X,rate=HZ[,width=W], zeros or FILE.npz")
+                "population:value=X,rate=HZ[,width=W], zeros, FILE.npy or FILE.npz")
     number = r"([0-9.eE+-]+)"
     pop = re.fullmatch(rf"population:value={number},rate={number}(?:,width={number})?", spec)
     if pop:

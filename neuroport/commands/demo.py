@@ -14,7 +14,7 @@ from neuroport import encoders
 from neuroport.api import prepare
 from neuroport.compare import matched_fraction
 from neuroport.models.networks.demo import DT, demo_network
-from neuroport.commands.common import SEED, STEPS, backend_list, nonneg_float
+from neuroport.commands.common import SEED, add_progress, add_run_length, backend_list, nonneg_float, run_steps
 from neuroport.errors import UsageError
 
 
@@ -27,11 +27,12 @@ def register(sub) -> None:
                     "numpy engine per backend, and writes a raster plot.",
     )
     p.add_argument("--out", default="demo_output", help="folder for demo.nir and the PNG (default demo_output)")
-    p.add_argument("--steps", type=STEPS, default=1000, help="time steps of 1 ms (default 1000)")
+    add_run_length(p, default_steps=1000, what="each run (steps of 1 ms)")
     p.add_argument("--rate", type=nonneg_float, default=20.0, help="Poisson input rate in Hz (default 20)")
     p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--backends", default=None,
                    help="comma-separated modes to run (default: every registered one)")
+    add_progress(p, default=False)
     p.set_defaults(func=run)
 
 
@@ -52,6 +53,7 @@ def _agreement(reference, result, populations):
 
 def run(args) -> int:
     modes = backend_list(args.backends) or registry.names()
+    steps = run_steps(args, DT)
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as exc:
@@ -65,7 +67,7 @@ def run(args) -> int:
           f"{', '.join(reread.populations())}")
     program = neuroport.compile(graph)
     inputs = {"input": encoders.poisson(np.full(program.populations["input"].size, args.rate),
-                                        steps=args.steps, dt=program.dt, seed=args.seed)}
+                                        steps=steps, dt=program.dt, seed=args.seed)}
     populations = [n for n, p in program.populations.items() if not p.is_input]
     results, rows = {}, []
     for mode in modes:
@@ -78,7 +80,7 @@ def run(args) -> int:
         t0 = time.perf_counter()
         try:
             prog = prepare(graph, be)
-            results[mode] = be.run(prog, steps=args.steps, inputs=inputs, progress=False, seed=args.seed)
+            results[mode] = be.run(prog, steps=steps, inputs=inputs, progress=args.progress, seed=args.seed)
             rows.append((mode, "ok", time.perf_counter() - t0))
         except neuroport.NeuroportError as exc:
             rows.append((mode, "failed", f"{type(exc).__name__}: {exc}"))
@@ -86,7 +88,7 @@ def run(args) -> int:
     print()
     header = f"{'backend':<12} " + " ".join(f"{p:>9}" for p in populations) + \
         f"  {'compared with':<13} {'identical':>9} {'match+-1':>9} {'time (s)':>9}"
-    print(f"spike counts over {args.steps} steps of {DT * 1e3:g} ms; fixed-point backends are compared with "
+    print(f"spike counts over {steps} steps of {DT * 1e3:g} ms; fixed-point backends are compared with "
           "numpy-fixed (bit-exact), the others and numpy-fixed with numpy")
     print(header)
     print("-" * len(header))

@@ -9,7 +9,7 @@ import numpy as np
 
 from neuroport.apps import diehl_cook as dc
 from neuroport.errors import InputError, QuantizationWarning, UsageError
-from neuroport.commands.common import backend_list, int_range
+from neuroport.commands.common import add_progress, backend_list, int_range
 
 BACKENDS = ("numpy", "numpy-fixed", "lava-fixed")
 
@@ -29,12 +29,12 @@ def register(sub) -> None:
     p.add_argument("--backend", default="numpy",
                    help="numpy, numpy-fixed, lava-fixed, or several comma-separated (default numpy)")
     p.add_argument("--test-samples", type=int_range(1), default=None, metavar="K",
-                   help="use only the first K test samples (quick runs; lava-fixed takes ~1-2 s per sample)")
+                   help="use only the first K test samples (quick runs; lava-fixed took 3.9 s per sample on a busy 2-core machine)")
     p.add_argument("--keep-adaptive", action="store_true",
                    help="run the excitatory layer as AdaptiveLIF with frozen theta instead of folding theta "
                         "into a plain LIF threshold (the default; lava-fixed needs this: Lava's LIF holds one "
                         "threshold per process)")
-    p.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_progress(p, default=False)
     p.set_defaults(func=run)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import h5py
 import nir
 import numpy as np
@@ -14,7 +16,8 @@ from neuroport.structure import population_model
 def register(sub) -> None:
     p = sub.add_parser("info", help="describe a .nir file: nodes, sizes, synapses, parameter ranges",
                        description="Print every node of a NIR graph with its type, size and the range of "
-                                   "each parameter, and the synapse count of every weight node.")
+                                   "each parameter, the synapse count of every weight node, the edges, and the "
+                                   "compile options and probes the file records (neuroport.write(..., options=)).")
     p.add_argument("file", help="a .nir file (plain NIR or with neuroport extension nodes)")
     p.set_defaults(func=run)
 
@@ -54,10 +57,56 @@ def describe(graph) -> str:
         tag = f" ({role})" if role not in (None, "input") else ""
         lines.append(f"{name:<28} {kind + tag:<26} {size:>8}  {', '.join(params)}")
     lines.append(f"{len(graph.nodes)} nodes, {len(graph.edges)} edges, {total_syn} synapses (non-zero weights)")
-    meta = {k: v for k, v in (graph.metadata or {}).items() if str(k).startswith("neuroport.")}
-    if meta:
-        lines.append("recorded: " + ", ".join(f"{k.split('.', 1)[1]}={v}" for k, v in meta.items()))
+    lines += _edge_lines(graph)
+    lines += _recorded_lines(graph)
     return "\n".join(lines)
+
+
+#: ``neuroport info`` lists at most this many edges (a summary line counts the rest).
+MAX_EDGES_SHOWN = 60
+
+
+def _edge_lines(graph) -> list:
+    """``edges:`` and one ``source -> target`` line per edge (the first :data:`MAX_EDGES_SHOWN`)."""
+    edges = list(graph.edges)
+    if not edges:
+        return ["edges: none"]
+    lines = ["edges:"] + [f"  {a} -> {b}" for a, b in edges[:MAX_EDGES_SHOWN]]
+    if len(edges) > MAX_EDGES_SHOWN:
+        lines.append(f"  ... and {len(edges) - MAX_EDGES_SHOWN} more")
+    return lines
+
+
+def _recorded_lines(graph) -> list:
+    """What the file records for compiling and running: options (dt in s, scheme, reset, timing), probes, rest."""
+    meta = {str(k): v for k, v in (graph.metadata or {}).items() if str(k).startswith("neuroport.")}
+    options, probes, other = [], None, []
+    for key, value in meta.items():
+        short = key.split(".", 1)[1]
+        if isinstance(value, bytes):
+            value = value.decode(errors="replace")
+        if short == "dt":
+            try:
+                options.append(f"dt={float(np.asarray(value).item()):g} s")
+            except (TypeError, ValueError):
+                options.append(f"dt={value!r} (not a number)")
+        elif short in ("scheme", "reset", "timing"):
+            options.append(f"{short}={value}")
+        elif short == "probes":
+            try:
+                probes = ", ".join(f"{p}.{v}" for p, v in json.loads(str(value)))
+            except (ValueError, TypeError):
+                probes = f"{str(value)[:80]!r} (not readable)"
+        else:
+            text = str(value)
+            other.append(f"{short}={text[:60] + '...' if len(text) > 60 else text}")
+    lines = ["recorded options: " + (", ".join(options) if options else
+                                     "none (give --dt, or write the file with neuroport.write(..., options={'dt': ...}))")]
+    if probes is not None:
+        lines.append(f"recorded probes: {probes or 'none'}")
+    if other:
+        lines.append("recorded metadata: " + ", ".join(other))
+    return lines
 
 
 def suggest(graph, nir_version: str | None = None, path: str = "FILE") -> list:

@@ -8,7 +8,8 @@ import neuroport
 from neuroport import encoders
 from neuroport.io import read
 from neuroport.quantize import fidelity, quantize
-from neuroport.commands.common import MAX_STEPS, SEED, check_output_path, int_range, nonneg_float, positive_float
+from neuroport.commands.common import (SEED, add_run_length, check_output_path, dt_notice, nonneg_float,
+                                       positive_float, run_steps)
 from neuroport.fileutil import write_json
 
 
@@ -28,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--report", action="store_true", help="print the full per-parameter table (default: summary)")
     p.add_argument("--strict", action="store_true", help="fail on any clipped or unrepresentable value")
     p.add_argument("--json", default=None, metavar="OUT", help="write the report (and fidelity) as JSON")
-    p.add_argument("--steps", type=int_range(0, MAX_STEPS), default=1000, help="steps of the fidelity run (0: skip; default 1000)")
+    add_run_length(p, default_steps=1000, what="the fidelity run", allow_zero=True)
     p.add_argument("--rate", type=nonneg_float, default=20.0, help="Poisson input rate in Hz for the fidelity run")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the fidelity input")
     p.set_defaults(func=run)
@@ -42,7 +43,9 @@ def read_graph(path):
 def run(args) -> int:
     check_output_path(args.json, "--json")
     graph = read_graph(args.file)
+    dt_notice(graph, args, args.file)
     program = neuroport.compile(graph, dt=args.dt, timing=args.timing, profile=args.profile)
+    steps = run_steps(args, program.dt)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         fixed, report = quantize(program, strict=args.strict)
@@ -54,13 +57,13 @@ def run(args) -> int:
         for msg in report.losses:
             print(f"  loss: {msg}")
     out = {"quantization": report.to_dict()}
-    if args.steps > 0:
-        inputs = {n: encoders.poisson([args.rate] * program.populations[n].size, steps=args.steps,
+    if steps > 0:
+        inputs = {n: encoders.poisson([args.rate] * program.populations[n].size, steps=steps,
                                       dt=program.dt, seed=args.seed + i)
                   for i, n in enumerate(program.inputs)}
         with warnings.catch_warnings(record=True):
             warnings.simplefilter("always")
-            fid = fidelity(program, args.steps, inputs, fixed_program=fixed)
+            fid = fidelity(program, steps, inputs, fixed_program=fixed)
         print()
         print(fid.to_table())
         out["fidelity"] = fid.to_dict()

@@ -10,7 +10,8 @@ import warnings
 
 from neuroport.apps import diehl_cook as dc
 from neuroport.errors import InputError, QuantizationWarning, UsageError
-from neuroport.commands.common import SEED, check_output_path, int_range
+from neuroport.commands.common import SEED, add_progress, check_output_path, duration_text, int_range
+from neuroport.duration import steps_for
 
 
 def register(sub) -> None:
@@ -34,10 +35,15 @@ def register(sub) -> None:
                         "with --resume the saved model's engine unless given")
     p.add_argument("--epochs", type=int_range(0, 10 ** 6), default=3, help="epochs (more epochs with --resume; default 3)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of initial weights, sample order and spikes")
-    p.add_argument("--steps", type=int_range(1, 10 ** 6), default=None, help="presentation time per sample in steps (default 100)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int_range(1, 10 ** 6), default=None,
+                        help="presentation time per sample in steps (default 100)")
+    length.add_argument("--duration", type=duration_text, default=None, metavar="TIME",
+                        help=f"presentation time per sample as a time (e.g. 100ms; a multiple of dt = "
+                             f"{dc.Config().dt * 1e3:g} ms)")
     p.add_argument("--train-samples", type=int_range(1), default=None, metavar="K",
                    help="use only the first K training samples (quick runs)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_progress(p, default=True)
     p.set_defaults(func=run)
 
 
@@ -49,11 +55,18 @@ def run(args) -> int:
         raise UsageError(f"--out {args.out!r}: cannot create folder {folder} ({exc.strerror or exc})") from None
     check_output_path(args.out, "--out")
     backend = getattr(args, "backend", None)
+    if args.duration is not None:
+        try:
+            args.steps = steps_for(duration=args.duration, dt=dc.Config().dt, steps_name="--steps",
+                                   duration_name="--duration")
+        except InputError as exc:
+            raise UsageError(str(exc)) from None
     with warnings.catch_warnings(record=True) as caught:  # reported below, not silenced
         warnings.simplefilter("always", QuantizationWarning)
         if args.resume:
             if args.neurons is not None or args.steps is not None:
-                raise InputError("--neurons/--steps: a resumed model keeps its configuration; leave them out")
+                raise InputError("--neurons/--steps/--duration: a resumed model keeps its configuration; "
+                                 "leave them out")
             model = dc.DiehlCook.load(args.resume, backend=backend)
             print(f"resuming {args.resume} after epoch {model.epochs_done} on {model.backend}")
         else:
@@ -79,15 +92,15 @@ def run(args) -> int:
           f"training on {len(y)}; {c.neurons} excitatory neurons, {c.steps} steps of {c.dt * 1e3:g} ms "
           f"per sample, seed {model.seed}, training on {model.backend}")
     t0 = time.perf_counter()
-    info = model.fit(x, y, epochs=args.epochs, progress=not args.no_progress)
+    info = model.fit(x, y, epochs=args.epochs, progress=args.progress)
     t_fit = time.perf_counter() - t0
     running = info["running_accuracy"]
     print(f"trained {args.epochs} epoch(s) (now {info['epochs_done']}) in {t_fit:.1f} s"
           + (f"; running accuracy {running:.3f}" if running is not None else ""))
     with warnings.catch_warnings(record=True) as caught:  # the frozen network's quantization (numpy-fixed)
         warnings.simplefilter("always", QuantizationWarning)
-        labels = model.assign(x, y, progress=not args.no_progress)
-        accuracy = model.accuracy(data.x_test, data.y_test, progress=not args.no_progress)
+        labels = model.assign(x, y, progress=args.progress)
+        accuracy = model.accuracy(data.x_test, data.y_test, progress=args.progress)
     lossy = {" ".join(str(w.message).split()) for w in caught if issubclass(w.category, QuantizationWarning)}
     used = int((labels >= 0).sum())
     model.save(args.out)
