@@ -26,7 +26,7 @@ array name              what it holds
 
 Any other name is an error that lists the network's layers. The reference is
 judged as a float run (``kind="float"``): a float backend must reproduce it spike
-for spike (DESIGN section 6 "identical spikes"), a fixed-point one within the
+for spike ("identical spikes", THRESHOLDS in neuroport/compare.py), a fixed-point one within the
 quantization bounds, Brian2 within +-1 step; :func:`neuroport.compare.criteria`
 decides, one judgement per layer. Runs of an ideal-timing graph on a pipelined
 backend are shifted back by their stated latency (``Result.meta["latency"]``,

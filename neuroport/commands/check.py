@@ -134,7 +134,7 @@ def run_reference(args, graph, names) -> int:
     base = compile_graph(graph, **options)
     inputs = parse_input_spec(args.input, base, 0, args.seed)
     report = check_reference(graph, args.reference, inputs=inputs, backends=names or ["numpy"], rename=rename,
-                             latency=latency, progress=not args.quiet, seed=args.seed, **options)
+                             latency=latency, progress=args.progress, seed=args.seed, **options)
     print(report)
     ref = report.results.get("reference")
     if args.plot and ref is not None:

@@ -29,7 +29,7 @@ def register(sub) -> None:
         "compare", help="compare a saved run (or spikes .npz) with your own reference spikes",
         description="Compare the spikes of RESULT_OR_NPZ (a Result saved by 'neuroport run --out', or a spikes "
                     "file in the reference format) with REFERENCE.npz, layer by layer, with the criteria of "
-                    "neuroport.compare (DESIGN section 6): the reference is judged as a float run, so a float "
+                    "neuroport.compare (THRESHOLDS in neuroport/compare.py): the reference is judged as a float run, so a float "
                     "run must match it spike for spike, a fixed-point run within the quantization bounds, "
                     "Brian2 within +-1 step. A run of an ideal-timing graph on a pipelined backend is shifted "
                     "back by its recorded latency first (docs/timing.md). Prints a PASS/FAIL table; exit "
