@@ -15,7 +15,7 @@ import sys
 from neuroport import __version__
 from neuroport.errors import NeuroportError, UsageError
 
-COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "train", "evaluate")
+COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "train", "evaluate", "animate")
 
 
 def build_parser() -> argparse.ArgumentParser:
