@@ -26,7 +26,7 @@ from neuroport.errors import InputError, ParameterError
 from neuroport.fileutil import atomic_target
 from neuroport.result import Result, SpikeTrain
 
-__all__ = ["raster", "traces", "weights_histogram", "weight_images", "save"]
+__all__ = ["raster", "traces", "weights_histogram", "weight_images", "save", "network_activity"]
 
 DPI = 120
 _PRIMARY = dict(color="tab:blue", marker="|", markersize=6, markeredgewidth=1.0)
@@ -418,3 +418,12 @@ def weight_images(weights, *, image_shape, path=None, max_images: int = 100) -> 
     ax.set_title(f"receptive fields of {n}{more} post-neurons ({h}x{wd})")
     fig.colorbar(img, ax=ax, label="weight (model units)", shrink=0.8)
     return _finish(fig, path)
+
+
+# --------------------------------------------------------------------------- network activity
+def network_activity(result, graph_or_program, **kwargs) -> Figure:
+    """The network drawn as neurons lit by recent spikes, at several times: see
+    :func:`neuroport.activity.network_activity` (same arguments)."""
+    from neuroport.activity import network_activity as draw
+
+    return draw(result, graph_or_program, **kwargs)
