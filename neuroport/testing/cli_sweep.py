@@ -88,7 +88,8 @@ def bad_invocations(files: dict) -> list:
         cases += [["run", g, "--steps", "5", "--out", out], ["run", g, "--steps", "5", "--plot", out],
                   ["check", g, "--steps", "5", "--backends", "numpy", "--json", out],
                   ["check", g, "--steps", "5", "--backends", "numpy", "--plot", out],
-                  ["quantize", g, "--steps", "0", "--json", out], ["train", "--out", out, "--epochs", "0"]]
+                  ["quantize", g, "--steps", "0", "--json", out], ["train", "--out", out, "--epochs", "0",
+                                                                             "--train-samples", "20"]]
     cases += [["demo", "--out", os.path.join(ro, "demo"), "--steps", "5", "--backends", "numpy"],
               ["demo", "--out", g, "--steps", "5", "--backends", "numpy"]]
     for v in (",", " , ", "nosuch", "numpy,,nosuch"):
