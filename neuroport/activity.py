@@ -487,7 +487,7 @@ def _counts_matrix(result, lay, end_steps, window_steps):
 
 def network_activity(result: Result, graph_or_program, *, times=None, window: float = 0.01, path=None,
                      max_edges: int = 2000, layout_kind: str = "auto", seed: int = 0,
-                     title: str | None = None) -> Figure:
+                     title: str | None = None, axes=None, vmax: float | None = None) -> Figure:
     """The network at several times side by side, each neuron lit by its spikes in the window before.
 
     Parameters
@@ -516,7 +516,15 @@ def network_activity(result: Result, graph_or_program, *, times=None, window: fl
     seed : int
         Seed of the edge sample.
     title : str, optional
-        Figure title (default: backend and window).
+        Figure title (default: backend and window); with ``axes``, the
+        first panel's title is prefixed with it.
+    axes : sequence of matplotlib Axes, optional
+        Draw into these (one per time, all of one figure) instead of a new
+        figure: no colour bar, no figure title, nothing written (to compose
+        several runs in one figure; ``path`` must then be None).
+    vmax : float, optional
+        Rate in Hz at the top of the colour scale (default the highest rate
+        drawn); give the same value to compare several runs.
 
     Returns
     -------
@@ -540,18 +548,34 @@ def network_activity(result: Result, graph_or_program, *, times=None, window: fl
     names, counts = _counts_matrix(result, lay, end_steps, window_steps)
     window_s = window_steps * result.dt
     rate_scale = 1.0 / window_s
-    norm = Normalize(0.0, max(float(counts.max(initial=0)) * rate_scale, rate_scale))
+    if vmax is not None and not (isinstance(vmax, (int, float, np.floating)) and math.isfinite(vmax) and vmax > 0):
+        raise ParameterError(f"vmax: expected a rate in Hz > 0, got {vmax!r}")
+    top = float(vmax) if vmax is not None else max(float(counts.max(initial=0)) * rate_scale, rate_scale)
+    norm = Normalize(0.0, top)
     panels = len(end_steps)
-    width = 4.0 if lay.kind == "ring" else 0.6 + 1.0 * (max(lay.level.values()) + 1)
-    fig = Figure(figsize=(min(width * panels + 1.0, 40.0), 4.4), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = [fig.add_subplot(1, panels, k + 1) for k in range(panels)]
-    max_count = float(counts.max(initial=0))
+    compose = axes is not None
+    if compose:
+        axes = list(axes)
+        if len(axes) != panels:
+            raise ParameterError(f"axes: expected one axes per time ({panels}), got {len(axes)}")
+        if path is not None:
+            raise ParameterError("path: with axes=..., save the caller's figure instead (path must be None)")
+        fig = axes[0].figure
+    else:
+        width = 4.0 if lay.kind == "ring" else 0.6 + 1.0 * (max(lay.level.values()) + 1)
+        fig = Figure(figsize=(min(width * panels + 1.0, 40.0), 4.4), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = [fig.add_subplot(1, panels, k + 1) for k in range(panels)]
+    max_count = top * window_s if vmax is not None else float(counts.max(initial=0))
     for k, ax in enumerate(axes):
         drawing = _Drawing(ax, lay, edges, names, norm, max_count)
         t_ms = end_steps[k] * result.dt * 1e3
         drawing.update(counts[k].astype(np.float64), rate_scale,
                        f"t = {t_ms:g} ms ({int(counts[k].sum())} spikes in the last {window_s * 1e3:g} ms)")
+    if compose:
+        if title:
+            axes[0].set_title(f"{title}\n{axes[0].get_title()}", fontsize=9)
+        return fig
     fig.colorbar(axes[-1].collections[-1], ax=axes, label=f"rate in the {window_s * 1e3:g} ms window (Hz)",
                  shrink=0.85, pad=0.01)
     n_edges = sum(len(e[2]) for e in edges)
@@ -566,7 +590,8 @@ def network_activity(result: Result, graph_or_program, *, times=None, window: fl
 
 def animate(result: Result, graph_or_program, path, *, fps: float = 10.0, window: float = 0.01,
             frames: int | None = None, times=None, max_edges: int = 2000, layout_kind: str = "auto",
-            seed: int = 0, progress: bool | None = None, title: str | None = None) -> str:
+            seed: int = 0, progress: bool | None = None, title: str | None = None,
+            vmax: float | None = None) -> str:
     """Write the network's activity over a run as an animation (GIF, or MP4 when ``ffmpeg`` exists).
 
     Parameters
@@ -586,7 +611,7 @@ def animate(result: Result, graph_or_program, path, *, fps: float = 10.0, window
         default one frame per ``window`` (at most 200).
     times : sequence of float, optional
         Explicit frame times in s (instead of ``frames``).
-    max_edges, layout_kind, seed, title
+    max_edges, layout_kind, seed, title, vmax
         As for :func:`network_activity`.
     progress : bool, optional
         A tqdm progress bar over frames (default: shown when stderr is a terminal).
@@ -629,12 +654,16 @@ def animate(result: Result, graph_or_program, path, *, fps: float = 10.0, window
     names, counts = _counts_matrix(result, lay, end_steps, window_steps)
     window_s = window_steps * result.dt
     rate_scale = 1.0 / window_s
-    norm = Normalize(0.0, max(float(counts.max(initial=0)) * rate_scale, rate_scale))
+    if vmax is not None and not (isinstance(vmax, (int, float, np.floating)) and math.isfinite(vmax) and vmax > 0):
+        raise ParameterError(f"vmax: expected a rate in Hz > 0, got {vmax!r}")
+    top = float(vmax) if vmax is not None else max(float(counts.max(initial=0)) * rate_scale, rate_scale)
+    norm = Normalize(0.0, top)
     width = 4.6 if lay.kind == "ring" else 0.8 + 1.1 * (max(lay.level.values()) + 1)
     fig = Figure(figsize=(min(width + 1.0, 16.0), 4.6), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    drawing = _Drawing(ax, lay, edges, names, norm, float(counts.max(initial=0)))
+    drawing = _Drawing(ax, lay, edges, names, norm,
+                       top * window_s if vmax is not None else float(counts.max(initial=0)))
     fig.colorbar(drawing.nodes, ax=ax, label=f"rate in the {window_s * 1e3:g} ms window (Hz)", shrink=0.85)
     fig.suptitle(title or f"network activity ({result.backend})", fontsize=10)
     drawing.update(counts[0].astype(np.float64), rate_scale, "t")
