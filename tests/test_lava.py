@@ -1,6 +1,6 @@
 """Lava backends (``lava``, ``lava-fixed``, ``loihi2``): lowering, refusals, cleanup, equivalence.
 
-Equivalence criteria (DESIGN.md section 6):
+Equivalence criteria (THRESHOLDS in neuroport/compare.py):
 
 * ``lava`` vs ``numpy``: identical spike trains; ``u`` and ``v`` within
   ``1e-9`` relative (to the largest magnitude of that variable in the run, so

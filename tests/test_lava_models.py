@@ -1,6 +1,6 @@
 """neuroport's own Lava processes (ALIF, CondLIF, Depression): equivalence, counts, refusals.
 
-Criteria (DESIGN.md section 6):
+Criteria (THRESHOLDS in neuroport/compare.py):
 
 * ``lava`` vs ``numpy``: identical spike trains; every state within ``1e-9``
   relative (to the largest magnitude of that state in the run);
