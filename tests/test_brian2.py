@@ -240,7 +240,7 @@ def test_cubalif_joint_integration_would_lag_one_step_per_layer(monkeypatch):
     """Why CubaLIF uses two Brian2 groups (docs/brian2.md).
 
     The discrete contract updates ``u`` first and then ``v`` with the *new*
-    ``u`` (DESIGN section 3). Integrating ``I`` and ``v`` jointly in one
+    ``u`` (docs/semantics.md). Integrating ``I`` and ``v`` jointly in one
     Brian2 group (Brian2's usual way) makes ``v`` see ``I`` of the previous
     step: every spike then comes exactly one step later per CubaLIF layer.
     """

@@ -2,7 +2,7 @@
 
 AdaptiveLIF (refractory, adaptive threshold, adaptation current, two synapse
 types, v_init), CondLIF (conductances, initial conductances, adaptation) and
-short-term depression; the COBA benchmark. Criteria (DESIGN section 6):
+short-term depression; the COBA benchmark. Criteria (neuroport/compare.py THRESHOLDS):
 feed-forward spikes matched within +-1 step >= 99 %; recurrent rates within
 5 % and ISI CV within 10 % (COBA: 10 %, the benchmark's stated bound). In
 practice the trains are identical; the documented differences are pinned.

@@ -1,10 +1,10 @@
 """Conv1d, Conv2d, AvgPool2d, SumPool2d, Flatten, Scale and Threshold nodes on every backend.
 
 Two small graphs: (a) Input (2, 12) -> Conv1d -> LIF (4, 12), checked on numpy against a plain
-loop written here (reference convolution + the Euler LIF step of DESIGN section 3); (b) Input
+loop written here (reference convolution + the Euler LIF step of docs/semantics.md); (b) Input
 (2, 9, 9) -> Conv2d (groups 2, dilation 2, non-square kernel) -> LIF -> AvgPool2d -> Scale ->
 Threshold, and LIF -> SumPool2d -> Flatten -> Affine -> LIF. Then every backend against numpy by
-its DESIGN section 6 criterion.
+its criterion in neuroport/compare.py THRESHOLDS.
 """
 
 import warnings

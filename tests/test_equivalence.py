@@ -1,10 +1,10 @@
-"""One equivalence suite: every canonical case on every registered backend mode (DESIGN section 6).
+"""One equivalence suite: every canonical case on every registered backend mode (criteria: neuroport/compare.py THRESHOLDS).
 
 Parametrized over the cases of :mod:`neuroport.testing.cases` (``ALL``), both
 timing modes and every mode of ``neuroport.backends.names()`` (the plugin's
 ``backend`` fixture), so a newly registered backend joins by itself. Each run
-is judged against an independent reference by the pair criteria of DESIGN
-section 6, chosen by the level the backend declares:
+is judged against an independent reference by the pair criteria of neuroport/compare.py
+(THRESHOLDS), chosen by the level the backend declares:
 
 ====================  ===================  ==================================================
 mode (level)          reference            criterion
@@ -59,14 +59,14 @@ TIMINGS = ("hardware", "ideal")
 #: start-up and read-back grow with them (tests/test_lava_models.py compares every state).
 PROBED = ("u", "v")
 
-# ----------------------------------------------------------------- tolerances (DESIGN section 6)
+# ----------------------------------------------------------------- tolerances (criteria: neuroport/compare.py THRESHOLDS)
 #: numpy vs another float engine (Lava's floating_pt models): the same float64 operations in
-#: another order differ by rounding only; DESIGN states 1e-9 relative to the state's scale
+#: another order differ by rounding only; the contract states 1e-9 relative to the state's scale
 #: (max |x| over the run, so values that cancel to ~0 do not divide by ~0). Spikes: identical.
 FLOAT_REL = THRESHOLDS["float.state_rel"]
 #: brian2 vs numpy, feed-forward: Brian2 integrates the graph's own equations (an independent
 #: discretization, not the Program's coefficients); where v lands on the threshold within
-#: rounding a spike may move by one step. DESIGN: matched within +-1 step for >= 99 % of spikes.
+#: rounding a spike may move by one step. Criterion: matched within +-1 step for >= 99 % of spikes.
 NIR_MATCH_STEPS = 1
 NIR_FF_MATCH = THRESHOLDS["nir.feedforward.match"]
 #: brian2 vs numpy, recurrent: one moved spike re-routes a recurrent network, so spike-by-spike
@@ -186,7 +186,7 @@ def test_case_on_backend(case_name, timing, backend, runs, record_property):
     elif backend.level == "nir":
         check_nir(case, program, run_or_skip(runs, case_name, timing, REFERENCE), result)
     else:
-        pytest.fail(f"backend {backend.name}: level {backend.level!r} has no criterion in DESIGN section 6")
+        pytest.fail(f"backend {backend.name}: level {backend.level!r} has no criterion in neuroport.compare.THRESHOLDS")
 
 
 def _dense(w) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The NIR paper's single LIF neuron against the data nine platforms recorded (DESIGN section 6)."""
+"""The NIR paper's single LIF neuron against the data nine platforms recorded (criteria: neuroport/compare.py THRESHOLDS)."""
 
 import numpy as np
 import pytest

@@ -10,7 +10,7 @@ from neuroport.testing.cases import canonical_cases
 
 
 def reference_run(program, inputs, steps):
-    """Straightforward dense simulation of a float Program (DESIGN section 3), independent of the engine."""
+    """Straightforward dense simulation of a float Program (docs/semantics.md), independent of the engine."""
     pops = program.populations
     u = {n: np.zeros(p.size) for n, p in pops.items()}
     v = {n: np.zeros(p.size) for n, p in pops.items()}
