@@ -13,7 +13,7 @@ import os
 import sys
 
 from neuroport import __version__
-from neuroport.errors import NeuroportError, UsageError
+from neuroport.errors import NeuroportError, UnknownBackendError, UsageError
 
 COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "compare", "train", "evaluate", "sweep", "animate")
 
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
     prefix = f"neuroport {args.command}: error:"
     try:
         return int(args.func(args) or 0)
-    except UsageError as exc:
+    except (UsageError, UnknownBackendError) as exc:  # --backend is a plugin name, checked after parsing
         print(f"{prefix} {exc}", file=sys.stderr)
         return 2
     except NeuroportError as exc:

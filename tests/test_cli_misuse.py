@@ -51,6 +51,8 @@ def test_bad_numbers_are_usage_errors_naming_the_option(files, capsys, argv, opt
     (["train", "--out", "{ro}/sub/t.nir"], "--out"),
     (["run", "{g}", "--steps", "5", "--out", "{t}/r.npz"], "is a file, not a folder"),
     (["train", "--out", "{d}/t.nir", "--train-samples", str(10 ** 12), "--epochs", "0"], "--train-samples"),
+    (["run", "{g}", "--steps", "5", "--backend", "numpyy"], "did you mean 'numpy'"),
+    (["check", "{g}", "--steps", "5", "--backends", "numpy,brain2"], "did you mean 'brian2'"),
 ])
 def test_unusable_arguments_exit_2_before_any_work(files, capsys, argv, needle):
     ro = unwritable_folder(files)  # as root the 0555 folder is writable: the text file stands in

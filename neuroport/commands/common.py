@@ -10,6 +10,7 @@ import re
 import numpy as np
 
 from neuroport import encoders
+from neuroport.backend import names as backend_names
 from neuroport.duration import format_seconds, parse_duration, steps_for
 from neuroport.errors import InputError, UsageError
 from neuroport.naming import did_you_mean
@@ -157,6 +158,12 @@ def backend_list(text: str | None, option: str = "--backends"):
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise UsageError(f"{option} {text!r}: expected one or more comma-separated backend names, e.g. numpy,brian2")
+    registered = backend_names()
+    for name in names:
+        if name not in registered:
+            hint = did_you_mean(name, registered).strip(" ()")
+            raise UsageError(f"{option}: unknown backend {name!r}; registered: {', '.join(registered)}"
+                             + (f"; {hint}" if hint else ""))
     return names
 
 
