@@ -267,3 +267,19 @@ def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
         else:
             out[n] = encoders.regular(rates, steps=steps, dt=program.dt)
     return out
+
+
+def load_result(path: str):
+    """A :class:`~neuroport.result.Result` from a ``.npz`` file written by ``neuroport run --out``;
+    a missing or foreign file is an :class:`InputError` saying how to make one."""
+    import zipfile
+
+    from neuroport.result import Result
+
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: no such file (write one with 'neuroport run NETWORK.nir ... --out {path}')")
+    try:
+        return Result.load_npz(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"{path}: not a result file written by 'neuroport run --out' "
+                         f"({type(exc).__name__}: {exc})") from None
