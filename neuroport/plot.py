@@ -35,7 +35,7 @@ from neuroport.naming import did_you_mean
 from neuroport.result import Result, SpikeTrain
 
 __all__ = ["raster", "traces", "weights_histogram", "weight_images", "save", "network_activity",
-           "network_activity_side_by_side", "time_unit", "binned_rate", "population_rate", "psth", "isi_histogram", "rate_map", "KINDS"]
+           "network_activity_side_by_side", "threshold_of", "time_unit", "binned_rate", "population_rate", "psth", "isi_histogram", "rate_map", "KINDS"]
 
 DPI = 120
 _PRIMARY = dict(color="tab:blue", marker="|", markersize=6, markeredgewidth=1.0)
@@ -262,9 +262,52 @@ def raster(result_or_trains, *, populations=None, dt: float | None = None, path=
 
 
 # --------------------------------------------------------------------------- traces
+def threshold_of(network, population: str) -> float | None:
+    """The firing threshold of one population in a graph, when one value holds for all its neurons.
+
+    Parameters
+    ----------
+    network : neuroport.Network or nir.NIRGraph
+    population : str
+        A node of the graph.
+
+    Returns
+    -------
+    float or None
+        The node's ``v_threshold`` (the graph's voltage unit); None for a node
+        without one, or with different thresholds per neuron.
+
+    Raises
+    ------
+    InputError
+        Not a network, or no node of that name.
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> _ = net.population(3, neuroport.LIF(tau=0.02, v_threshold=0.8), name="exc")
+    >>> threshold_of(net, "exc")
+    0.8
+    """
+    graph = network.to_nir() if hasattr(network, "to_nir") else network
+    if not hasattr(graph, "nodes"):
+        raise InputError(f"network: expected a neuroport.Network or nir.NIRGraph, got {type(network).__name__}")
+    if population not in graph.nodes:
+        raise InputError(f"population {population!r}: not a node of the network"
+                         f"{did_you_mean(population, list(graph.nodes))}")
+    value = getattr(graph.nodes[population], "v_threshold", None)
+    if value is None:
+        return None
+    value = np.asarray(value, dtype=np.float64).ravel()
+    if value.size == 0 or not np.all(np.isfinite(value)) or not np.all(value == value[0]):
+        return None
+    return float(value[0])
+
+
 def traces(result: Result, *, population: str, variable: str = "v", neurons=None,
            path=None, threshold: float | None = None, spikes: bool = True, ax=None,
-           unit: str | None = None) -> Figure:
+           unit: str | None = None, network=None) -> Figure:
     """State traces of a few neurons against time, with a marker where each neuron spiked.
 
     Parameters
@@ -281,6 +324,11 @@ def traces(result: Result, *, population: str, variable: str = "v", neurons=None
         Write the figure there (see :func:`save`).
     threshold : float, optional
         Draw a dashed horizontal line at this value (same units as the trace).
+    network : neuroport.Network or nir.NIRGraph, optional
+        The network that was run: without ``threshold``, the line is drawn at
+        the population's ``v_threshold`` (:func:`threshold_of`) when
+        ``variable`` is ``"v"`` and the run is not fixed-point (whose integer
+        states are in other units).
     spikes : bool
         Mark each spike of a drawn neuron (from ``result.spikes[population]``,
         when the run has it) with a ``v`` marker in the trace's colour, at the
@@ -319,6 +367,8 @@ def traces(result: Result, *, population: str, variable: str = "v", neurons=None
         raise InputError(str(exc.args[0])) from None
     if data.ndim == 1:
         data = data[:, None]
+    if threshold is None and network is not None and variable == "v" and "fixed" not in str(result.backend):
+        threshold = threshold_of(network, population)
     size = data.shape[1]
     idx = list(range(min(5, size))) if neurons is None else [int(i) for i in np.atleast_1d(neurons)]
     bad = [i for i in idx if not 0 <= i < size]
@@ -774,7 +824,7 @@ def weight_images(weights, *, image_shape, path=None, max_images: int = 100, lab
         The class assigned to each post-neuron (length ``post``; e.g.
         :func:`neuroport.apps.diehl_cook.assign_labels`, ``-1`` for a neuron
         never assigned). Each tile gets its class as text in its top-left
-        corner and a frame, both in that class's colour (``tab10``; grey "-"
+        corner and a frame, both in that class's colour (``tab10``; black "-"
         for -1), and a legend lists the classes shown.
     ax : matplotlib.axes.Axes, optional
         Draw into this axes instead of a new figure.
@@ -851,7 +901,7 @@ def weight_images(weights, *, image_shape, path=None, max_images: int = 100, lab
         from matplotlib.patches import Patch, Rectangle
 
         palette = matplotlib.colormaps["tab10"]
-        colour = {k: ("0.5" if k < 0 else palette(k % 10)) for k in np.unique(labels[:n]).tolist()}
+        colour = {k: ("black" if k < 0 else palette(k % 10)) for k in np.unique(labels[:n]).tolist()}
         for i in range(n):
             r, c = divmod(i, cols)
             k = int(labels[i])

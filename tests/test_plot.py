@@ -408,7 +408,7 @@ def test_rate_map_bars_and_images(tmp_path):
 # --------------------------------------------------------------------------- composing with ax=
 def test_every_plot_draws_into_a_given_axes(tmp_path):
     res = _result()
-    fig = Figure(figsize=(12, 8))
+    fig = Figure(figsize=(8, 4))
     axes = [fig.add_subplot(2, 4, k + 1) for k in range(8)]
     assert plot.raster(res, ax=axes[0]) is fig
     assert plot.population_rate(res, ax=axes[1]) is fig
@@ -480,3 +480,29 @@ def test_cli_plot_refuses_bad_kinds_and_options(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["plot", str(npz)]) == 0  # default: a raster next to the result
     assert (tmp_path / "run_raster.png").exists()
+
+
+def test_threshold_line_from_the_network(tmp_path):
+    import neuroport
+    from neuroport.cli import main
+
+    net = neuroport.Network()
+    x = net.input(4, name="x")
+    exc = net.population(3, neuroport.LIF(tau=0.02, v_threshold=0.6), name="exc")
+    net.connect(x, exc, weight=np.full((3, 4), 20.0))
+    spikes_in = np.random.default_rng(0).random((80, 4)) < 0.3
+    res = neuroport.run(net, dt=1e-3, steps=80, inputs=spikes_in, probes=["exc.v"], progress=False)
+    assert plot.threshold_of(net, "exc") == 0.6
+    ax = plot.traces(res, population="exc", network=net).axes[0]
+    assert list(ax.lines[-1].get_ydata()) == [0.6, 0.6] and ax.lines[-1].get_linestyle() == "--"
+    assert res.spikes["exc"].count > 0  # the markers sit on that line
+    assert all(set(ln.get_ydata()) == {0.6} for ln in ax.lines if ln.get_marker() == "v")
+    fixed = Result("numpy-fixed", 1e-3, 80, spikes=dict(res.spikes), states={"exc": {"v": res["exc.v"] * 64}})
+    assert not any(ln.get_linestyle() == "--" for ln in plot.traces(fixed, population="exc", network=net).axes[0].lines)
+    with pytest.raises(InputError, match="did you mean 'exc'"):
+        plot.threshold_of(net, "ex")
+    nir_path, npz = tmp_path / "net.nir", tmp_path / "run.npz"
+    neuroport.write(nir_path, net, options={"dt": 1e-3})
+    res.save_npz(npz)
+    assert main(["plot", str(npz), "--kind", "trace", "--network", str(nir_path), "--out", str(tmp_path / "t.png")]) == 0
+    _check_png(tmp_path / "t.png", min_bytes=2000)

@@ -49,7 +49,8 @@ def register(sub) -> None:
             "           (--bins, --log-x)\n"
             "  ratemap  rate (Hz) of each neuron of one --population: bars, or an image with --shape\n"
             "  trace    probed state of a few --neurons of one --probe (the run needs --probe POP.VAR),\n"
-            "           a marker at each spike, a dashed line at --threshold\n"
+            "           a marker at each spike, a dashed line at --threshold (or NETWORK.nir's v_threshold\n"
+            "           with --network)\n"
             "Time axes are in ms for runs under 2 s, in s under 10 minutes, in min beyond."),
         epilog=("examples:\n"
                 "  neuroport run net.nir --dt 1e-3 --duration 1s --input poisson:rate=20 --probe exc.v --out run.npz\n"
@@ -79,6 +80,8 @@ def register(sub) -> None:
                    help="trace: neuron indices (default the first 5)")
     p.add_argument("--threshold", type=float, default=None,
                    help="trace: draw the firing threshold at this value (the trace's units) and the spike markers on it")
+    p.add_argument("--network", default=None, metavar="NETWORK.nir",
+                   help="trace: the .nir file that was run; its v_threshold gives the threshold line (float runs)")
     p.add_argument("--unit", default=None, help="trace: unit of the probed state for the y label (e.g. mV)")
     p.add_argument("--title", default=None, help="figure title (default: what is drawn)")
     p.set_defaults(func=run)
@@ -99,7 +102,8 @@ def run(args) -> int:
     populations = None if args.population is None else [p.strip() for p in args.population.split(",") if p.strip()]
     for option, value, kinds in (("--shape", args.shape, ("ratemap",)), ("--probe", args.probe, ("trace",)),
                                  ("--neurons", args.neurons, ("trace",)), ("--threshold", args.threshold, ("trace",)),
-                                 ("--log-x", args.log_x or None, ("isi",)), ("--unit", args.unit, ("trace",))):
+                                 ("--log-x", args.log_x or None, ("isi",)), ("--unit", args.unit, ("trace",)),
+                                 ("--network", args.network, ("trace",))):
         if value is not None and kind not in kinds:
             raise UsageError(f"{option} applies to --kind {' or '.join(kinds)}, not {kind}")
     result = load_result(args.result)
@@ -134,7 +138,12 @@ def run(args) -> int:
             raise UsageError(f"--probe {name!r}: not in {args.result}{did_you_mean(name, probed)}; "
                              f"probed: {', '.join(probed)}")
         pop, var = parse_probe(name)
+        network = None
+        if args.network is not None:
+            import neuroport
+
+            network = neuroport.read(args.network)
         plot.traces(result, population=pop, variable=var, neurons=args.neurons, threshold=args.threshold,
-                    unit=args.unit, path=out)
+                    unit=args.unit, network=network, path=out)
     print(f"wrote {out}")
     return 0
