@@ -478,6 +478,10 @@ def test_cli_plot_refuses_bad_kinds_and_options(tmp_path, capsys):
     assert "give one of in, exc" in capsys.readouterr().err
     assert main(["plot", str(tmp_path / "missing.npz")]) == 1
     assert "no such file" in capsys.readouterr().err
+    assert main(["plot", str(tmp_path)]) == 1
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["plot", str(npz), "--out", str(tmp_path / "x.notaformat")]) == 2
+    assert "expected an image file name" in capsys.readouterr().err
     assert main(["plot", str(npz)]) == 0  # default: a raster next to the result
     assert (tmp_path / "run_raster.png").exists()
 

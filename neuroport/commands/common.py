@@ -276,8 +276,12 @@ def load_result(path: str):
 
     from neuroport.result import Result
 
-    if not os.path.isfile(path):
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a folder; give the .npz file 'neuroport run ... --out FILE.npz' wrote")
+    if not os.path.exists(path):
         raise InputError(f"{path}: no such file (write one with 'neuroport run NETWORK.nir ... --out {path}')")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file; give the .npz file 'neuroport run ... --out FILE.npz' wrote")
     try:
         return Result.load_npz(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:

@@ -99,6 +99,13 @@ def run(args) -> int:
     kind = _kind(args.kind)
     out = args.out or f"{os.path.splitext(args.result)[0]}_{kind}.png"
     check_output_path(out, "--out")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    ext = os.path.splitext(out)[1].lower().lstrip(".") or "png"
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if ext not in formats:
+        raise UsageError(f"--out {out!r}: expected an image file name ending in one of "
+                         f"{', '.join('.' + f for f in sorted(formats))} (e.g. .png)")
     populations = None if args.population is None else [p.strip() for p in args.population.split(",") if p.strip()]
     for option, value, kinds in (("--shape", args.shape, ("ratemap",)), ("--probe", args.probe, ("trace",)),
                                  ("--neurons", args.neurons, ("trace",)), ("--threshold", args.threshold, ("trace",)),
