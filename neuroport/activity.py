@@ -470,6 +470,17 @@ class _Drawing:
         self.ax.set_title(title, fontsize=9)
 
 
+def _panel_title(result: Result, step: int, counts, window_s: float) -> str:
+    """``"t = 50 ms (12 spikes in the last 10 ms)"``: times in the unit of :func:`neuroport.plot.time_unit`
+    for the run's length (ms below 2 s, s, min), the window in its own."""
+    from neuroport.plot import time_unit
+
+    factor, unit = time_unit(result.num_steps * float(result.dt))
+    w_factor, w_unit = time_unit(window_s)
+    return (f"t = {step * float(result.dt) * factor:.4g} {unit} ({int(np.sum(counts))} spikes in the last "
+            f"{window_s * w_factor:.4g} {w_unit})")
+
+
 def _prepare(result, graph_or_program, kind, max_edges, seed):
     if not isinstance(result, Result):
         raise InputError(f"result: expected a neuroport Result (neuroport.run, Result.load_npz), "
@@ -573,9 +584,7 @@ def network_activity(result: Result, graph_or_program, *, times=None, window: fl
     max_count = top * window_s if vmax is not None else float(counts.max(initial=0))
     for k, ax in enumerate(axes):
         drawing = _Drawing(ax, lay, edges, names, norm, max_count)
-        t_ms = end_steps[k] * result.dt * 1e3
-        drawing.update(counts[k].astype(np.float64), rate_scale,
-                       f"t = {t_ms:g} ms ({int(counts[k].sum())} spikes in the last {window_s * 1e3:g} ms)")
+        drawing.update(counts[k].astype(np.float64), rate_scale, _panel_title(result, end_steps[k], counts[k], window_s))
     if compose:
         if title:
             axes[0].set_title(f"{title}\n{axes[0].get_title()}", fontsize=9)
@@ -751,8 +760,7 @@ def animate(result: Result, graph_or_program, path, *, fps: float = 10.0, window
             with writer.saving(fig, tmp, dpi=DPI):
                 for k, step in enumerate(end_steps):
                     drawing.update(counts[k].astype(np.float64), rate_scale,
-                                   f"t = {step * result.dt * 1e3:g} ms ({int(counts[k].sum())} spikes "
-                                   f"in the last {window_s * 1e3:g} ms)")
+                                   _panel_title(result, step, counts[k], window_s))
                     writer.grab_frame(facecolor="white")
                     bar.update(1)
     finally:

@@ -208,3 +208,12 @@ def test_side_by_side_columns_share_one_colour_scale(tmp_path):
         activity.side_by_side({}, times=[0.01])
     with pytest.raises(ParameterError, match="outside the run"):
         activity.side_by_side({"quiet": (net, quiet)}, times=[0.5])
+
+
+def test_panel_times_switch_units_with_the_run_length():
+    dense = {"x": np.zeros((3000, 5), bool), "h": np.zeros((3000, 6), bool), "o": np.zeros((3000, 3), bool)}
+    dense["h"][2990:, 0] = True
+    res = made_result(dense)  # 3000 steps of 1 ms: 3 s, shown in s
+    fig = plot.network_activity(res, tiny_net(), times=[0.5, 2.999], window=0.01, max_edges=0)
+    assert fig.axes[0].get_title() == "t = 0.5 s (0 spikes in the last 10 ms)"
+    assert fig.axes[1].get_title() == "t = 2.999 s (10 spikes in the last 10 ms)"
