@@ -949,7 +949,21 @@ KINDS = {
 
 def network_activity_side_by_side(runs, **kwargs) -> Figure:
     """Several runs as columns of network-activity panels on one colour scale: see
-    :func:`neuroport.activity.side_by_side` (same arguments)."""
+    :func:`neuroport.activity.side_by_side` (same arguments).
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(4, name="x")
+    >>> h = net.population(6, neuroport.LIF(tau=0.02, v_threshold=1.0), name="h")
+    >>> _ = net.connect(x, h, weight=np.full((6, 4), 30.0))
+    >>> runs = {f"input at {rate:g} Hz": (net, neuroport.run(net, dt=1e-3, steps=50, progress=False,
+    ...         inputs=np.random.default_rng(0).random((50, 4)) < rate * 1e-3)) for rate in (50, 400)}
+    >>> fig = network_activity_side_by_side(runs, times=[0.02, 0.049], window=0.01)
+    >>> len(fig.axes)  # 2 times x 2 runs, and the shared colour bar
+    5
+    """
     from neuroport.activity import side_by_side
 
     return side_by_side(runs, **kwargs)
