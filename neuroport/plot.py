@@ -307,7 +307,7 @@ def threshold_of(network, population: str) -> float | None:
 
 def traces(result: Result, *, population: str, variable: str = "v", neurons=None,
            path=None, threshold: float | None = None, spikes: bool = True, ax=None,
-           unit: str | None = None, network=None) -> Figure:
+           unit: str | None = None, network=None, title: str | None = None) -> Figure:
     """State traces of a few neurons against time, with a marker where each neuron spiked.
 
     Parameters
@@ -338,6 +338,8 @@ def traces(result: Result, *, population: str, variable: str = "v", neurons=None
     unit : str, optional
         Unit of the variable for the y label (e.g. ``"mV"``); default
         ``"model units"``.
+    title : str, optional
+        Axes title; default ``"population.variable (backend)"``.
 
     Returns
     -------
@@ -395,7 +397,7 @@ def traces(result: Result, *, population: str, variable: str = "v", neurons=None
         ax.axhline(float(threshold), color="k", linestyle="--", linewidth=1.0, label="threshold")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f"{variable} ({unit or 'model units'})")
-    ax.set_title(f"{population}.{variable} ({result.backend})")
+    ax.set_title(title or f"{population}.{variable} ({result.backend})")
     if idx or threshold is not None:
         ax.legend(loc="best", fontsize="small")
     return _done(fig, path, own)

@@ -449,7 +449,7 @@ def test_weight_images_tiles_labelled_with_their_class(tmp_path):
 @pytest.mark.parametrize("kind, extra", [
     ("raster", []), ("rate", ["--bin-ms", "10", "--smooth-ms", "20"]), ("psth", ["--population", "exc"]),
     ("isi", ["--log-x"]), ("ratemap", ["--population", "in", "--shape", "4x5"]),
-    ("trace", ["--probe", "exc.v", "--neurons", "0,3", "--threshold", "0.5"]),
+    ("trace", ["--probe", "exc.v", "--neurons", "0,3", "--threshold", "0.5", "--title", "my title"]),
 ])
 def test_cli_plot_kinds_write_png(tmp_path, capsys, kind, extra):
     from neuroport.cli import main

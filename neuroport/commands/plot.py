@@ -151,6 +151,6 @@ def run(args) -> int:
 
             network = neuroport.read(args.network)
         plot.traces(result, population=pop, variable=var, neurons=args.neurons, threshold=args.threshold,
-                    unit=args.unit, network=network, path=out)
+                    unit=args.unit, network=network, path=out, title=title)
     print(f"wrote {out}")
     return 0
