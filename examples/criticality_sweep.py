@@ -1,11 +1,12 @@
 """Criticality sweep of the E/I networks over their weight scale, run with ``neuroport.sweep``.
 
     .venv/bin/python examples/criticality_sweep.py [--out examples_output] [--steps 600] [--seeds 3]
-        [--workers N] [--cache DIR]
+        [--scales 19] [--workers N] [--cache DIR] [--frames 60]
 
-Three measures, each against the weight scale (19 scales x ``--seeds``
-networks x three conditions: one sweep of ``neuroport.sweep``, on a local
-Dask cluster of ``--workers`` processes, or serially with ``--workers 0``):
+Three measures, each against the weight scale (``--scales`` of the 19
+scales 0.5, 0.75, ..., 5 x ``--seeds`` networks x three conditions: one sweep
+of ``neuroport.sweep``, on a local Dask cluster of ``--workers`` processes, or
+serially with ``--workers 0``):
 
 * the layer branching ratio ``sigma``: with a steady Poisson drive into
   layer 0 of the *layered* network, the geometric mean over layers of
@@ -24,8 +25,20 @@ measures, the time-step branching ratio of ``neuroport.sweep``'s
 ``--cache DIR`` keeps finished runs, so an interrupted sweep resumes.
 
 Writes ``criticality_sweep.png`` (branching ratio and mean rate against weight
-scale, and avalanche-size distributions) and ``criticality_rasters.png``
-(the layered network under steady drive, one raster per regime).
+scale, and avalanche-size distributions), and for three runs of the layered
+network under steady drive -- sub-critical (the smallest scale), near critical
+(the scale whose branching ratio is closest to 1) and super-critical (the
+largest scale) -- ``criticality_rasters.png`` (one raster each, side by side),
+``criticality_activity.png`` (``neuroport.activity.side_by_side``: the network
+lit by its spikes in the 25 ms before 4 times, one column per regime, one
+colour scale) and ``criticality_activity_critical.gif`` (the near-critical run,
+``--frames`` frames).
+
+Run time, measured on this project's busy 2-core machine: ``--steps 300
+--seeds 1 --scales 7 --workers 0`` (21 runs) took 62 s and 71 s (two runs), the sweep
+22 s of it and the pictures and GIF most of the rest; a run costs about 1 s per
+300 steps, so the full default sweep (171 runs of 600 steps) is some 6
+minutes serially (an estimate, not measured), less on ``--workers 2``.
 """
 
 import argparse
@@ -37,11 +50,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import neuroport
-from neuroport import encoders
+from neuroport import activity, encoders, plot
 from neuroport.fileutil import atomic_target
 from neuroport.models.networks.ei import ei_network
 
 DT, DRIVE_STEPS, N_INPUT, N_NEURONS = 1e-3, 60, 50, 800
+WINDOW = 25e-3  # s: spikes counted before each time of the network-activity pictures (spans a volley)
 SCALES = np.round(np.arange(0.5, 5.01, 0.25), 2)
 #: condition -> (topology, input rate per channel in Hz, input seed, steps of drive or None for the whole run)
 CONDITIONS = {"steady": ("layered", 20.0, 1, None), "burst": ("ring", 80.0, 2, DRIVE_STEPS),
@@ -63,7 +77,7 @@ def build(weight_scale, seed, condition, steps):
     return net, drive(condition, steps)
 
 
-def activity(result):
+def total_activity(result):
     """Total spikes per step over all neuron populations, shape (steps,)."""
     total = np.zeros(result.num_steps)
     for name, train in result.spikes.items():
@@ -91,7 +105,7 @@ def avalanches(a):
 
 def measures(result):
     """The three measures of one run (each is read only for its condition): a metric of neuroport.sweep."""
-    a = activity(result)
+    a = total_activity(result)
     return {"layer_sigma": layer_branching(result),
             "rate_after_burst": float(a[DRIVE_STEPS:].sum() / (N_NEURONS * (result.num_steps - DRIVE_STEPS) * DT)),
             "avalanche_sizes": [int(v) for v in avalanches(a)]}
@@ -105,12 +119,18 @@ def main():
     parser.add_argument("--workers", type=int, default=None,
                         help="Dask worker processes (default: CPU count; 0: serially in this process)")
     parser.add_argument("--cache", default=None, help="folder keeping finished runs (resume an interrupted sweep)")
+    parser.add_argument("--frames", type=int, default=60, help="frames of the network-activity GIF")
+    parser.add_argument("--scales", type=int, default=len(SCALES),
+                        help=f"weight scales swept, evenly picked from the {len(SCALES)} of 0.5 to 5 (a quick look: 7)")
     args = parser.parse_args()
     if args.steps <= DRIVE_STEPS:
         parser.error(f"--steps: expected more than the {DRIVE_STEPS} steps of the burst, got {args.steps}")
     os.makedirs(args.out, exist_ok=True)
 
-    grid = {"weight_scale": [float(s) for s in SCALES], "seed": list(range(args.seeds)),
+    if not 2 <= args.scales <= len(SCALES):
+        parser.error(f"--scales: expected 2 to {len(SCALES)}, got {args.scales}")
+    scales = SCALES[np.unique(np.round(np.linspace(0, len(SCALES) - 1, args.scales)).astype(int))]
+    grid = {"weight_scale": [float(s) for s in scales], "seed": list(range(args.seeds)),
             "condition": list(CONDITIONS)}
     table = neuroport.sweep(functools.partial(build, steps=args.steps), grid, steps=args.steps, dt=DT, metrics=["rate", "branching", measures],
                             workers=args.workers, cache=args.cache)
@@ -124,18 +144,17 @@ def main():
 
     ok = table[table["status"] == "ok"]
     sigma, rate, sizes = [], [], {}
-    for scale in SCALES:
+    for scale in scales:
         at = ok[ok["weight_scale"] == scale]
         sigma.append(at.loc[at["condition"] == "steady", "layer_sigma"].mean())
         rate.append(at.loc[at["condition"] == "burst", "rate_after_burst"].mean())
         sizes[scale] = [v for row in at.loc[at["condition"] == "sparse", "avalanche_sizes"] for v in row]
         print(f"weight scale {scale:4.2f}: layer branching ratio {sigma[-1]:.3f}, ring rate after burst "
               f"{rate[-1]:.2f} Hz, {len(sizes[scale])} avalanches")
-    plots(args, np.array(sigma), np.array(rate), sizes)
+    plots(args, scales, np.array(sigma), np.array(rate), sizes)
 
 
-def plots(args, sigma, rate, sizes):
-    scales = SCALES
+def plots(args, scales, sigma, rate, sizes):
     sigma = np.array(sigma)
     critical = scales[np.nanargmin(np.abs(sigma - 1.0))]
     fig = Figure(figsize=(11, 4))
@@ -172,23 +191,30 @@ def plots(args, sigma, rate, sizes):
     print(f"wrote {path}")
 
     regimes = {"sub-critical": scales[0], "near critical": critical, "super-critical": scales[-1]}
-    fig = Figure(figsize=(12, 5))
-    for k, (label, scale) in enumerate(regimes.items()):
-        ax = fig.add_subplot(1, 3, k + 1)
+    runs = {}
+    for label, scale in regimes.items():
         net, spikes_in = build(scale, 0, "steady", args.steps)
-        res = neuroport.run(net, dt=DT, steps=args.steps, inputs=spikes_in, progress=False)
-        offset = 0
-        for name, train in res.spikes.items():
-            color = "gray" if name == "input" else ("tab:blue" if name.startswith("e") else "tab:red")
-            ax.plot(train.steps * DT * 1e3, train.neurons + offset, "|", ms=2, color=color)
-            offset += train.size
-        ax.set_title(f"layered, {label} (weight scale {scale})")
-        ax.set_xlabel("time (ms)")
-        ax.set_ylabel("neuron (input gray, then e0 blue, i0 red, e1, ...)")
+        runs[f"{label} (weight scale {scale:g})"] = (net, neuroport.run(net, dt=DT, steps=args.steps,
+                                                                       inputs=spikes_in, progress=False))
+    fig = Figure(figsize=(15, 6))
     FigureCanvasAgg(fig)
+    for k, (label, (net, res)) in enumerate(runs.items()):
+        plot.raster(res, ax=fig.add_subplot(1, 3, k + 1), title=f"layered, {label}")
     fig.tight_layout()
-    path = os.path.join(args.out, "criticality_rasters.png")
-    fig.savefig(path, dpi=120)
+    print(f"wrote {plot.save(fig, os.path.join(args.out, 'criticality_rasters.png'))}")
+
+    # the same three runs as the network lit by its spikes: columns e0, i0, e1, ... left to right
+    times = np.linspace(0.05, (args.steps - 1) * DT, 4).round(3)
+    vmax = 3.0 / WINDOW  # 3 spikes in the window: one colour scale for every panel and the GIF
+    path = os.path.join(args.out, "criticality_activity.png")
+    activity.side_by_side(runs, times=times, window=WINDOW, vmax=vmax, max_edges=1500, path=path,
+                          title="layered E/I network under steady 20 Hz drive into layer 0 "
+                                "(inputs left, then e0, i0, e1, i1, ...)")
+    print(f"wrote {path}")
+    label, (net, res) = list(runs.items())[1]
+    path = os.path.join(args.out, "criticality_activity_critical.gif")
+    activity.animate(res, net, path, fps=12, window=WINDOW, frames=args.frames, max_edges=1500, vmax=vmax,
+                     title=f"layered E/I, {label}")
     print(f"wrote {path}")
 
 

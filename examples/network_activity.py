@@ -26,8 +26,6 @@ import argparse
 import os
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 import neuroport
 from neuroport import activity, encoders, plot
@@ -76,16 +74,10 @@ for label, scale in regimes.items():
 # during the burst (early, middle, late), 5 ms after it, and at the end of the run
 times = [0.01, 0.03, 0.055, BURST_STEPS * DT + 0.005, (args.steps - 1) * DT]
 vmax = 1.0 / WINDOW * 3  # 3 spikes in the 10 ms window: the same colour scale for every panel
-fig = Figure(figsize=(12, 3.7 * len(times)), dpi=100, layout="constrained")
-FigureCanvasAgg(fig)
-for col, (label, (net, result)) in enumerate(runs.items()):
-    axes = [fig.add_subplot(len(times), len(runs), row * len(runs) + col + 1) for row in range(len(times))]
-    activity.network_activity(result, net, times=times, window=WINDOW, max_edges=1500, axes=axes, vmax=vmax,
-                              title=f"{label} (weight scale {regimes[label]:g})")
-fig.colorbar(fig.axes[0].collections[-1], ax=fig.axes,
-             label="rate in the 10 ms window (Hz)", shrink=0.5)
-fig.suptitle("ring E/I network after a 60 ms input burst (inputs in the middle, e0..e3 outer bands, "
-             "i0..i3 inner bands)", fontsize=11)
+fig = activity.side_by_side({f"{label} (weight scale {regimes[label]:g})": pair for label, pair in runs.items()},
+                            times=times, window=WINDOW, max_edges=1500, vmax=vmax,
+                            title="ring E/I network after a 60 ms input burst (inputs in the middle, e0..e3 outer "
+                                  "bands, i0..i3 inner bands)")
 path = plot.save(fig, os.path.join(args.out, "network_activity.png"))
 print(f"wrote {path}")
 

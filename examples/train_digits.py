@@ -9,8 +9,9 @@ download) without labels; labels only name the neurons afterwards. Writes
 into ``--out``: ``digits.nir`` (after ``--epochs``), ``digits_continued.nir``
 (reloaded and trained ``--more`` epochs further) and
 ``digits_receptive_fields.png`` (each neuron's 64 input weights as an 8x8
-image). ``--backend numpy-fixed`` trains in fixed point (the emulation of
-Loihi 2's learning engine: integer weights, 7-bit traces). Prints the test
+image, labelled and framed in the colour of the digit it was assigned).
+``--backend numpy-fixed`` trains in fixed point (the emulation of Loihi 2's
+learning engine: integer weights, 7-bit traces). Prints the test
 accuracy on numpy (float) and numpy-fixed (Loihi 2 arithmetic), then runs the
 frozen network on Lava (``lava-fixed``) for the first ``--lava-samples`` test
 digits and compares it with numpy-fixed (bit-exact: identical predictions).
@@ -98,5 +99,6 @@ else:
     print(f"lava-fixed skipped: {lava_why}")
 
 png = os.path.join(args.out, "digits_receptive_fields.png")
-plot.weight_images(resumed.sim.weights["x->exc"], image_shape=(8, 8), path=png, max_images=args.neurons)
+plot.weight_images(resumed.sim.weights["x->exc"], image_shape=(8, 8), path=png, max_images=args.neurons,
+                   labels=resumed.labels)  # each tile titled with its neuron's assigned digit
 print(f"wrote {png}")

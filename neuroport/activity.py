@@ -1,6 +1,6 @@
 """Network-activity pictures: the network drawn as neurons and sparse edges, lit by recent spikes.
 
-Three public functions:
+Four public functions:
 
 * :func:`layout` places every neuron of a network in the plane, by
   population and topology: feed-forward layers as columns (left to right in
@@ -10,6 +10,9 @@ Three public functions:
 * :func:`network_activity` draws the network once per chosen time, side by
   side in one figure; each neuron's colour and size give its spike count in
   the ``window`` seconds up to that time (shown as a rate in Hz).
+* :func:`side_by_side` draws several runs (e.g. sub-critical, critical
+  and super-critical) as columns of :func:`network_activity` panels on one
+  colour scale, so that their activity compares at a glance.
 * :func:`animate` writes the same picture over a run as a GIF (matplotlib's
   ``PillowWriter``) or an MP4 (``FFMpegWriter``, needs ``ffmpeg`` on ``PATH``).
 
@@ -54,7 +57,8 @@ from neuroport.fileutil import atomic_target
 from neuroport.program import Program
 from neuroport.result import Result
 
-__all__ = ["Layout", "layout", "sample_edges", "window_counts", "network_activity", "animate", "LAYOUTS"]
+__all__ = ["Layout", "layout", "sample_edges", "window_counts", "network_activity", "side_by_side", "animate",
+           "LAYOUTS"]
 
 LAYOUTS = ("auto", "columns", "ring")
 DPI = 100
@@ -466,6 +470,17 @@ class _Drawing:
         self.ax.set_title(title, fontsize=9)
 
 
+def _panel_title(result: Result, step: int, counts, window_s: float) -> str:
+    """``"t = 50 ms (12 spikes in the last 10 ms)"``: times in the unit of :func:`neuroport.plot.time_unit`
+    for the run's length (ms below 2 s, s, min), the window in its own."""
+    from neuroport.plot import time_unit
+
+    factor, unit = time_unit(result.num_steps * float(result.dt))
+    w_factor, w_unit = time_unit(window_s)
+    return (f"t = {step * float(result.dt) * factor:.4g} {unit} ({int(np.sum(counts))} spikes in the last "
+            f"{window_s * w_factor:.4g} {w_unit})")
+
+
 def _prepare(result, graph_or_program, kind, max_edges, seed):
     if not isinstance(result, Result):
         raise InputError(f"result: expected a neuroport Result (neuroport.run, Result.load_npz), "
@@ -569,9 +584,7 @@ def network_activity(result: Result, graph_or_program, *, times=None, window: fl
     max_count = top * window_s if vmax is not None else float(counts.max(initial=0))
     for k, ax in enumerate(axes):
         drawing = _Drawing(ax, lay, edges, names, norm, max_count)
-        t_ms = end_steps[k] * result.dt * 1e3
-        drawing.update(counts[k].astype(np.float64), rate_scale,
-                       f"t = {t_ms:g} ms ({int(counts[k].sum())} spikes in the last {window_s * 1e3:g} ms)")
+        drawing.update(counts[k].astype(np.float64), rate_scale, _panel_title(result, end_steps[k], counts[k], window_s))
     if compose:
         if title:
             axes[0].set_title(f"{title}\n{axes[0].get_title()}", fontsize=9)
@@ -581,6 +594,76 @@ def network_activity(result: Result, graph_or_program, *, times=None, window: fl
     n_edges = sum(len(e[2]) for e in edges)
     fig.suptitle(title or f"network activity ({result.backend}, {lay.n_neurons} neurons, "
                           f"{n_edges} of {program.n_synapses} synapses drawn)", fontsize=10)
+    if path is not None:
+        from neuroport.plot import save
+
+        save(fig, path)
+    return fig
+
+
+def side_by_side(runs, *, times, window: float = 0.01, vmax: float | None = None, max_edges: int = 2000,
+                 layout_kind: str = "auto", seed: int = 0, path=None, title: str | None = None) -> Figure:
+    """Several runs as columns of :func:`network_activity` panels (one row per time), on one colour scale.
+
+    Parameters
+    ----------
+    runs : dict[str, (network, Result)]
+        Column title (e.g. ``"sub-critical (weight scale 0.5)"``) -> the
+        network (``neuroport.Network``, NIR graph or Program) and its run;
+        columns left to right in the dict's order.
+    times : sequence of float
+        Times in s, one row each, top to bottom (each inside every run).
+    window : float
+        Window in s before each time in which spikes are counted.
+    vmax : float, optional
+        Rate in Hz at the top of the shared colour scale; default the highest
+        window rate of any neuron of any run at the times drawn.
+    max_edges, layout_kind, seed
+        As for :func:`network_activity`.
+    path : str or os.PathLike, optional
+        Write the figure there, atomically.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``len(times) * len(runs)`` panel axes, row by row (then the colour
+        bar's); panel ``row * len(runs) + col`` is run ``col`` at ``times[row]``.
+
+    Raises
+    ------
+    ParameterError
+        No runs, a time outside a run, a bad window or vmax.
+    """
+    runs = dict(runs)
+    if not runs:
+        raise ParameterError("runs: expected at least one (network, result) pair")
+    for label, pair in runs.items():
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ParameterError(f"runs[{label!r}]: expected a (network, Result) pair, got {type(pair).__name__}")
+    if vmax is None:
+        top = 0.0
+        for _net, result in runs.values():
+            if not isinstance(result, Result):
+                raise InputError(f"result: expected a neuroport Result, got {type(result).__name__}")
+            end_steps, window_steps = _steps_of(times, window, result)
+            counts = window_counts(result, list(result.spikes), end_steps, window_steps)
+            top = max([top] + [float(c.max(initial=0)) / (window_steps * result.dt) for c in counts.values()])
+        vmax = top if top > 0 else 1.0 / window
+    rows, cols = len(np.atleast_1d(times)), len(runs)
+    fig = Figure(figsize=(min(4.0 * cols, 40.0), min(3.6 * rows + 0.8, 60.0)), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    panels = [fig.add_subplot(rows, cols, k + 1) for k in range(rows * cols)]
+    for col, (label, (net, result)) in enumerate(runs.items()):
+        network_activity(result, net, times=times, window=window, max_edges=max_edges, layout_kind=layout_kind,
+                         seed=seed, axes=panels[col::cols], vmax=vmax, title=label)
+    window_ms = max(1, int(round(window / float(next(iter(runs.values()))[1].dt)))) * \
+        float(next(iter(runs.values()))[1].dt) * 1e3
+    fig.colorbar(panels[0].collections[-1], ax=panels, label=f"rate in the {window_ms:g} ms window (Hz)",
+                 shrink=0.5)
+    if title:
+        fig.suptitle(title, fontsize=11)
     if path is not None:
         from neuroport.plot import save
 
@@ -677,8 +760,7 @@ def animate(result: Result, graph_or_program, path, *, fps: float = 10.0, window
             with writer.saving(fig, tmp, dpi=DPI):
                 for k, step in enumerate(end_steps):
                     drawing.update(counts[k].astype(np.float64), rate_scale,
-                                   f"t = {step * result.dt * 1e3:g} ms ({int(counts[k].sum())} spikes "
-                                   f"in the last {window_s * 1e3:g} ms)")
+                                   _panel_title(result, step, counts[k], window_s))
                     writer.grab_frame(facecolor="white")
                     bar.update(1)
     finally:

@@ -186,3 +186,34 @@ def test_cli_animate_smoke(tmp_path, capsys):
     assert main(["animate", str(nir_path), str(nir_path), "--out", str(png)]) == 1
     assert "not a result file" in capsys.readouterr().err
     assert main(["animate", str(nir_path), str(npz), "--out", str(tmp_path / "x.avi")]) == 2
+
+
+def test_side_by_side_columns_share_one_colour_scale(tmp_path):
+    net = tiny_net()
+    quiet = made_result({"x": np.zeros((50, 5), bool), "h": np.zeros((50, 6), bool), "o": np.zeros((50, 3), bool)})
+    busy_h = np.zeros((50, 6), bool)
+    busy_h[30:40, 1] = True  # 10 spikes of one neuron in the 10 ms before t = 39 ms
+    busy = made_result({"x": np.zeros((50, 5), bool), "h": busy_h, "o": np.zeros((50, 3), bool)})
+    fig = activity.side_by_side({"quiet": (net, quiet), "busy": (net, busy)}, times=[0.02, 0.039], window=0.01,
+                                path=tmp_path / "two.png", title="two runs")
+    panels = fig.axes[:4]
+    assert len(fig.axes) == 5  # 2 times x 2 runs + the colour bar
+    assert "quiet" in panels[0].get_title() and "busy" in panels[1].get_title()
+    # the shared top of the colour scale: the busiest neuron's window rate, 10 spikes / 10 ms
+    assert [nodes_of(ax).norm.vmax for ax in panels] == pytest.approx([10 / 0.01] * 4)
+    assert np.asarray(nodes_of(panels[3]).get_array()).max() == pytest.approx(1000.0)  # busy run, t = 39 ms
+    assert np.asarray(nodes_of(panels[2]).get_array()).max() == 0.0  # quiet run, t = 39 ms
+    assert (tmp_path / "two.png").stat().st_size > 5000
+    with pytest.raises(ParameterError, match="runs"):
+        activity.side_by_side({}, times=[0.01])
+    with pytest.raises(ParameterError, match="outside the run"):
+        activity.side_by_side({"quiet": (net, quiet)}, times=[0.5])
+
+
+def test_panel_times_switch_units_with_the_run_length():
+    dense = {"x": np.zeros((3000, 5), bool), "h": np.zeros((3000, 6), bool), "o": np.zeros((3000, 3), bool)}
+    dense["h"][2990:, 0] = True
+    res = made_result(dense)  # 3000 steps of 1 ms: 3 s, shown in s
+    fig = plot.network_activity(res, tiny_net(), times=[0.5, 2.999], window=0.01, max_edges=0)
+    assert fig.axes[0].get_title() == "t = 0.5 s (0 spikes in the last 10 ms)"
+    assert fig.axes[1].get_title() == "t = 2.999 s (10 spikes in the last 10 ms)"

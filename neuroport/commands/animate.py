@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import zipfile
 
 import neuroport
-from neuroport.commands.common import SEED, check_output_path, float_above, int_range
-from neuroport.errors import InputError, UsageError
+from neuroport.commands.common import SEED, check_output_path, float_above, int_range, load_result
+from neuroport.errors import UsageError
 
 ANIMATIONS = (".gif", ".mp4")
 STILLS = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
@@ -65,18 +64,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _load_result(path: str):
-    from neuroport.result import Result
-
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: no such file (write one with 'neuroport run NETWORK.nir ... --out {path}')")
-    try:
-        return Result.load_npz(path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"{path}: not a result file written by 'neuroport run --out' "
-                         f"({type(exc).__name__}: {exc})") from None
-
-
 def run(args) -> int:
     ext = os.path.splitext(args.out)[1].lower()
     if ext not in ANIMATIONS + STILLS:
@@ -87,7 +74,7 @@ def run(args) -> int:
     if args.times is not None and args.frames is not None:
         raise UsageError("--times and --frames: give one of them")
     graph = neuroport.read(args.network)
-    result = _load_result(args.result)
+    result = load_result(args.result)
     end_ms = (result.num_steps - 1) * result.dt * 1e3
     if args.times is not None:
         late = [t for t in args.times if t > end_ms + 0.5 * result.dt * 1e3]

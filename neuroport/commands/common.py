@@ -274,3 +274,23 @@ def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
         else:
             out[n] = encoders.regular(rates, steps=steps, dt=program.dt)
     return out
+
+
+def load_result(path: str):
+    """A :class:`~neuroport.result.Result` from a ``.npz`` file written by ``neuroport run --out``;
+    a missing or foreign file is an :class:`InputError` saying how to make one."""
+    import zipfile
+
+    from neuroport.result import Result
+
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a folder; give the .npz file 'neuroport run ... --out FILE.npz' wrote")
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file (write one with 'neuroport run NETWORK.nir ... --out {path}')")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file; give the .npz file 'neuroport run ... --out FILE.npz' wrote")
+    try:
+        return Result.load_npz(path)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise InputError(f"{path}: not a result file written by 'neuroport run --out' "
+                         f"({type(exc).__name__}: {exc})") from None
