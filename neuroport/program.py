@@ -30,6 +30,7 @@ Two levels exist, each its own type (:class:`FloatProgram`, :class:`FixedProgram
         Added to ``u`` every step (an Affine bias in front of a CubaLIF).
     ``refractory``
         Refractory period in whole steps (int).
+
     Projection weights are in "membrane units per step": the synaptic input
     ``a_in`` a population receives is ``sum_j W[i, j] * out_j``, every gain
     (``r``, ``w_in``, ``dt / tau``) already folded in.
