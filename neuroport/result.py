@@ -234,8 +234,10 @@ class Result:
         >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
         >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
 
-        >>> result.save_npz("run.npz")                                       # into the current folder
-        >>> sorted(k for k in np.load("run.npz") if not k.startswith("meta"))
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
+        >>> result.save_npz(path)
+        >>> sorted(k for k in np.load(path) if not k.startswith("meta"))
         ['spikes/x/neurons', 'spikes/x/size', 'spikes/x/steps', 'spikes/y/neurons', 'spikes/y/size', 'spikes/y/steps', 'states/y/v']
         """
         arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
@@ -264,8 +266,10 @@ class Result:
         >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
         >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
 
-        >>> result.save_npz("run.npz")
-        >>> loaded = neuroport.result.Result.load_npz("run.npz")
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
+        >>> result.save_npz(path)
+        >>> loaded = neuroport.result.Result.load_npz(path)
         >>> loaded.backend, loaded.num_steps, loaded.spike_counts()
         ('numpy', 20, {'x': 20, 'y': 19})
         >>> bool(np.array_equal(loaded["y.v"], result["y.v"]))
