@@ -27,7 +27,6 @@ except Exception:  # pragma: no cover - the docs are built from an installed che
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
-    "sphinx.ext.viewcode",
     "myst_parser",
 ]
 
