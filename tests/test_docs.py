@@ -30,9 +30,10 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
-#: Modules whose doctests are left to their own test file because they take seconds each.
+#: Modules whose doctests are not run here, with the reason: they take seconds each (the doctests
+#: here stay under ~30 s together); tests/test_diehl_cook.py tests the same calls.
 SLOW_DOCTEST_MODULES = {
-    "neuroport.apps.diehl_cook": "trains and labels a Diehl & Cook network (~10 s); tests/test_diehl_cook.py",
+    "neuroport.apps.diehl_cook": "loads scikit-learn's digits and trains a Diehl & Cook network (~10 s)",
 }
 
 #: Where the importable modules live: folder -> dotted prefix (pyproject's package-dir).
@@ -146,7 +147,9 @@ def test_docstring_examples_pass(module_name, tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- the site
+@pytest.mark.slow
 def test_site_builds_without_warnings(tmp_path):
+    """``make docs``'s build (warnings as errors) into a temporary folder: ~25 s of CPU."""
     pytest.importorskip("sphinx", reason="the docs extra is not installed: pip install -e '.[docs]'")
     pytest.importorskip("myst_parser", reason="the docs extra is not installed: pip install -e '.[docs]'")
     out = tmp_path / "html"
