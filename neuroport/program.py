@@ -216,8 +216,8 @@ class Projection:
     ('x', 'y', 6)
     >>> proj.weights.toarray()[0].round(6)                     # 0.37 * dt / tau: membrane units per step
     array([0.0185, 0.0185])
-    >>> proj.delays[:3]                                        # 2 ms = 2 steps, + the step every projection adds
-    array([3, 3, 3])
+    >>> proj.delays[:3].tolist()                               # 2 ms = 2 steps, + the step every projection adds
+    [3, 3, 3]
     """
 
     name: str
