@@ -41,7 +41,18 @@ PROBES_KEY = "neuroport.probes"
 
 
 class Network:
-    """A spiking network built step by step, stored as NIR nodes and edges."""
+    """A spiking network built step by step, stored as NIR nodes and edges.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(1, name="x")
+    >>> y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+    >>> _ = net.connect(x, y, weight=20.0)                  # 20 * dt / tau = 2 > threshold: a spike a step
+    >>> neuroport.run(net, dt=1e-3, steps=5, inputs=np.ones((5, 1)))["y"].steps.tolist()
+    [1, 2, 3, 4]
+    """
 
     def __init__(self, metadata: dict | None = None):
         self.nodes: dict = {}

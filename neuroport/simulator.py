@@ -53,6 +53,19 @@ class Simulator:
         Quantization options for ``numpy-fixed``.
     engine : {"numpy", "compiled"}, optional
         The numpy reference path or the numba kernels (default :func:`neuroport.models.jit.engine_path`).
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(1, name="x")
+    >>> y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+    >>> _ = net.connect(x, y, weight=20.0)
+    >>> sim = neuroport.Simulator(net, dt=1e-3)
+    >>> [sim.run(5, inputs=np.ones((5, 1)))["y"].count for sample in range(3)]   # first run: one step of synapse
+    [4, 5, 5]
+    >>> sim.t, sim.dt
+    (15, 0.001)
     """
 
     def __init__(self, network, *, backend: str = "numpy", dt=None, scheme=None, reset=None, timing=None,

@@ -3,8 +3,11 @@
 
 "Public function", as this file checks it (``public_functions``):
 
-* the functions of the top-level ``neuroport`` namespace (``neuroport.run``, ``compile``, ``read``,
-  ``write``, ``quantize``, and the lazily loaded ``neuroport.map``);
+* the callables of the top-level ``neuroport`` namespace (it has no ``__all__``: the names without a
+  leading underscore that are not modules): its functions (``neuroport.run``, ``compile``, ``read``,
+  ``write``, ``quantize``, and the lazily loaded ``neuroport.map``) and its classes except the
+  exceptions (``Network``, ``Simulator``, the neuron specs ``LIF`` ... ``CondLIF``, ``Program``,
+  ``FloatProgram``, ``FixedProgram``, ``Population``, ``Projection``): a class's own docstring;
 * the public methods (plain, class- and static methods; not properties or attributes) of
   :class:`neuroport.Network`, :class:`neuroport.Simulator` and :class:`neuroport.result.Result`;
 * the functions in ``__all__`` of ``neuroport.encoders``, ``neuroport.decoders`` and
@@ -61,7 +64,7 @@ def public_functions() -> list:
     found = []
     for name in sorted(n for n in dir(neuroport) if not n.startswith("_")) + ["map"]:
         obj = getattr(neuroport, name)
-        if inspect.isfunction(obj):
+        if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, BaseException)):
             found.append((f"neuroport.{name}", obj))
     for cls in (neuroport.Network, neuroport.Simulator, Result):
         for name, raw in vars(cls).items():
@@ -82,10 +85,12 @@ def _has_example(obj) -> bool:
 
 def test_public_function_list_is_not_empty_and_spans_the_modules():
     names = [name for name, _ in public_functions()]
-    for expected in ("neuroport.run", "neuroport.read", "neuroport.map", "Network.connect", "Simulator.run",
+    for expected in ("neuroport.run", "neuroport.read", "neuroport.map", "neuroport.LIF", "neuroport.Program",
+                     "Network.connect", "Simulator.run",
                      "Result.save_npz", "neuroport.encoders.poisson", "neuroport.decoders.bin_counts",
                      "neuroport.compare.compare", "neuroport.io.write"):
         assert expected in names, f"{expected} is missing from public_functions()"
+    assert "neuroport.InputError" not in names and "neuroport.annotations" not in names
 
 
 def test_every_public_function_has_a_runnable_example():
