@@ -32,7 +32,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_generated/*.md", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 
 # numpy-style docstrings ("Parameters", "Returns", "Examples"); no Google style.
 napoleon_google_docstring = False
@@ -43,17 +43,14 @@ napoleon_preprocess_types = False
 autodoc_default_options = {"members": True, "show-inheritance": False}
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"            # the docstrings state types with units; signatures stay short
-autodoc_mock_imports = []
 add_module_names = False
 
-# The Markdown pages link to source files (``[x](../neuroport/x.py)``); those are not documents.
+# The Markdown pages link to sections by their heading (docs/diehl_cook.md: ``(#fixed-point-training)``);
+# their links to source files (``[x](../neuroport/x.py)``) become downloads of that file.
 myst_heading_anchors = 3
-suppress_warnings = []
 
 html_theme = "alabaster"
-html_static_path = []
 html_title = f"neuroport {release}"
-nitpicky = False
 
 
 def _draw_gallery(app):
