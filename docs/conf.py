@@ -59,5 +59,39 @@ def _draw_gallery(app):
     gallery.build(HERE / "_generated")
 
 
+def _cli_help_sections():
+    """(title, help text) for ``neuroport --help`` and every command's ``--help``, from the parser itself."""
+    import argparse
+
+    from neuroport.cli import build_parser
+
+    parser = build_parser()
+    sections = [("neuroport", parser.format_help())]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            sections += [(f"neuroport {name}", sub.format_help()) for name, sub in action.choices.items()]
+    return sections
+
+
+def _cli_directive():
+    from docutils import nodes
+    from docutils.parsers.rst import Directive
+
+    class NeuroportCLI(Directive):
+        """``.. neuroport-cli::``: one section per command with its ``--help`` text (docs/api/cli.rst)."""
+
+        def run(self):
+            out = []
+            for title, text in _cli_help_sections():
+                section = nodes.section(ids=[nodes.make_id(title)])
+                section += nodes.title(text=title)
+                section += nodes.literal_block(text, text)
+                out.append(section)
+            return out
+
+    return NeuroportCLI
+
+
 def setup(app):
     app.connect("builder-inited", _draw_gallery)
+    app.add_directive("neuroport-cli", _cli_directive())

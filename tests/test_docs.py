@@ -166,9 +166,24 @@ def test_site_builds_without_warnings(tmp_path):
     encoders_page = (out / "api" / "encoders.html").read_text(encoding="utf-8")
     assert "poisson" in encoders_page and "Examples" in encoders_page
     assert (out / "timing.html").exists() and (out / "gallery.html").exists()
+    from neuroport.cli import COMMANDS
+
+    cli_page = (out / "api" / "cli.html").read_text(encoding="utf-8")
+    assert all(f"neuroport {command}" in cli_page for command in COMMANDS)
     gallery_page = (out / "gallery.html").read_text(encoding="utf-8")
     images = re.findall(r'<img [^>]*src="([^"]+)"', gallery_page)
     assert len(images) >= 5 and all((out / src).is_file() for src in images), images
+
+
+def test_every_core_module_has_an_api_page():
+    """Each module of ``neuroport/`` is on a page of docs/api/ (``neuroport.cli`` as the CLI page)."""
+    documented = set()
+    for page in (ROOT / "docs" / "api").glob("*.rst"):
+        documented |= set(re.findall(r"^\.\. automodule:: (\S+)", page.read_text(encoding="utf-8"), re.M))
+    assert "neuroport-cli::" in (ROOT / "docs" / "api" / "cli.rst").read_text(encoding="utf-8")
+    modules = {f"neuroport.{p.stem}" for p in (ROOT / "neuroport").glob("*.py") if not p.stem.startswith("_")}
+    missing = sorted(modules - documented - {"neuroport.cli"})
+    assert not missing, f"modules on no page of docs/api/ (add an automodule directive): {', '.join(missing)}"
 
 
 # --------------------------------------------------------------------------- cited files exist
