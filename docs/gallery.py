@@ -30,7 +30,7 @@ def _quickstart_network():
     exc = net.population(40, neuroport.LIF(tau=0.02, v_threshold=1.0), name="exc")
     inh = net.population(10, neuroport.LIF(tau=0.01, v_threshold=1.0), name="inh")
     net.connect(x, exc, weight=8.0, p=0.1, seed=1)
-    net.connect(exc, inh, weight=2.0, p=0.2, seed=2)
+    net.connect(exc, inh, weight=6.0, p=0.2, seed=2)
     net.connect(inh, exc, weight=-4.0, p=0.2, delay=2e-3, seed=3)
     return net
 
