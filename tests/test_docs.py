@@ -5,7 +5,8 @@
 
 * the callables of the top-level ``neuroport`` namespace (it has no ``__all__``: the names without a
   leading underscore that are not modules): its functions (``neuroport.run``, ``compile``, ``read``,
-  ``write``, ``quantize``, and the lazily loaded ``neuroport.map``) and its classes except the
+  ``write``, ``quantize``, the lazily loaded ``neuroport.map``, and ``neuroport.sweep(...)``, the
+  module that can be called, i.e. ``neuroport.sweep.sweep``) and its classes except the
   exceptions (``Network``, ``Simulator``, the neuron specs ``LIF`` ... ``CondLIF``, ``Program``,
   ``FloatProgram``, ``FixedProgram``, ``Population``, ``Projection``): a class's own docstring;
 * the public methods (plain, class- and static methods; not properties or attributes) of
@@ -66,6 +67,7 @@ def public_functions() -> list:
         obj = getattr(neuroport, name)
         if inspect.isfunction(obj) or (inspect.isclass(obj) and not issubclass(obj, BaseException)):
             found.append((f"neuroport.{name}", obj))
+    found.append(("neuroport.sweep", importlib.import_module("neuroport.sweep").sweep))
     for cls in (neuroport.Network, neuroport.Simulator, Result):
         for name, raw in vars(cls).items():
             if name.startswith("_"):
@@ -85,7 +87,8 @@ def _has_example(obj) -> bool:
 
 def test_public_function_list_is_not_empty_and_spans_the_modules():
     names = [name for name, _ in public_functions()]
-    for expected in ("neuroport.run", "neuroport.read", "neuroport.map", "neuroport.LIF", "neuroport.Program",
+    for expected in ("neuroport.run", "neuroport.read", "neuroport.map", "neuroport.sweep", "neuroport.LIF",
+                     "neuroport.Program",
                      "Network.connect", "Simulator.run",
                      "Result.save_npz", "neuroport.encoders.poisson", "neuroport.decoders.bin_counts",
                      "neuroport.compare.compare", "neuroport.io.write"):
