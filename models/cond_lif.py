@@ -34,21 +34,21 @@ bits, one value per population); ``acc`` is exact in int64 (``|acc| < 2**50``).
 
 Parameters (per neuron)
 
-=============================== =========================================== =========================
-discrete float                  fixed                                       bits
-=============================== =========================================== =========================
-``de``, ``di``, ``da``          decays of g_exc, g_inh, g_adapt (no offset) 12 unsigned
-``dv``                          ``dv`` (folded into ``G`` for the drive)    12 unsigned
-``theta_decay``                 ``theta_decay``                             12 unsigned
-(none)                          ``g_shift`` F, one value per population     0..23
-``e_exc``, ``e_inh``, ``e_adapt`` reversal potentials - v_reset (v units)   24 signed
-``b_adapt``                     g_adapt jump per spike (G format)           24 signed
-``v_threshold``                 ``vth`` (<< 6)                              17 unsigned
-``bias`` = dv (E_L - v_reset)   ``bias_mant << bias_exp``                   13 signed, exp 0..7
-``refractory``                  ``refractory`` (steps)                      12 unsigned
-``theta_plus``, ``v_init``, ``theta_init``   v units                        24 signed
-``g_exc_init``, ``g_inh_init``  initial conductances (G format)             24 signed
-=============================== =========================================== =========================
+=========================================== =========================================== ===================
+discrete float                              fixed                                       bits
+=========================================== =========================================== ===================
+``de``, ``di``, ``da``                      decays of g_exc, g_inh, g_adapt (no offset) 12 unsigned
+``dv``                                      ``dv`` (folded into ``G`` for the drive)    12 unsigned
+``theta_decay``                             ``theta_decay``                             12 unsigned
+(none)                                      ``g_shift`` F, one value per population     0..23
+``e_exc``, ``e_inh``, ``e_adapt``           reversal potentials - v_reset (v units)     24 signed
+``b_adapt``                                 g_adapt jump per spike (G format)           24 signed
+``v_threshold``                             ``vth`` (<< 6)                              17 unsigned
+``bias`` = dv (E_L - v_reset)               ``bias_mant << bias_exp``                   13 signed, exp 0..7
+``refractory``                              ``refractory`` (steps)                      12 unsigned
+``theta_plus``, ``v_init``, ``theta_init``  v units                                     24 signed
+``g_exc_init``, ``g_inh_init``              initial conductances (G format)             24 signed
+=========================================== =========================================== ===================
 """
 
 from __future__ import annotations

@@ -107,6 +107,22 @@ _EXTENDED_DOC = """
 
     Setting any of these writes the neuroport extension node ``neuroport.AdaptiveLIF``
     instead of the NIR primitive.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> type(neuroport.LIF(tau=0.02).to_nir(3)).__name__, type(neuroport.LIF(refractory=3e-3).to_nir(3)).__name__
+    ('LIF', 'AdaptiveLIF')
+    >>> def spike_steps(spec, steps=12):
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, spec, name="y")
+    ...     _ = net.connect(x, y, weight=30.0)                  # 30 * dt / tau = 1.5 > threshold each step
+    ...     return neuroport.run(net, dt=1e-3, steps=steps, inputs=np.ones((steps, 1)))["y"].steps.tolist()
+    >>> spike_steps(neuroport.LIF(tau=0.02, v_threshold=1.0))
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+    >>> spike_steps(neuroport.LIF(tau=0.02, v_threshold=1.0, refractory=3e-3))   # held 3 steps after each spike
+    [1, 5, 9]
 """
 
 
@@ -157,6 +173,23 @@ class CubaLIF(_Extensible):
     tau_syn_inh : float or array, s
         If > 0, negative weights feed a second current with this time constant
         (the CUBA benchmark's separate inhibitory synapses).
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> def drive(spec, value, steps=10):
+    ...     # one neuron of ``spec`` fed ``value`` through weight 1 every step (1 ms); v probed
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, spec, name="y")
+    ...     _ = net.connect(x, y, weight=1.0)
+    ...     return neuroport.run(net, dt=1e-3, steps=steps, inputs=np.full((steps, 1), value), probes=["y.v"])
+
+    >>> type(neuroport.CubaLIF(tau_syn=5e-3, tau_mem=0.02).to_nir(4)).__name__
+    'CubaLIF'
+    >>> v = drive(neuroport.CubaLIF(tau_syn=5e-3, tau_mem=0.02, v_threshold=1.0), 1.0, steps=4)["y.v"][:, 0]
+    >>> v.round(4).tolist()        # u: 1, 1.8, 2.44 (decay 1 - dt/tau_syn); v += dt/tau_mem (u - v)
+    [0.0, 0.01, 0.0275, 0.0505]
     """
 
     tau_syn: float = 0.005
@@ -179,7 +212,23 @@ class CubaLIF(_Extensible):
 
 @dataclass
 class IF(Spec):
-    r"""Integrate-and-fire neuron (NIR ``IF``): :math:`\dot v = r I`."""
+    r"""Integrate-and-fire neuron (NIR ``IF``): :math:`\dot v = r I`.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> def drive(spec, value, steps=10):
+    ...     # one neuron of ``spec`` fed ``value`` through weight 1 every step (1 ms); v probed
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, spec, name="y")
+    ...     _ = net.connect(x, y, weight=1.0)
+    ...     return neuroport.run(net, dt=1e-3, steps=steps, inputs=np.full((steps, 1), value), probes=["y.v"])
+
+    >>> result = drive(neuroport.IF(v_threshold=1.0), 250.0)     # v grows by dt * r * I = 0.25 a step
+    >>> result["y.v"][:6, 0].tolist(), result["y"].steps.tolist()
+    ([0.0, 0.25, 0.5, 0.75, 1.0, 0.0], [5])
+    """
 
     v_threshold: float = 1.0
     v_reset: float = 0.0
@@ -189,7 +238,23 @@ class IF(Spec):
 
 @dataclass
 class LI(Spec):
-    r"""Leaky integrator without spikes (NIR ``LI``): :math:`\tau \dot v = (v_{leak} - v) + r I`."""
+    r"""Leaky integrator without spikes (NIR ``LI``): :math:`\tau \dot v = (v_{leak} - v) + r I`.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> def drive(spec, value, steps=10):
+    ...     # one neuron of ``spec`` fed ``value`` through weight 1 every step (1 ms); v probed
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, spec, name="y")
+    ...     _ = net.connect(x, y, weight=1.0)
+    ...     return neuroport.run(net, dt=1e-3, steps=steps, inputs=np.full((steps, 1), value), probes=["y.v"])
+
+    >>> result = drive(neuroport.LI(tau=0.01), 1.0, steps=5)     # v <- v + dt/tau (1 - v), never spikes
+    >>> result["y.v"][:, 0].round(3).tolist(), result["y"].count
+    ([0.0, 0.1, 0.19, 0.271, 0.344], 0)
+    """
 
     tau: float = 0.02
     v_leak: float = 0.0
@@ -199,7 +264,22 @@ class LI(Spec):
 
 @dataclass
 class Integrator(Spec):
-    r"""Integrator without leak or spikes (NIR ``I``): :math:`\dot v = r I`."""
+    r"""Integrator without leak or spikes (NIR ``I``): :math:`\dot v = r I`.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> def drive(spec, value, steps=10):
+    ...     # one neuron of ``spec`` fed ``value`` through weight 1 every step (1 ms); v probed
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, spec, name="y")
+    ...     _ = net.connect(x, y, weight=1.0)
+    ...     return neuroport.run(net, dt=1e-3, steps=steps, inputs=np.full((steps, 1), value), probes=["y.v"])
+
+    >>> drive(neuroport.Integrator(r=2.0), 100.0, steps=4)["y.v"][:, 0].round(6).tolist()   # += dt * r * I
+    [0.0, 0.2, 0.4, 0.6]
+    """
 
     r: float = 1.0
     nir_type = nir.I
@@ -207,7 +287,19 @@ class Integrator(Spec):
 
 @dataclass
 class Threshold(Spec):
-    r"""Stateless threshold (NIR ``Threshold``): spike where the input exceeds ``threshold``."""
+    r"""Stateless threshold (NIR ``Threshold``): spike where the input exceeds ``threshold``.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(3, name="x")
+    >>> y = net.population(3, neuroport.Threshold(threshold=0.5), name="y")
+    >>> _ = net.connect(x, y, weight=np.eye(3))
+    >>> result = neuroport.run(net, dt=1e-3, steps=3, inputs=np.tile([0.2, 0.6, 0.9], (3, 1)))
+    >>> result["y"].counts().tolist()        # neurons 1 and 2 exceed 0.5 (from step 1: one step of synapse)
+    [0, 2, 2]
+    """
 
     threshold: float = 0.0
     nir_type = nir.Threshold
@@ -235,6 +327,26 @@ class CondLIF(Spec):
     g_exc_init, g_inh_init : float or array
         Initial conductances (relative to g_L), default 0 (may be negative as a
         perturbation, as in the COBA benchmark's published initial condition).
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> def drive(spec, value, steps=10):
+    ...     # one neuron of ``spec`` fed ``value`` through weight 1 every step (1 ms); v probed
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, spec, name="y")
+    ...     _ = net.connect(x, y, weight=1.0)
+    ...     return neuroport.run(net, dt=1e-3, steps=steps, inputs=np.full((steps, 1), value), probes=["y.v"])
+
+    >>> type(neuroport.CondLIF().to_nir(2)).__name__                 # a neuroport extension node
+    'CondLIF'
+    >>> rest = drive(neuroport.CondLIF(e_leak=-60.0, v_reset=-60.0), 0.0, steps=3)
+    >>> rest["y.v"][:, 0].tolist()                                   # no input: stays at e_leak (mV)
+    [-60.0, -60.0, -60.0]
+    >>> excited = drive(neuroport.CondLIF(e_leak=-60.0, v_reset=-60.0, e_exc=0.0), 0.5, steps=3)
+    >>> bool(excited["y.v"][-1, 0] > -60.0)                         # g_exc pulls v towards e_exc = 0 mV
+    True
     """
 
     tau_mem: float = 0.02

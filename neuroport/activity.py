@@ -31,7 +31,7 @@ Examples
 >>> net = neuroport.Network()
 >>> x = net.input(4, name="x")
 >>> h = net.population(6, neuroport.LIF(tau=0.02, v_threshold=1.0), name="h")
->>> net.connect(x, h, weight=2.0, p=1.0, seed=0)
+>>> _ = net.connect(x, h, weight=2.0, p=1.0, seed=0)
 >>> lay = layout(net, dt=1e-3)
 >>> lay.kind, lay.level["x"], lay.level["h"]
 ('columns', 0, 1)
@@ -313,7 +313,7 @@ def sample_edges(program: Program, max_edges: int, *, seed: int = 0):
     >>> net = neuroport.Network()
     >>> x = net.input(30, name="x")
     >>> h = net.population(30, neuroport.LIF(tau=0.02, v_threshold=1.0), name="h")
-    >>> net.connect(x, h, weight=1.0, p=1.0, seed=0)
+    >>> _ = net.connect(x, h, weight=1.0, p=1.0, seed=0)
     >>> prog = neuroport.compile(net.to_nir(), dt=1e-3)
     >>> sum(len(e[2]) for e in sample_edges(prog, 100))
     100

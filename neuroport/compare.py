@@ -68,7 +68,21 @@ def _per_neuron(train) -> list:
 
 
 def matched_fraction(a, b, k: int = 1) -> tuple[float, float]:
-    """``(match_ab, match_ba)`` for two SpikeTrains of one population (see module doc)."""
+    """``(match_ab, match_ba)`` for two SpikeTrains of one population (see module doc).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroport.result import SpikeTrain
+    >>> a = SpikeTrain(np.array([10, 50, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+    >>> b = SpikeTrain(np.array([11, 70, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+
+    >>> from neuroport.compare import matched_fraction
+    >>> matched_fraction(a, b, k=1)          # 10~11 and 90 match; 50 and 70 do not
+    (0.6666666666666666, 0.6666666666666666)
+    >>> matched_fraction(a, b, k=0)          # only the spike at step 90 coincides exactly
+    (0.3333333333333333, 0.3333333333333333)
+    """
     _same_shape(a, b)
     pa, pb = _per_neuron(a), _per_neuron(b)
     pairs = sum(_match_count(x, y, k) for x, y in zip(pa, pb))
@@ -87,7 +101,22 @@ def _dense(train, neurons=None) -> np.ndarray:
 
 
 def van_rossum(a, b, *, tau: float, dt: float) -> np.ndarray:
-    """Van Rossum distance per neuron (shape ``(size,)``), on the step grid."""
+    """Van Rossum distance per neuron (shape ``(size,)``), on the step grid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroport.result import SpikeTrain
+    >>> a = SpikeTrain(np.array([10, 50, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+    >>> b = SpikeTrain(np.array([11, 70, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+
+    >>> from neuroport.compare import van_rossum
+    >>> d = van_rossum(a, b, tau=0.01, dt=1e-3)
+    >>> d.shape, float(d[1])                 # neuron 1's trains are identical
+    ((2,), 0.0)
+    >>> bool(d[0] > van_rossum(a, a, tau=0.01, dt=1e-3)[0])
+    True
+    """
     _same_shape(a, b)
     if not tau > 0:
         raise InputError(f"van Rossum tau: expected > 0 s, got {tau}")
@@ -103,7 +132,20 @@ def van_rossum(a, b, *, tau: float, dt: float) -> np.ndarray:
 
 
 def isi_cv(train) -> float:
-    """Mean ISI coefficient of variation over neurons with >= 3 spikes (NaN if none)."""
+    """Mean ISI coefficient of variation over neurons with >= 3 spikes (NaN if none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroport.result import SpikeTrain
+    >>> from neuroport.compare import isi_cv
+    >>> regular = SpikeTrain(np.array([0, 10, 20, 30]), np.zeros(4, int), size=1, num_steps=40)
+    >>> irregular = SpikeTrain(np.array([0, 2, 20, 30]), np.zeros(4, int), size=1, num_steps=40)
+    >>> isi_cv(regular), round(isi_cv(irregular), 3)          # ISIs 2, 18, 10: std / mean = 6.532 / 10
+    (0.0, 0.653)
+    >>> isi_cv(SpikeTrain(np.array([5]), np.zeros(1, int), size=1, num_steps=40))   # fewer than 3 spikes
+    nan
+    """
     cvs = []
     for steps in _per_neuron(train):
         if steps.size >= 3:
@@ -113,7 +155,19 @@ def isi_cv(train) -> float:
 
 
 def first_divergence(a, b) -> int | None:
-    """First step where the two trains' spiking neurons differ, ``None`` if identical."""
+    """First step where the two trains' spiking neurons differ, ``None`` if identical.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroport.result import SpikeTrain
+    >>> a = SpikeTrain(np.array([10, 50, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+    >>> b = SpikeTrain(np.array([11, 70, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+
+    >>> from neuroport.compare import first_divergence
+    >>> first_divergence(a, b), first_divergence(a, a)
+    (10, None)
+    """
     _same_shape(a, b)
     ka = set(zip(a.steps.tolist(), a.neurons.tolist()))
     kb = set(zip(b.steps.tolist(), b.neurons.tolist()))
@@ -277,7 +331,14 @@ THRESHOLDS = {
 
 
 def mode_kind(name: str) -> str:
-    """``"nir"``, ``"float"`` or ``"fixed"`` for a backend mode (by its declared level)."""
+    """``"nir"``, ``"float"`` or ``"fixed"`` for a backend mode (by its declared level).
+
+    Examples
+    --------
+    >>> from neuroport.compare import mode_kind
+    >>> [mode_kind(name) for name in ("numpy", "numpy-fixed", "lava-fixed", "brian2")]
+    ['float', 'fixed', 'fixed', 'nir']
+    """
     try:
         level = registry.get(name).level
     except Exception:  # an unregistered name: guess from the name
@@ -286,7 +347,22 @@ def mode_kind(name: str) -> str:
 
 
 def is_recurrent(program) -> bool:
-    """True when a projection is marked ``recurrent`` or the population graph has a cycle."""
+    """True when a projection is marked ``recurrent`` or the population graph has a cycle.
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> from neuroport.compare import is_recurrent
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(2, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=1.0)
+    >>> is_recurrent(net.compile(dt=1e-3))
+    False
+    >>> _ = net.connect(y, y, weight=0.1)
+    >>> is_recurrent(net.compile(dt=1e-3))
+    True
+    """
     if program is None:
         return False
     succ = {}
@@ -342,6 +418,23 @@ def criteria(report: EquivalenceReport, *, program=None, recurrent: bool | None 
         Keys ``pair``, ``criterion``, ``value``, ``threshold``, ``status``
         (``"PASS"``, ``"FAIL"``, or ``"SKIP"`` when a statistic cannot be
         computed, e.g. an ISI CV with fewer than 3 spikes per neuron).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from neuroport.result import SpikeTrain
+    >>> a = SpikeTrain(np.array([10, 50, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+    >>> b = SpikeTrain(np.array([11, 70, 90]), np.array([0, 0, 1]), size=2, num_steps=100)
+
+    >>> from neuroport.result import Result
+    >>> from neuroport.compare import compare, criteria
+    >>> reference = Result("numpy", 1e-3, 100, {"p": a})
+    >>> report = compare(reference, Result("brian2", 1e-3, 100, {"p": b}))
+    >>> rows = criteria(report, recurrent=False)    # brian2 vs numpy, feed-forward: spikes within +-1 step
+    >>> [(row["criterion"], round(row["value"], 3), row["threshold"], row["status"]) for row in rows]
+    [('p spikes matched +-1 step', 0.667, 0.99, 'FAIL')]
+    >>> [row["status"] for row in criteria(compare(reference, Result("numpy", 1e-3, 100, {"p": a})))]
+    ['PASS']
     """
     ka, kb = kinds or (mode_kind(report.a), mode_kind(report.b))
     rec = is_recurrent(program) if recurrent is None else bool(recurrent)

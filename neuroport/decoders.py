@@ -6,20 +6,20 @@ encoders and :meth:`neuroport.result.Result` trains give them. Units: rates in
 Hz, ``dt`` and windows in s where named ``*_s``, else in steps; stimuli in the
 units of the population's ``value_range``.
 
-=============================  ===============================================
-:func:`bin_counts`             spike counts per bin of ``bin_steps`` steps
-:func:`sliding_rates`          rate per step in Hz from a centred boxcar window
-:func:`rate_weighted`          population vector: centre of mass of preferred
-                               values (Gaussian), circular mean (cosine)
-:func:`maximum_likelihood`     Poisson maximum-likelihood stimulus on a grid
-:func:`fit_linear_decoder`     optimal linear (least-squares / ridge) decoder
-                               fitted on training stimuli -> :class:`LinearDecoder`
-:func:`circular_difference`    signed difference of two angles, wrapped
-:func:`angle_between`          angle between direction vectors, radians
-:func:`reconstruct_poisson`    picture from a rate code (spike counts)
-:func:`reconstruct_latency`    picture from a latency code (first-spike times)
-:func:`reconstruct_population` picture from a population code of intensities
-=============================  ===============================================
+==============================  ===============================================
+:func:`bin_counts`              spike counts per bin of ``bin_steps`` steps
+:func:`sliding_rates`           rate per step in Hz from a centred boxcar window
+:func:`rate_weighted`           population vector: centre of mass of preferred
+                                values (Gaussian), circular mean (cosine)
+:func:`maximum_likelihood`      Poisson maximum-likelihood stimulus on a grid
+:func:`fit_linear_decoder`      optimal linear (least-squares / ridge) decoder
+                                fitted on training stimuli -> :class:`LinearDecoder`
+:func:`circular_difference`     signed difference of two angles, wrapped
+:func:`angle_between`           angle between direction vectors, radians
+:func:`reconstruct_poisson`     picture from a rate code (spike counts)
+:func:`reconstruct_latency`     picture from a latency code (first-spike times)
+:func:`reconstruct_population`  picture from a population code of intensities
+==============================  ===============================================
 """
 
 from __future__ import annotations

@@ -8,18 +8,18 @@ the same spikes on every machine.
 
 Units: rates in Hz, ``dt`` in s, times and durations in steps.
 
-=================  ============================================================
-:func:`poisson`    independent Bernoulli spikes, probability ``rate * dt`` a step
-:func:`regular`    deterministic, evenly spaced spikes at the given rate
-:func:`latency`    time-to-first-spike: larger value -> earlier single spike
-:func:`population` Gaussian tuning curves over a value range, Poisson spikes
-:func:`tuning_curves`  a population's Gaussian or cosine tuning curves over a
-                   scalar or vector stimulus (:class:`TuningCurves`), whose
-                   ``encode`` turns a stimulus time series into spikes
-:func:`image_poisson`, :func:`image_latency`, :func:`image_population`
-                   a picture (2-D, or 3-D colour averaged to grey) as spikes,
-                   one pixel per column (``n_neurons`` columns per pixel)
-=================  ============================================================
+========================  ============================================================
+:func:`poisson`           independent Bernoulli spikes, probability ``rate * dt`` a step
+:func:`regular`           deterministic, evenly spaced spikes at the given rate
+:func:`latency`           time-to-first-spike: larger value -> earlier single spike
+:func:`population`        Gaussian tuning curves over a value range, Poisson spikes
+:func:`tuning_curves`     a population's Gaussian or cosine tuning curves over a
+                          scalar or vector stimulus (:class:`TuningCurves`), whose
+                          ``encode`` turns a stimulus time series into spikes
+:func:`image_poisson`     a picture (2-D, or 3-D colour averaged to grey) as spikes,
+:func:`image_latency`     one pixel per column (``n_neurons`` columns per pixel
+:func:`image_population`  for the population code)
+========================  ============================================================
 
 Decoders and image reconstructions are in :mod:`neuroport.decoders`.
 """

@@ -74,6 +74,25 @@ def read(path) -> nir.NIRGraph:
     ------
     NIRFileError
         Missing, truncated or malformed file; unknown node type.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37)
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.nir")
+    >>> neuroport.write(path, net, options={"dt": 1e-3})
+    >>> graph = neuroport.read(path)
+    >>> list(graph.nodes), graph.metadata["neuroport.dt"]
+    (['x', 'y', 'x->y'], 0.001)
+    >>> neuroport.read(os.path.join(os.path.dirname(path), "missing.nir"))
+    Traceback (most recent call last):
+    ...
+    neuroport.errors.NIRFileError: ...missing.nir: no such file
     """
     path = os.fspath(path)
     _check_regular_file(path)
@@ -262,13 +281,35 @@ def _broadcast_scalars(fields: dict) -> dict:
 def edge_end_known(end: str, nodes: dict) -> bool:
     """Whether edge end ``end`` names a node of ``nodes``: a plain name (which may contain dots,
     as snnTorch's flattened subgraphs ``lif1.lif`` do) or ``graph.inner`` into a nested
-    ``NIRGraph`` node (any depth)."""
+    ``NIRGraph`` node (any depth).
+
+    Examples
+    --------
+    >>> import numpy as np, nir
+    >>> from neuroport.io import edge_end_known
+    >>> inner = nir.NIRGraph(nodes={"lif": nir.LIF(tau=np.ones(1), r=np.ones(1), v_leak=np.zeros(1),
+    ...                                             v_threshold=np.ones(1))}, edges=[], type_check=False)
+    >>> nodes = {"lif1.lif": inner.nodes["lif"], "block": inner}
+    >>> edge_end_known("lif1.lif", nodes), edge_end_known("block.lif", nodes), edge_end_known("block.x", nodes)
+    (True, True, False)
+    """
     return owner(end, nodes) is not None
 
 
 def owner(end: str, nodes: dict):
     """The name in ``nodes`` that edge end ``end`` belongs to (itself, or the nested graph that holds
-    it), or ``None``."""
+    it), or ``None``.
+
+    Examples
+    --------
+    >>> import numpy as np, nir
+    >>> from neuroport.io import owner
+    >>> inner = nir.NIRGraph(nodes={"lif": nir.LIF(tau=np.ones(1), r=np.ones(1), v_leak=np.zeros(1),
+    ...                                             v_threshold=np.ones(1))}, edges=[], type_check=False)
+    >>> nodes = {"lif1.lif": inner.nodes["lif"], "block": inner}
+    >>> owner("lif1.lif", nodes), owner("block.lif", nodes), owner("nothing", nodes)
+    ('lif1.lif', 'block', None)
+    """
     if end in nodes:
         return end
     parts = end.split(".")
@@ -378,6 +419,23 @@ def write(path, graph, *, options: dict | None = None) -> None:
     ------
     NIRFileError
         When the graph cannot be written; the old file (if any) is untouched.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37)
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.nir")
+    >>> neuroport.write(path, net, options={"dt": 1e-3})
+    >>> again = neuroport.read(path)
+    >>> again.nodes["x->y"].weight.tolist() == net.nodes["x->y"].weight.tolist(), again.metadata["neuroport.dt"]
+    (True, 0.001)
+    >>> sorted(os.listdir(os.path.dirname(path)))                 # atomic: no temporary file left
+    ['net.nir']
     """
     if hasattr(graph, "to_nir"):
         graph = graph.to_nir()
@@ -424,7 +482,21 @@ def _deferred_sigint():
 
 
 def prepare_for_write(graph, *, options: dict | None = None, where: str = ""):
-    """A copy of ``graph`` that nir 1.0.8 can write (see module docstring)."""
+    """A copy of ``graph`` that nir 1.0.8 can write (see module docstring).
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37)
+
+    >>> from neuroport.io import prepare_for_write
+    >>> prepared = prepare_for_write(net.to_nir(), options={"dt": 1e-3})
+    >>> prepared.metadata["neuroport.dt"], list(prepared.nodes) == list(net.nodes)
+    (0.001, True)
+    """
     nodes = {}
     for name, node in graph.nodes.items():
         _check_name(name, where, "node name")

@@ -298,6 +298,20 @@ def map_program(program, hardware: HardwareSpec = LOIHI2, *, raise_on_error: boo
     ------
     ResourceError
         Listing every violated rule with needed vs available numbers.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37)
+
+    >>> report = neuroport.map(net.compile(dt=1e-3))              # this function, as neuroport.map
+    >>> report.fits, report.neurons, report.synapses
+    (True, 3, 6)
+    >>> print(report.to_table().splitlines()[0])
+    Mapping on loihi2: 3 neurons, 6 synapses, 1 of 128 cores (128 per chip), 1 of 1 chip(s), max delay 1 steps
     """
     try:
         program = compensate(program)

@@ -41,7 +41,18 @@ PROBES_KEY = "neuroport.probes"
 
 
 class Network:
-    """A spiking network built step by step, stored as NIR nodes and edges."""
+    """A spiking network built step by step, stored as NIR nodes and edges.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(1, name="x")
+    >>> y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+    >>> _ = net.connect(x, y, weight=20.0)                  # 20 * dt / tau = 2 > threshold: a spike a step
+    >>> neuroport.run(net, dt=1e-3, steps=5, inputs=np.ones((5, 1)))["y"].steps.tolist()
+    [1, 2, 3, 4]
+    """
 
     def __init__(self, metadata: dict | None = None):
         self.nodes: dict = {}
@@ -63,12 +74,32 @@ class Network:
             raise GraphError(f"no node named {name!r}; nodes: {', '.join(self.nodes)}")
 
     def size(self, name: str) -> int:
-        """Number of neurons (or input channels) of node ``name``."""
+        """Number of neurons (or input channels) of node ``name``.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(3, name="x")
+        >>> lif = net.population(5, neuroport.LIF(tau=0.02, v_threshold=1.0), name="lif")
+        >>> net.size(x), net.size(lif)
+        (3, 5)
+        """
         self._require(name)
         return node_size(name, self.nodes[name])[0]
 
     def input(self, n: int, *, name: str | None = None) -> str:
-        """Add an input of ``n`` channels (spikes 0/1 or graded values per step)."""
+        """Add an input of ``n`` channels (spikes 0/1 or graded values per step).
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> net.input(4, name="pixels"), net.input(2)
+        ('pixels', 'input')
+        >>> net.size("pixels")
+        4
+        """
         n = _positive_int("input size n", n)
         key = name or self._name("input")
         if key in self.nodes:
@@ -81,7 +112,22 @@ class Network:
 
         Parameters given as :mod:`neuroport.dist` distributions (heterogeneous populations) are drawn
         here, per neuron, from a generator seeded by ``seed`` (default: derived from the name, so the
-        same script builds the same network); the node stores the drawn values."""
+        same script builds the same network); the node stores the drawn values.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> net.population(10, neuroport.LIF(tau=0.02, v_threshold=1.0))     # named after the spec
+        'lif'
+        >>> net.population(10, neuroport.LIF(tau=0.02, v_threshold=1.0))     # the next one gets a suffix
+        'lif_2'
+        >>> net.population(3, neuroport.LIF(tau=neuroport.dist.uniform(0.01, 0.03), v_threshold=1.0), name="h", seed=1)
+        'h'
+        >>> tau = net.nodes["h"].tau                                           # drawn per neuron, in s
+        >>> tau.shape, bool(((tau >= 0.01) & (tau <= 0.03)).all()), len(set(tau.tolist()))
+        ((3,), True, 3)
+        """
         from neuroport.dist import generator
 
         n = _positive_int("population size n", n)
@@ -129,6 +175,25 @@ class Network:
         -------
         str
             The name of the weight node.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+        >>> net.connect(x, y, weight=0.5)                                    # all to all
+        'x->y'
+        >>> net.nodes["x->y"].weight
+        array([[0.5, 0.5],
+               [0.5, 0.5],
+               [0.5, 0.5]])
+        >>> net.connect(y, y, weight=0.1, p=0.5, delay=2e-3, seed=1, name="rec")
+        'rec'
+        >>> [edge for edge in net.edges if "rec" in edge[0] + edge[1]]       # weight -> delay -> target
+        [('rec', 'rec.delay'), ('y', 'rec'), ('rec.delay', 'y')]
+        >>> net.nodes["rec.delay"].delay                                     # s, one per target neuron
+        array([0.002, 0.002, 0.002])
         """
         self._require(pre)
         self._require(post)
@@ -174,7 +239,18 @@ class Network:
         return key
 
     def output(self, pop: str, *, name: str | None = None) -> str:
-        """Mark population ``pop`` as a network output (adds a NIR ``Output`` node)."""
+        """Mark population ``pop`` as a network output (adds a NIR ``Output`` node).
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+        >>> net.output(y)
+        'y.out'
+        >>> type(net.nodes["y.out"]).__name__, net.edges
+        ('Output', [('y', 'y.out')])
+        """
         self._require(pop)
         key = name or self._name(f"{pop}.out")
         self.nodes[key] = nir.Output(output_type={"output": np.array([self.size(pop)])})
@@ -182,14 +258,38 @@ class Network:
         return key
 
     def probe(self, pop: str, variable: str = "v") -> None:
-        """Record ``variable`` (``"v"`` membrane, ``"u"`` synaptic) of ``pop`` on every run."""
+        """Record ``variable`` (``"v"`` membrane, ``"u"`` synaptic) of ``pop`` on every run.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> y = net.population(3, neuroport.CubaLIF(tau_mem=0.02, tau_syn=5e-3, v_threshold=1.0), name="y")
+        >>> net.probe(y, "v"); net.probe(y, "u"); net.probe(y, "v")         # a repeated probe is kept once
+        >>> net.probes
+        [('y', 'v'), ('y', 'u')]
+        """
         self._require(pop)
         if (pop, variable) not in self.probes:
             self.probes.append((pop, variable))
 
     # ------------------------------------------------------------ conversion
     def to_nir(self) -> nir.NIRGraph:
-        """The NIR graph (nodes in insertion order); probes are kept in metadata."""
+        """The NIR graph (nodes in insertion order); probes are kept in metadata.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+        >>> _ = net.connect(x, y, weight=1.0)
+        >>> graph = net.to_nir()
+        >>> list(graph.nodes), graph.edges
+        (['x', 'y', 'x->y'], [('x', 'x->y'), ('x->y', 'y')])
+        >>> type(graph.nodes["y"]).__name__                                   # a NIR primitive
+        'LIF'
+        """
         meta = dict(self.metadata)
         if self.probes:
             meta[PROBES_KEY] = json.dumps(self.probes)
@@ -197,7 +297,22 @@ class Network:
 
     @classmethod
     def from_nir(cls, graph) -> "Network":
-        """Wrap a NIR graph (e.g. from :func:`neuroport.read`) to inspect or extend it."""
+        """Wrap a NIR graph (e.g. from :func:`neuroport.read`) to inspect or extend it.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+        >>> _ = net.connect(x, y, weight=1.0)
+        >>> net.probe(y)
+        >>> again = neuroport.Network.from_nir(net.to_nir())
+        >>> again.populations(), again.probes
+        (['x', 'y'], [('y', 'v')])
+        >>> again.population(2, neuroport.LIF(tau=0.01, v_threshold=1.0), name="z")   # extend it
+        'z'
+        """
         if not isinstance(graph, nir.NIRGraph):
             raise GraphError(f"from_nir: expected a nir.NIRGraph, got {type(graph).__name__}")
         meta = dict(graph.metadata or {}) if isinstance(graph.metadata, dict) else {}
@@ -210,11 +325,38 @@ class Network:
         return net
 
     def populations(self) -> list:
-        """Names of the neuron populations and inputs, in order."""
+        """Names of the neuron populations and inputs, in order.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+        >>> _ = net.connect(x, y, weight=1.0)
+        >>> net.populations()                                                # not the weight node x->y
+        ['x', 'y']
+        """
         return [k for k, v in self.nodes.items() if population_model(v) is not None]
 
     def compile(self, **options):
-        """Shortcut for ``neuroport.compile(self.to_nir(), probes=self.probes, **options)``."""
+        """Shortcut for ``neuroport.compile(self.to_nir(), probes=self.probes, **options)``.
+
+        Examples
+        --------
+        >>> import neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+        >>> _ = net.connect(x, y, weight=1.0)
+        >>> program = net.compile(dt=1e-3)
+        >>> program.dt, program.level, list(program.populations)
+        (0.001, 'discrete', ['x', 'y'])
+        >>> round(float(program.populations["y"].params["dv"][0]), 6)          # dt / tau, the default Euler scheme
+        0.05
+        >>> round(float(net.compile(dt=1e-3, scheme="exact").populations["y"].params["dv"][0]), 4)  # 1 - exp(-dt / tau)
+        0.0488
+        """
         return compile_graph(self.to_nir(), probes=tuple(self.probes), **options)
 
 

@@ -181,14 +181,14 @@ class AdaptiveLIF(ExtensionNode):
 
     Attributes (arrays of shape ``(n,)``)
     -------------------------------------
-    tau_mem, tau_syn, tau_syn_inh : s (``tau_syn = 0``: no synaptic filter;
-        ``tau_syn_inh = 0``: one current for both signs)
-    r, w_in : dimensionless gains
-    v_leak, v_threshold, v_reset, v_init : voltage unit (``v_init``: initial ``v``)
-    refractory : s (absolute refractory period, whole steps at compile)
-    tau_theta : s (0: theta never decays); theta_plus : voltage unit (0 and theta_init 0: no adaptive threshold)
-    theta_init : voltage unit, initial threshold adaptation (a trained network's thresholds)
-    tau_adapt : s (0: no adaptation current); b_adapt : current unit
+    - tau_mem, tau_syn, tau_syn_inh : s (``tau_syn = 0``: no synaptic filter;
+      ``tau_syn_inh = 0``: one current for both signs)
+    - r, w_in : dimensionless gains
+    - v_leak, v_threshold, v_reset, v_init : voltage unit (``v_init``: initial ``v``)
+    - refractory : s (absolute refractory period, whole steps at compile)
+    - tau_theta : s (0: theta never decays); theta_plus : voltage unit (0 and theta_init 0: no adaptive threshold)
+    - theta_init : voltage unit, initial threshold adaptation (a trained network's thresholds)
+    - tau_adapt : s (0: no adaptation current); b_adapt : current unit
     """
 
     tau_mem: np.ndarray

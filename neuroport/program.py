@@ -30,6 +30,7 @@ Two levels exist, each its own type (:class:`FloatProgram`, :class:`FixedProgram
         Added to ``u`` every step (an Affine bias in front of a CubaLIF).
     ``refractory``
         Refractory period in whole steps (int).
+
     Projection weights are in "membrane units per step": the synaptic input
     ``a_in`` a population receives is ``sum_j W[i, j] * out_j``, every gain
     (``r``, ``w_in``, ``dt / tau``) already folded in.
@@ -87,6 +88,21 @@ class Population:
         (the reset value ``v_reset``), shape ``(size,)``.
     shape : tuple of int
         The node's original (unflattened) shape.
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37, delay=2e-3)
+    >>> program = neuroport.compile(net, dt=1e-3)
+
+    >>> pop = program.populations["y"]
+    >>> pop.name, pop.size, pop.model, pop.is_input
+    ('y', 3, 'lif', False)
+    >>> pop.params["dv"], pop.params["v_threshold"]                     # dt / tau; threshold above the reset
+    (array([0.05, 0.05, 0.05]), array([1., 1., 1.]))
     """
 
     name: str
@@ -185,6 +201,23 @@ class Projection:
     extra : Mapping
         Level-specific fields (``weight_exp``, ``num_weight_bits``,
         ``sign_mode`` in fixed Programs; plasticity later).
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37, delay=2e-3)
+    >>> program = neuroport.compile(net, dt=1e-3)
+
+    >>> proj = program.projections[0]
+    >>> proj.pre, proj.post, proj.nnz
+    ('x', 'y', 6)
+    >>> proj.weights.toarray()[0].round(6)                     # 0.37 * dt / tau: membrane units per step
+    array([0.0185, 0.0185])
+    >>> proj.delays[:3].tolist()                               # 2 ms = 2 steps, + the step every projection adds
+    [3, 3, 3]
     """
 
     name: str
@@ -263,6 +296,20 @@ class Program:
     graph : nir.NIRGraph or None
         The source graph (continuous-time parameters, used by the Brian2
         backend, which must not reuse the discrete coefficients).
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37, delay=2e-3)
+    >>> program = neuroport.compile(net, dt=1e-3)
+
+    >>> type(program).__name__, program.level, program.dt, program.timing
+    ('FloatProgram', 'discrete', 0.001, 'hardware')
+    >>> list(program.populations), program.inputs, len(program.projections)
+    (['x', 'y'], ('x',), 1)
     """
 
     populations: Mapping[str, Population]
@@ -350,6 +397,18 @@ class FloatProgram(Program):
 
     Weights are in membrane units per step, parameters are the discretised
     float coefficients described in the module docstring.
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37, delay=2e-3)
+    >>> program = neuroport.compile(net, dt=1e-3)
+
+    >>> isinstance(program, neuroport.FloatProgram), program.projections[0].weights.dtype
+    (True, dtype('float64'))
     """
 
 
@@ -359,6 +418,21 @@ class FixedProgram(Program):
     Parameters are Lava's bit-accurate integers; each population carries its
     :attr:`Population.scale` (integer ``v`` units per float unit) and each
     projection its ``weight_exp``, ``num_weight_bits`` and ``sign_mode``.
+
+    Examples
+    --------
+    >>> import neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37, delay=2e-3)
+    >>> program = neuroport.compile(net, dt=1e-3)
+
+    >>> fixed, report = neuroport.quantize(program)
+    >>> isinstance(fixed, neuroport.FixedProgram), fixed.level, fixed.projections[0].weights.dtype
+    (True, 'fixed', dtype('int64'))
+    >>> fixed.populations["y"].params["dv"], fixed.projections[0].weight_exp   # round(4096 dt / tau)
+    (array([205, 205, 205]), 3)
     """
 
     @property

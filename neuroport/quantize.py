@@ -135,6 +135,22 @@ def quantize(program: FloatProgram, hardware: HardwareSpec = LOIHI2, strict: boo
         (Diehl & Cook with ``mu`` other than 0 or 1, per-neuron input gains).
     CompileError
         For a Program that is not ``level="discrete"``.
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(2, name="x")
+    >>> y = net.population(3, neuroport.LIF(tau=0.02, v_threshold=1.0), name="y")
+    >>> _ = net.connect(x, y, weight=0.37)
+
+    >>> fixed, report = neuroport.quantize(net.compile(dt=1e-3))
+    >>> fixed.level, fixed.populations["y"].params["dv"]          # 12-bit decay: round(4096 * dt / tau)
+    ('fixed', array([205, 205, 205]))
+    >>> fixed.projections[0].weights.toarray()[0]                 # 0.37 * dt / tau per step, * 2**13
+    array([152, 152])
+    >>> round(0.37 * 1e-3 / 0.02 * 2 ** 13), report.lossy
+    (152, False)
     """
     hw = hardware
     nwb = hw.weight_bits if num_weight_bits is None else int(num_weight_bits)

@@ -160,7 +160,24 @@ class Result:
         return name in self.spikes or name in self.probes
 
     def summary(self) -> str:
-        """A few lines: backend, dt, steps, spikes and rate per population, probes with their shapes."""
+        """A few lines: backend, dt, steps, spikes and rate per population, probes with their shapes.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(2, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
+        >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
+
+        >>> print(result.summary())
+        Result: backend numpy, dt 1 ms, 20 steps (20 ms), wall time ... s
+          population   neurons   spikes  rate (Hz)
+          x                  1       20    1000.00
+          y                  2       19     475.00
+          probes: y.v (20, 2)
+        """
         from neuroport.duration import format_seconds
 
         lines = [f"Result: backend {self.backend}, dt {format_seconds(self.dt)}, {self.num_steps} steps "
@@ -185,13 +202,44 @@ class Result:
                 f"spikes[{counts}] probes[{', '.join(self.probes)}]>")
 
     def spike_counts(self) -> dict:
-        """Total spikes per population."""
+        """Total spikes per population.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(2, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
+        >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
+
+        >>> result.spike_counts()
+        {'x': 20, 'y': 19}
+        >>> result["y"].counts().tolist()                                    # per neuron
+        [19, 0]
+        """
         return {name: train.count for name, train in self.spikes.items()}
 
     def save_npz(self, path) -> None:
         """Write spikes (``spikes/<pop>/steps|neurons``), states (``states/<pop>/<var>``) and the
         JSON-representable part of :attr:`meta` (``meta/json``: options, ``latency`` per population,
-        overflow counts) to a compressed ``.npz`` file, atomically (a failed write keeps the old file)."""
+        overflow counts) to a compressed ``.npz`` file, atomically (a failed write keeps the old file).
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(2, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
+        >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
+        >>> result.save_npz(path)
+        >>> sorted(k for k in np.load(path) if not k.startswith("meta"))
+        ['spikes/x/neurons', 'spikes/x/size', 'spikes/x/steps', 'spikes/y/neurons', 'spikes/y/size', 'spikes/y/steps', 'states/y/v']
+        """
         arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
                   "meta/num_steps": np.array(self.num_steps), "meta/json": np.array(_meta_json(self.meta))}
         for pop, train in self.spikes.items():
@@ -207,7 +255,26 @@ class Result:
 
     @classmethod
     def load_npz(cls, path) -> "Result":
-        """Read a file written by :meth:`save_npz`."""
+        """Read a file written by :meth:`save_npz`.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(2, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
+        >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
+
+        >>> import os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "run.npz")
+        >>> result.save_npz(path)
+        >>> loaded = neuroport.result.Result.load_npz(path)
+        >>> loaded.backend, loaded.num_steps, loaded.spike_counts()
+        ('numpy', 20, {'x': 20, 'y': 19})
+        >>> bool(np.array_equal(loaded["y.v"], result["y.v"]))
+        True
+        """
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.keys())
             result = cls(str(data["meta/backend"]), float(data["meta/dt"]), int(data["meta/num_steps"]))
@@ -231,6 +298,22 @@ class Result:
         """The probed state, array ``(num_steps, size)``: ``state("exc", "v")`` or ``state("exc.v")``.
 
         ``variable`` defaults to ``"v"`` when ``population`` is a population name rather than ``"pop.var"``.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(2, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0], [0.0]]))          # neuron 1 gets no input
+        >>> result = neuroport.run(net, dt=1e-3, steps=20, inputs=np.ones((20, 1)), probes=["y.v"])
+
+        >>> result.state("y", "v").shape, result.state("y.v") is result.state("y")   # "v" is the default
+        ((20, 2), True)
+        >>> result.state("y.u")
+        Traceback (most recent call last):
+        ...
+        neuroport.errors.UnknownNameError: y.u was not probed (did you mean 'y.v'?); probed: y.v
         """
         if variable is None:
             if population in self.states or "." not in population:

@@ -53,6 +53,19 @@ class Simulator:
         Quantization options for ``numpy-fixed``.
     engine : {"numpy", "compiled"}, optional
         The numpy reference path or the numba kernels (default :func:`neuroport.models.jit.engine_path`).
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> net = neuroport.Network()
+    >>> x = net.input(1, name="x")
+    >>> y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+    >>> _ = net.connect(x, y, weight=20.0)
+    >>> sim = neuroport.Simulator(net, dt=1e-3)
+    >>> [sim.run(5, inputs=np.ones((5, 1)))["y"].count for sample in range(3)]   # first run: one step of synapse
+    [4, 5, 5]
+    >>> sim.t, sim.dt
+    (15, 0.001)
     """
 
     def __init__(self, network, *, backend: str = "numpy", dt=None, scheme=None, reset=None, timing=None,
@@ -97,6 +110,23 @@ class Simulator:
             Recorded in this run in addition to the Simulator's probes.
         progress : bool, optional
             Show a progress bar (default: only on a terminal, for long runs).
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0, 20.0]]))
+        >>> sim = neuroport.Simulator(net, dt=1e-3)
+
+        >>> drive = np.full((10, 2), 0.001)                    # graded input, below threshold
+        >>> first = sim.run(10, inputs=drive, probes=["y.v"])
+        >>> second = sim.run(duration="10ms", inputs=drive, probes=["y.v"])
+        >>> sim.t, first.meta["t_start"], second.meta["t_start"]
+        (20, 0, 10)
+        >>> float(first["y.v"][0, 0]), bool(second["y.v"][0, 0] > first["y.v"][-1, 0])  # no restart from 0
+        (0.0, True)
         """
         steps = check_steps(steps_for(steps=steps, duration=duration, dt=self.program.dt))
         ins = self.backend.check_inputs(self.program, inputs, steps)
@@ -113,6 +143,21 @@ class Simulator:
         ----------
         keep : iterable of str
             State variables carried over (default: adaptive thresholds ``theta``).
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0, 20.0]]))
+        >>> sim = neuroport.Simulator(net, dt=1e-3)
+
+        >>> first = sim.run(10, inputs=np.ones((10, 2)), probes=["y.v"])
+        >>> sim.reset()
+        >>> again = sim.run(10, inputs=np.ones((10, 2)), probes=["y.v"])
+        >>> bool(np.array_equal(first["y.v"], again["y.v"])), sim.t         # same start state, the clock goes on
+        (True, 20)
         """
         saved = {name: {var: rt[1][var].copy() for var in keep if var in rt[1]}
                  for name, rt in self.engine.runtime.items() if rt is not None}
@@ -128,7 +173,25 @@ class Simulator:
         self.engine.t = t
 
     def state(self, population: str) -> dict:
-        """Copies of the state variables of ``population`` (internal units, ``v`` shifted to reset 0)."""
+        """Copies of the state variables of ``population`` (internal units, ``v`` shifted to reset 0).
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0, 20.0]]))
+        >>> sim = neuroport.Simulator(net, dt=1e-3)
+
+        >>> sorted(sim.state("y"))
+        ['u', 'v']
+        >>> sim.state("y")["v"]
+        array([0.])
+        >>> _ = sim.run(3, inputs=np.full((3, 2), 0.001))
+        >>> sim.state("y")["v"].round(6)   # input reaches v one step later: v <- 0.95 v + 0.05 * 0.04, twice
+        array([0.0039])
+        """
         rt = self.engine.runtime.get(population)
         if rt is None:
             known = [n for n, r in self.engine.runtime.items() if r is not None]
@@ -137,7 +200,24 @@ class Simulator:
         return {k: np.array(v, copy=True) for k, v in rt[1].items()}
 
     def set_state(self, population: str, variable: str, values) -> None:
-        """Overwrite one state variable of ``population`` (broadcast to its size)."""
+        """Overwrite one state variable of ``population`` (broadcast to its size).
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(2, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.02, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=np.array([[20.0, 20.0]]))
+        >>> sim = neuroport.Simulator(net, dt=1e-3)
+
+        >>> sim.set_state("y", "v", 0.3)
+        >>> sim.state("y")["v"]
+        array([0.3])
+        >>> silent = sim.run(1, inputs=np.zeros((1, 2)), probes=["y.v"])   # decays from 0.3 (dt / tau = 0.05)
+        >>> round(float(silent["y.v"][0, 0]), 6)
+        0.285
+        """
         state = self.engine.runtime.get(population)
         if state is None or variable not in state[1]:
             known = [f"{n}.{v}" for n, r in self.engine.runtime.items() if r is not None for v in r[1]]
@@ -151,7 +231,26 @@ class Simulator:
         return {self._node_of(name): w for name, w in self.engine.learned_weights().items()}
 
     def set_weights(self, node: str, weights) -> None:
-        """Overwrite the weights (graph units) of plastic weight node ``node``."""
+        """Overwrite the weights (graph units) of plastic weight node ``node``.
+
+        Examples
+        --------
+        >>> import numpy as np, nir, neuroport
+        >>> from neuroport.nodes import PlasticLinear
+        >>> graph = nir.NIRGraph(nodes={
+        ...     "x": nir.Input(input_type={"input": np.array([3])}),
+        ...     "w": PlasticLinear(weight=np.full((2, 3), 0.5), a_plus=0.01, a_minus=0.01),
+        ...     "y": neuroport.LIF(tau=0.02, v_threshold=1.0).to_nir(2)},
+        ...     edges=[("x", "w"), ("w", "y")], type_check=False)
+        >>> sim = neuroport.Simulator(graph, dt=1e-3)
+
+        >>> sim.weights["w"]
+        array([[0.5, 0.5, 0.5],
+               [0.5, 0.5, 0.5]])
+        >>> sim.set_weights("w", np.array([[0.1, 0.2, 0.3], [0.0, 0.0, 1.0]]))
+        >>> sim.weights["w"][1]
+        array([0., 0., 1.])
+        """
         for name, st in self.engine.plastic.items():
             if self._node_of(name) == node:
                 w = np.asarray(weights, dtype=np.float64)
@@ -177,6 +276,24 @@ class Simulator:
         Quantizing the result with the same scales gives back the same
         integers (``rint(m / k * k) = m``); a different scale (another
         graph, e.g. a frozen one) rounds them anew.
+
+        Examples
+        --------
+        >>> import numpy as np, nir, neuroport
+        >>> from neuroport.nodes import PlasticLinear
+        >>> graph = nir.NIRGraph(nodes={
+        ...     "x": nir.Input(input_type={"input": np.array([3])}),
+        ...     "w": PlasticLinear(weight=np.full((2, 3), 0.5), a_plus=0.01, a_minus=0.01),
+        ...     "y": neuroport.LIF(tau=0.02, v_threshold=1.0).to_nir(2)},
+        ...     edges=[("x", "w"), ("w", "y")], type_check=False)
+        >>> sim = neuroport.Simulator(graph, dt=1e-3)
+
+        >>> sim.set_weights("w", np.array([[0.1, 0.2, 0.3], [0.0, 0.0, 1.0]]))
+        >>> trained = sim.to_nir(metadata={"epochs": 1})
+        >>> trained.nodes["w"].weight[1], trained.metadata["epochs"]
+        (array([0., 0., 1.]), 1)
+        >>> graph.nodes["w"].weight[1]                                       # the source graph is unchanged
+        array([0.5, 0.5, 0.5])
         """
         if self.program.level not in ("discrete", "fixed"):
             raise UnsupportedNodeError(f"to_nir: cannot write back from a {self.program.level!r} Program")

@@ -482,6 +482,19 @@ def sweep(build, grid, *, backend: str = "numpy", steps: int, metrics=("rate",),
         columns, ``status`` ("ok" or "error"), ``error`` (the message, ""
         when ok), ``wall_s`` (seconds for build + run + metrics) and
         ``cached`` (True when read from ``cache``).
+
+    Examples
+    --------
+    >>> import numpy as np, neuroport
+    >>> def one_neuron(weight):
+    ...     net = neuroport.Network()
+    ...     x = net.input(1, name="x")
+    ...     y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=1.0), name="y")
+    ...     _ = net.connect(x, y, weight=weight)
+    ...     return net, np.ones((100, 1))                      # the input spikes every step
+    >>> table = neuroport.sweep(one_neuron, {"weight": [0.5, 20.0]}, steps=100, dt=1e-3, workers=0, progress=False)
+    >>> table[["weight", "rate", "status"]].values.tolist()  # 0.5: v settles at 0.5 < 1; 20: a spike a step
+    [[0.5, 0.0, 'ok'], [20.0, 990.0, 'ok']]
     """
     import pandas as pd
 
