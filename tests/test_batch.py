@@ -232,3 +232,40 @@ def test_lava_batch_loops():
 
 def test_brian2_batch_loops():
     _loop_backend_equivalence("brian2")
+
+
+# ------------------------------------------------------------------ the digit classifier's batched evaluation
+@pytest.mark.parametrize("mode, fold", [("numpy", True), ("numpy-fixed", True), ("numpy", False)])
+def test_diehl_cook_batched_responses_equal_per_sample_loop(mode, fold):
+    """Counts from present_batch (batches of 3, so chunks, padding and several engine sizes) equal the
+    per-sample Simulator loop, boosts included (min_spikes high enough that some samples are boosted)."""
+    import dataclasses
+    import warnings
+
+    from neuroport.apps import diehl_cook as dc
+    from neuroport.errors import QuantizationWarning
+
+    data = dc.load_split()
+    config = dc.Config(neurons=12, steps=25, min_spikes=4, max_boosts=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantizationWarning)
+        model = dc.DiehlCook(config, seed=1, backend=mode)
+        model.fit(data.x_train[:4], progress=False)
+        x = data.x_test[:10]
+        loop = model.responses(x, batch_size=None, fold_theta=fold)
+        batched = model.responses(x, batch_size=3, fold_theta=fold)
+        again = model.responses(x, batch_size=3, fold_theta=fold)  # the kept engines, reset per batch
+        model.config = dataclasses.replace(config, max_boosts=0)
+        unboosted = model.responses(x, batch_size=3, fold_theta=fold)
+    np.testing.assert_array_equal(batched, loop)
+    np.testing.assert_array_equal(again, loop)
+    assert not np.array_equal(unboosted, loop), "no sample was boosted: the test would not check the boost loop"
+    assert loop.sum() > 0
+
+
+def test_diehl_cook_batch_size_checked():
+    from neuroport.apps import diehl_cook as dc
+
+    model = dc.DiehlCook(dc.Config(neurons=4, steps=10), seed=0)
+    with pytest.raises(InputError, match="batch_size"):
+        model.responses(np.zeros((2, 64)), batch_size=0)
