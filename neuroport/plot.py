@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from neuroport.errors import InputError, ParameterError
 from neuroport.fileutil import atomic_target
-from neuroport.result import Result, SpikeTrain
+from neuroport.result import Result, SpikeTrain, require_unbatched
 
 __all__ = ["raster", "traces", "weights_histogram", "weight_images", "save", "network_activity"]
 
@@ -92,6 +92,7 @@ def _finish(fig: Figure, path) -> Figure:
 
 def _trains_of(obj, what: str) -> dict:
     if isinstance(obj, Result):
+        require_unbatched(obj, what)
         return dict(obj.spikes)
     if isinstance(obj, Mapping) and all(isinstance(t, SpikeTrain) for t in obj.values()):
         return dict(obj)
@@ -227,6 +228,7 @@ def traces(result: Result, *, population: str, variable: str = "v", neurons=None
     >>> len(fig.axes[0].lines)
     4
     """
+    require_unbatched(result, "traces")
     if not isinstance(result, Result):
         raise InputError(f"result: expected a Result, got {type(result).__name__}")
     try:

@@ -26,7 +26,7 @@ from neuroport.errors import UnknownNameError
 from neuroport.fileutil import atomic_target
 from neuroport.naming import KeyedByName, did_you_mean, parse_probe
 
-__all__ = ["SpikeTrain", "BatchSpikeTrain", "Result"]
+__all__ = ["SpikeTrain", "BatchSpikeTrain", "Result", "require_unbatched"]
 
 
 @dataclass(frozen=True)
@@ -376,6 +376,17 @@ class Result:
                 f"{population}.{variable} was not probed{did_you_mean(f'{population}.{variable}', probed)}; "
                 f"probed: {', '.join(probed) or 'nothing'}"
             ) from None
+
+
+def require_unbatched(result, what: str) -> None:
+    """Raise :class:`~neuroport.errors.InputError` when ``result`` is a batched Result (tools that read one
+    sample: compare, plots, NWB export), pointing at ``result.sample(b)``."""
+    batch = getattr(result, "batch", None)
+    if batch is not None:
+        from neuroport.errors import InputError
+
+        raise InputError(f"{what}: this Result holds a batch of {batch} samples; pass one sample, "
+                         f"result.sample(b) for b in 0..{batch - 1}")
 
 
 def _meta_json(meta: dict) -> str:

@@ -139,6 +139,19 @@ def test_result_batch_axis_and_summary(tmp_path):
     np.testing.assert_array_equal(back["y.v"], result["y.v"])
 
 
+def test_single_sample_tools_refuse_a_batch():
+    from neuroport import plot
+    from neuroport.compare import compare
+
+    drive = np.ones((20, 2, 3))
+    result = neuroport.run(_tiny(), steps=20, dt=1e-3, inputs=drive, probes=["y.v"])
+    for call in (lambda: compare(result, result), lambda: plot.raster(result),
+                 lambda: plot.traces(result, population="y")):
+        with pytest.raises(InputError, match=r"result.sample\(b\)"):
+            call()
+    assert compare(result.sample(0), result.sample(0)).populations["y"].match == 1.0
+
+
 def test_unbatched_result_unchanged():
     result = neuroport.run(_tiny(), steps=20, dt=1e-3, inputs=np.ones((20, 3)))
     assert result.batch is None and type(result.spikes["y"]) is SpikeTrain and "batch" not in str(result)
