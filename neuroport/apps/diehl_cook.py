@@ -61,7 +61,7 @@ N_CLASSES = 10
 TRAIN_BACKENDS = ("numpy", "numpy-fixed")  #: engines that train (stateful Simulator)
 ONE_SHOT_BACKENDS = ("lava", "lava-fixed")  #: evaluate only: one fresh run per presentation
 BATCH_SIZE = 128  #: samples per engine pass when evaluating on the numpy engines (:func:`present_batch`)
-BATCH_SYNAPSES = 4_000_000  #: at most this many synapses (batch x network) per engine pass (memory bound)
+BATCH_SYNAPSES = 6_000_000  #: at most this many synapses (batch x network) per engine pass (memory: ~40 bytes each)
 
 
 @dataclass
@@ -119,8 +119,8 @@ def present_batch(program, images, config: Config, seeds, *, backend: str = "num
     the boost rule is the same: all images run once, then only those with fewer than ``min_spikes``
     excitatory spikes run again with ``boost_rate`` Hz more, up to ``max_boosts`` times; each
     presentation starts from the initial state (a batched :class:`neuroport.Simulator` per batch
-    size, fully reset before each batch; a short batch is padded with silent samples to a power of
-    two, so that few engines are built). So the counts equal calling :func:`present` per image
+    size, fully reset before each batch). Each pass splits its images into equal batches of at most
+    the batch size (the last one padded with silent samples), so a pass builds one engine. So the counts equal calling :func:`present` per image
     on a Simulator of the frozen network. The presentations run as batches (:mod:`neuroport.batch`) of
     at most ``batch_size`` samples, fewer when the batch would exceed :data:`BATCH_SYNAPSES` synapses.
 
@@ -138,21 +138,22 @@ def present_batch(program, images, config: Config, seeds, *, backend: str = "num
         Most samples per engine pass (>= 1).
     simulators : dict, optional
         ``{batch size: batched Simulator of program}``, filled and reused: pass the same dict to later
-        calls with the same ``program`` to skip building the engines again.
+        calls with the same ``program`` to skip building the engine again.
     """
     c = config
     images = np.asarray(images, dtype=np.float64)
     if int(batch_size) != batch_size or batch_size < 1:
         raise InputError(f"present_batch: batch_size must be a positive integer, got {batch_size!r}")
     chunk = int(max(1, min(batch_size, BATCH_SYNAPSES // max(1, program.n_synapses))))
-    sims = {} if simulators is None else simulators  # one batched Simulator per padded size, fully reset per batch
+    sims = {} if simulators is None else simulators  # one batched Simulator per batch size, fully reset per batch
 
-    def run_batch(members, boost):
-        size = min(chunk, 1 << (len(members) - 1).bit_length())  # padded to a power of two: few engines
+    def run_batch(members, size, boost):
         if size not in sims:
+            if sum(sims) + size > 2 * chunk:  # bound the engines kept (memory)
+                sims.clear()
             sims[size] = neuroport.Simulator(program, backend=backend, batch=size)
         sim = sims[size]
-        spikes = np.zeros((c.steps, size, images.shape[1]))
+        spikes = np.zeros((c.steps, size, images.shape[1]))  # a short batch is padded with silent samples
         for k, i in enumerate(members):
             spikes[:, k] = poisson(images[i] / 16.0 * (c.max_rate + boost * c.boost_rate), steps=c.steps,
                                    dt=c.dt, seed=_seed(seeds[i], boost))
@@ -164,14 +165,16 @@ def present_batch(program, images, config: Config, seeds, *, backend: str = "num
     pending = np.arange(len(images))
     bar = _bar(progress, total=len(images), desc=f"responses ({backend}, batches of {chunk})", unit="sample")
     for boost in range(c.max_boosts + 1):
-        for start in range(0, len(pending), chunk):
-            members = pending[start:start + chunk]
-            counts[members] = run_batch(members, boost)
+        if pending.size == 0:
+            break
+        n_batches = -(-len(pending) // chunk)
+        size = -(-len(pending) // n_batches)  # equal batches of at most chunk samples
+        for start in range(0, len(pending), size):
+            members = pending[start:start + size]
+            counts[members] = run_batch(members, size, boost)
             if boost == 0:
                 bar.update(len(members))
         pending = pending[counts[pending].sum(axis=1) < c.min_spikes]
-        if pending.size == 0:
-            break
     bar.close()
     return counts
 
