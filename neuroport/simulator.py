@@ -182,7 +182,11 @@ class Simulator:
                              f"{did_you_mean(f'{population}.{variable}', known)}; state variables: {', '.join(known)}")
         if self.batch is not None:
             n = self.program.populations[population].size
-            values = np.broadcast_to(np.asarray(values), (self.batch, n)).reshape(-1)
+            try:
+                values = np.broadcast_to(np.asarray(values), (self.batch, n)).reshape(-1)
+            except ValueError:
+                raise InputError(f"set_state {population}.{variable}: expected values broadcastable to "
+                                 f"(batch, size) = ({self.batch}, {n}), got shape {np.shape(values)}") from None
         state[1][variable][:] = values
 
     @property

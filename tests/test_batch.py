@@ -205,6 +205,8 @@ def test_simulator_batch():
         np.testing.assert_array_equal(sim.state("y")["v"][b], alone.state("y")["v"])
     sim.set_state("y", "v", np.zeros((3, 2)))
     assert not sim.state("y")["v"].any()
+    with pytest.raises(InputError, match=r"\(batch, size\) = \(3, 2\)"):
+        sim.set_state("y", "v", np.zeros((2, 2)))
     with pytest.raises(InputError, match="batch size B=2"):
         sim.run(10, inputs=drive[:10, :2])
     with pytest.raises(InputError, match=r"\(steps, 3, n\)"):
