@@ -132,6 +132,14 @@ def _tile(value, lengths: set, batch: int):
     return value
 
 
+def _batched_shape(pop, batch: int) -> tuple:
+    """``(batch, *shape)`` when the population's shape holds its size, else ``(batch * size,)``."""
+    shape = tuple(pop.shape or ())
+    if shape and int(np.prod(shape)) == pop.size:
+        return (batch,) + shape
+    return (batch * pop.size,)
+
+
 def replicate(program, batch: int):
     """``program`` as ``batch`` independent copies, for one vectorised run of a batch.
 
@@ -161,7 +169,7 @@ def replicate(program, batch: int):
         params = {k: _tile(np.asarray(v), lengths, batch) if np.ndim(v) else v for k, v in pop.params.items()}
         v_offset = None if pop.v_offset is None else _tile(np.asarray(pop.v_offset), lengths, batch)
         pops[name] = pop.__class__(name=pop.name, size=batch * pop.size, model=pop.model, params=params,
-                                   emits=pop.emits, v_offset=v_offset, shape=(batch,) + tuple(pop.shape),
+                                   emits=pop.emits, v_offset=v_offset, shape=_batched_shape(pop, batch),
                                    extra=_tile(dict(pop.extra), lengths, batch))
     projections = []
     for proj in program.projections:
