@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
+from neuroport.batch import is_batched, replicate, run_vectorised
 from neuroport.errors import CompileError, InputError, UnsupportedNodeError
 from neuroport.result import Result, SpikeTrain
 from neuroport.models import neurons
@@ -359,6 +360,12 @@ class NumpyBackend(Backend):
     name = "numpy"
     level = "discrete"
     engine_class = Engine
+    #: batched inputs ``(steps, B, n)`` run in one engine pass (:mod:`neuroport.batch`)
+    vectorised_batch = True
+
+    def batched_program(self, program, batch: int):
+        """``program`` as ``batch`` block-diagonal copies (:func:`neuroport.batch.replicate`)."""
+        return replicate(program, batch)
 
     def make_engine(self, program, engine: str | None = None) -> Engine:
         """A fresh engine for ``program`` (used by :class:`neuroport.Simulator`): :class:`Engine`
@@ -376,13 +383,17 @@ class NumpyBackend(Backend):
             engine: str | None = None) -> Result:
         """As :meth:`neuroport.backend.Backend.run`; ``engine``: ``"numpy"`` (the reference path) or
         ``"compiled"`` (numba kernels), default :func:`neuroport.models.jit.engine_path`. The path that
-        ran is ``Result.meta["engine_path"]``."""
+        ran is ``Result.meta["engine_path"]``. Inputs ``(steps, B, n)`` run B samples in one pass and
+        return a batched Result (:mod:`neuroport.batch`)."""
         if program.level != self.level:
             raise CompileError(
                 f"backend {self.name!r} runs {self.level!r} Programs, got a {program.level!r} one; "
                 "use neuroport.run(...), which converts for you"
             )
         steps = check_steps(steps)
+        if is_batched(inputs):  # (steps, B, n): one pass over B block-diagonal copies
+            return run_vectorised(self, program, steps=steps, inputs=inputs, probes=probes, progress=progress,
+                                  seed=seed, engine=engine)
         ins = normalize_inputs(program, inputs, steps)
         prb = all_probes(program, probes)
         eng = self.make_engine(program, engine)

@@ -56,6 +56,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
+from neuroport.batch import is_batched, replicate, run_vectorised
 from neuroport.backends.numpy import Engine, _progress_bar, input_ports
 from neuroport.errors import CompileError, InputError, ParameterError, QuantizationWarning, UnsupportedNodeError
 from neuroport.fixed_bounds import projection_can_wrap
@@ -532,6 +533,13 @@ class NumpyFixedBackend(Backend):
     name = "numpy-fixed"
     level = "fixed"
     engine_class = FixedEngine
+    #: batched inputs ``(steps, B, n)`` run in one engine pass (:mod:`neuroport.batch`)
+    vectorised_batch = True
+
+    def batched_program(self, program, batch: int):
+        """The pipelined ``program`` (:func:`neuroport.timing.for_hardware`) as ``batch`` block-diagonal
+        copies (:func:`neuroport.batch.replicate`)."""
+        return replicate(for_hardware(program), batch)
 
     def make_engine(self, program, engine: str | None = None) -> FixedEngine:
         """A fresh :class:`FixedEngine` (``engine="numpy"``) or its compiled twin (``"compiled"``;
@@ -557,6 +565,9 @@ class NumpyFixedBackend(Backend):
         program = for_hardware(program)
         program.require_pipelined()
         steps = check_steps(steps)
+        if is_batched(inputs):  # (steps, B, n): one pass over B block-diagonal copies
+            return run_vectorised(self, program, steps=steps, inputs=inputs, probes=probes, progress=progress,
+                                  seed=seed, engine=engine)
         ins = check_spike_inputs(normalize_inputs(program, inputs, steps))
         prb = all_probes(program, probes)
         engine = self.make_engine(program, engine)

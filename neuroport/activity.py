@@ -55,7 +55,7 @@ from matplotlib.figure import Figure
 from neuroport.errors import BackendUnavailableError, CompileError, InputError, ParameterError
 from neuroport.fileutil import atomic_target
 from neuroport.program import Program
-from neuroport.result import Result
+from neuroport.result import Result, require_unbatched
 
 __all__ = ["Layout", "layout", "sample_edges", "window_counts", "network_activity", "side_by_side", "animate",
            "LAYOUTS"]
@@ -347,6 +347,7 @@ def _check_result(result, lay: Layout):
     if not isinstance(result, Result):
         raise InputError(f"result: expected a neuroport Result (neuroport.run, Result.load_npz), "
                          f"got {type(result).__name__}")
+    require_unbatched(result, "network_activity")
     shared = [n for n in lay.sizes if n in result.spikes]
     if not shared:
         raise InputError(f"result: none of the network's populations ({', '.join(lay.sizes)}) has spikes in the "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import inspect
 
 from neuroport import backend as registry
+from neuroport.backend import check_steps
+from neuroport.batch import is_batched, run_each
 from neuroport.compile import compile as compile_graph
 from neuroport.duration import steps_for
 from neuroport.errors import CompileError
@@ -63,7 +65,9 @@ def run(network, *, backend: str = "numpy", steps: int | None = None, duration=N
         Run length in seconds (``0.1``) or as text with a unit (``"100ms"``, ``"0.1s"``); must be a
         whole number of steps of ``dt`` (else :class:`~neuroport.errors.InputError` says the rounding).
     inputs : array (steps, n) or dict[str, array]
-        Per input node, one row per step (spikes as 0/1, or graded values).
+        Per input node, one row per step (spikes as 0/1, or graded values). Arrays ``(steps, B, n)``
+        run a batch of B independent samples (:mod:`neuroport.batch`): one vectorised pass on ``numpy``
+        and ``numpy-fixed``, one run per sample elsewhere; the Result then has ``batch == B``.
     probes : iterable of str or (population, variable)
         States to record, as ``"exc.v"`` or ``("exc", "v")``; read them back as ``result["exc.v"]``.
     dt, scheme, reset, timing, profile
@@ -108,4 +112,7 @@ def run(network, *, backend: str = "numpy", steps: int | None = None, duration=N
                                "(it applies to 'numpy' and 'numpy-fixed')")
         extra["engine"] = engine
     steps = steps_for(steps=steps, duration=duration, dt=program.dt)
+    if is_batched(inputs) and not getattr(be, "vectorised_batch", False):
+        return run_each(be, program, steps=check_steps(steps), inputs=inputs, probes=probes, progress=progress,
+                        seed=seed, **extra)
     return be.run(program, steps=steps, inputs=inputs, probes=probes, progress=progress, seed=seed, **extra)

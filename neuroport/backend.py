@@ -118,6 +118,10 @@ def normalize_inputs(program, inputs, steps: int) -> dict:
         arr = np.asarray(inputs[name], dtype=np.float64)
         if arr.ndim == 1 and size == 1:
             arr = arr[:, None]
+        if arr.ndim == 3:
+            raise InputError(f"input {name!r}: a batched array (steps, B, {size}) goes through neuroport.run "
+                             f"(or this backend's run when it batches); this call takes (steps>={steps}, {size}), "
+                             f"got {arr.shape}")
         if arr.ndim != 2 or arr.shape[1] != size or arr.shape[0] < steps:
             raise InputError(
                 f"input {name!r}: expected an array of shape (steps>={steps}, {size}), got {arr.shape}"

@@ -37,6 +37,7 @@ from scipy.signal import lfilter
 
 from neuroport import backend as registry
 from neuroport.errors import InputError
+from neuroport.result import require_unbatched
 from neuroport.timing import align
 
 __all__ = ["PopulationMetrics", "StateMetrics", "EquivalenceReport", "compare", "criteria",
@@ -287,6 +288,8 @@ def compare(a, b, *, k: int = 1, tau: float | None = None, populations=None,
     >>> rep.populations["p"].match
     0.5
     """
+    require_unbatched(a, "compare")
+    require_unbatched(b, "compare")
     if a.num_steps != b.num_steps:
         raise InputError(f"Results of different lengths: {a.backend} ran {a.num_steps} steps, "
                          f"{b.backend} ran {b.num_steps}")

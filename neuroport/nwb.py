@@ -128,6 +128,9 @@ def write_nwb(result, path, graph=None, *, session_description: str = "neuroport
     >>> read_nwb_spikes(path, dt=1e-3, steps=4).tolist()
     [[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [0.0, 1.0]]
     """
+    from neuroport.result import require_unbatched
+
+    require_unbatched(result, "write_nwb")
     pynwb = _pynwb()
     from pynwb import NWBFile, NWBHDF5IO, TimeSeries
 

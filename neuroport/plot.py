@@ -32,7 +32,7 @@ from matplotlib.lines import Line2D
 from neuroport.errors import InputError, ParameterError
 from neuroport.fileutil import atomic_target
 from neuroport.naming import did_you_mean
-from neuroport.result import Result, SpikeTrain
+from neuroport.result import Result, SpikeTrain, require_unbatched
 
 __all__ = ["raster", "traces", "weights_histogram", "weight_images", "save", "network_activity",
            "network_activity_side_by_side", "threshold_of", "time_unit", "binned_rate", "population_rate", "psth", "isi_histogram", "rate_map", "KINDS"]
@@ -94,6 +94,7 @@ def save(fig: Figure, path) -> str:
 
 def _trains_of(obj, what: str) -> dict:
     if isinstance(obj, Result):
+        require_unbatched(obj, what)
         return dict(obj.spikes)
     if isinstance(obj, Mapping) and all(isinstance(t, SpikeTrain) for t in obj.values()):
         return dict(obj)
@@ -361,6 +362,7 @@ def traces(result: Result, *, population: str, variable: str = "v", neurons=None
     >>> len(fig.axes[0].lines)
     4
     """
+    require_unbatched(result, "traces")
     if not isinstance(result, Result):
         raise InputError(f"result: expected a Result, got {type(result).__name__}")
     try:

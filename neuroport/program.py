@@ -261,9 +261,9 @@ class Projection:
         if self.delays.size == 0:
             return []
         w = self.weights
+        if self.delays.min() == self.delays.max():  # one delay: no sort needed
+            return [(int(self.delays[0]), w)]
         uniq = np.unique(self.delays)
-        if uniq.size == 1:
-            return [(int(uniq[0]), w)]
         rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
         out = []
         for d in uniq:

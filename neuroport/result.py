@@ -26,7 +26,7 @@ from neuroport.errors import UnknownNameError
 from neuroport.fileutil import atomic_target
 from neuroport.naming import KeyedByName, did_you_mean, parse_probe
 
-__all__ = ["SpikeTrain", "Result"]
+__all__ = ["SpikeTrain", "BatchSpikeTrain", "Result", "require_unbatched"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,86 @@ class SpikeTrain:
         return self.count / (self.size * self.num_steps * dt)
 
 
+@dataclass(frozen=True)
+class BatchSpikeTrain(SpikeTrain):
+    """Spikes of one population in a batch of ``batch`` independent samples (a batched run).
+
+    As :class:`SpikeTrain` plus the sample of each spike; ``steps``, ``neurons`` and ``samples`` are
+    sorted by step, then sample, then neuron. :meth:`sample` (or ``train[b]``) is sample ``b``'s own
+    :class:`SpikeTrain`; :attr:`count` counts the spikes of all samples.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray of int64, shape (n_spikes,)
+        Sample index (0..batch-1) of each spike.
+    batch : int
+        Number of samples B.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> dense = np.zeros((3, 2, 4), dtype=bool); dense[0, 1, 2] = dense[2, 0, 3] = True   # (steps, B, n)
+    >>> train = BatchSpikeTrain.from_dense(dense)
+    >>> train.counts().tolist(), train.sample(1).times_of(2).tolist(), train.to_dense().shape
+    ([[0, 0, 0, 1], [0, 0, 1, 0]], [0], (3, 2, 4))
+    """
+
+    samples: np.ndarray = None
+    batch: int = 1
+
+    @classmethod
+    def from_dense(cls, spikes: np.ndarray) -> "BatchSpikeTrain":
+        """From a boolean array of shape ``(num_steps, batch, size)``."""
+        spikes = np.asarray(spikes)
+        if spikes.ndim != 3:
+            raise ValueError(f"BatchSpikeTrain.from_dense: expected shape (num_steps, batch, size), got {spikes.shape}")
+        steps, samples, neurons = np.nonzero(spikes)
+        return cls(steps.astype(np.int64), neurons.astype(np.int64), spikes.shape[2], spikes.shape[0],
+                   samples.astype(np.int64), spikes.shape[1])
+
+    @classmethod
+    def stack(cls, trains) -> "BatchSpikeTrain":
+        """One train per sample (:class:`SpikeTrain`, same size and length) as a batched train."""
+        trains = list(trains)
+        steps = np.concatenate([t.steps for t in trains]).astype(np.int64)
+        neurons = np.concatenate([t.neurons for t in trains]).astype(np.int64)
+        samples = np.concatenate([np.full(t.steps.size, b, dtype=np.int64) for b, t in enumerate(trains)])
+        order = np.lexsort((neurons, samples, steps))  # stable: repeated (multi-spike) entries keep their order
+        return cls(steps[order], neurons[order], trains[0].size, trains[0].num_steps, samples[order], len(trains))
+
+    def sample(self, b: int) -> SpikeTrain:
+        """Sample ``b``'s spikes as a plain :class:`SpikeTrain`."""
+        if not -self.batch <= int(b) < self.batch:
+            raise IndexError(f"sample {b}: the batch has {self.batch} samples (0..{self.batch - 1})")
+        mask = self.samples == (int(b) % self.batch)
+        return SpikeTrain(self.steps[mask], self.neurons[mask], self.size, self.num_steps)
+
+    __getitem__ = sample
+
+    def to_dense(self) -> np.ndarray:
+        """Boolean array of shape ``(num_steps, batch, size)``."""
+        out = np.zeros((self.num_steps, self.batch, self.size), dtype=bool)
+        out[self.steps, self.samples, self.neurons] = True
+        return out
+
+    def counts(self) -> np.ndarray:
+        """Spike count per sample and neuron, shape ``(batch, size)``."""
+        flat = np.bincount(self.samples * self.size + self.neurons, minlength=self.batch * self.size)
+        return flat.reshape(self.batch, self.size)
+
+    def times_of(self, neuron: int, sample: int | None = None) -> np.ndarray:
+        """Steps at which ``neuron`` of ``sample`` spiked, ascending (``sample`` is required in a batch)."""
+        if sample is None:
+            raise ValueError("times_of on a batched train: give sample=b (or use train.sample(b).times_of(neuron))")
+        return self.sample(sample).times_of(neuron)
+
+    def rate_hz(self, dt: float) -> float:
+        """Mean firing rate per neuron and sample in Hz (``dt`` in s)."""
+        if self.size == 0 or self.num_steps == 0 or self.batch == 0:
+            return 0.0
+        return self.count / (self.size * self.num_steps * dt * self.batch)
+
+
 @dataclass
 class Result:
     """What a backend returns from a run.
@@ -105,6 +185,10 @@ class Result:
         Seconds spent in the simulation loop.
     meta : dict
         Backend-specific facts (process count, compile time, options).
+    batch : int or None
+        Number of samples B of a batched run (inputs ``(steps, B, n)``, :mod:`neuroport.batch`), else None.
+        In a batched Result, ``spikes`` holds :class:`BatchSpikeTrain` and probed states are
+        ``(num_steps, B, size)``; :meth:`sample` gives one sample's own Result.
 
     ``result["exc.v"]`` is the probed state ``exc.v`` (``(num_steps, size)``),
     ``result["exc"]`` the SpikeTrain of ``exc``; an unknown name raises
@@ -133,13 +217,14 @@ class Result:
     weights: dict = field(default_factory=dict)
     wall_time: float = 0.0
     meta: dict = field(default_factory=dict)
+    batch: int | None = None
 
     def __post_init__(self):
         self.spikes = KeyedByName(self.spikes, kind="population")
 
     @property
     def probes(self) -> dict:
-        """Probed states by name: ``{"exc.v": array (num_steps, size)}``."""
+        """Probed states by name: ``{"exc.v": array (num_steps, size)}`` (``(num_steps, B, size)`` in a batch)."""
         return {f"{pop}.{var}": arr for pop, variables in self.states.items() for var, arr in variables.items()}
 
     def __getitem__(self, name: str):
@@ -155,6 +240,40 @@ class Result:
         raise UnknownNameError(f"{name!r} is neither a probe nor a population of this result"
                                f"{did_you_mean(name, known)}; probes: {', '.join(probes) or 'none'}; "
                                f"populations: {', '.join(self.spikes) or 'none'}")
+
+    def sample(self, b: int) -> "Result":
+        """Sample ``b`` of a batched Result as an unbatched Result (spikes, states ``(num_steps, size)``, weights).
+
+        Raises :class:`~neuroport.errors.InputError` on an unbatched Result or for ``b`` outside the batch.
+        """
+        from neuroport.errors import InputError
+
+        if self.batch is None:
+            raise InputError("sample(b): this Result is not batched (its inputs had no batch axis)")
+        if not -self.batch <= int(b) < self.batch:
+            raise InputError(f"sample({b}): the batch has {self.batch} samples (0..{self.batch - 1})")
+        b = int(b) % self.batch
+        weights = {k: (v[b] if isinstance(v, list) else v) for k, v in self.weights.items()}
+        meta = {k: v for k, v in self.meta.items() if k != "batch_path"}
+        return Result(self.backend, self.dt, self.num_steps, {n: t.sample(b) for n, t in self.spikes.items()},
+                      {p: {v: a[:, b] for v, a in vs.items()} for p, vs in self.states.items()}, weights,
+                      self.wall_time, {**meta, "batch_sample": b})
+
+    @classmethod
+    def stack(cls, results, *, meta: dict | None = None) -> "Result":
+        """Unbatched Results of the same run shape (one per sample) as one batched Result.
+
+        Spikes become :class:`BatchSpikeTrain`, states ``(num_steps, B, size)``, learned weights a list
+        per projection (one entry per sample); wall times add up; ``meta`` is the first's plus ``meta``.
+        """
+        results = list(results)
+        first = results[0]
+        spikes = {name: BatchSpikeTrain.stack([r.spikes[name] for r in results]) for name in first.spikes}
+        states = {p: {v: np.stack([r.states[p][v] for r in results], axis=1) for v in vs}
+                  for p, vs in first.states.items()}
+        weights = {name: [r.weights[name] for r in results] for name in first.weights}
+        return cls(first.backend, first.dt, first.num_steps, spikes, states, weights,
+                   float(sum(r.wall_time for r in results)), {**first.meta, **(meta or {})}, batch=len(results))
 
     def __contains__(self, name) -> bool:
         return name in self.spikes or name in self.probes
@@ -180,8 +299,9 @@ class Result:
         """
         from neuroport.duration import format_seconds
 
+        batch = "" if self.batch is None else f", batch of {self.batch} samples"
         lines = [f"Result: backend {self.backend}, dt {format_seconds(self.dt)}, {self.num_steps} steps "
-                 f"({format_seconds(self.num_steps * self.dt)}), wall time {self.wall_time:.3f} s"]
+                 f"({format_seconds(self.num_steps * self.dt)}){batch}, wall time {self.wall_time:.3f} s"]
         if self.spikes:
             width = max(10, *(len(n) for n in self.spikes))
             lines.append(f"  {'population':<{width}} {'neurons':>9} {'spikes':>8} {'rate (Hz)':>10}")
@@ -198,7 +318,8 @@ class Result:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n}={t.count}" for n, t in self.spikes.items())
-        return (f"<Result backend={self.backend!r} dt={self.dt:g} num_steps={self.num_steps} "
+        batch = "" if self.batch is None else f" batch={self.batch}"
+        return (f"<Result backend={self.backend!r} dt={self.dt:g} num_steps={self.num_steps}{batch} "
                 f"spikes[{counts}] probes[{', '.join(self.probes)}]>")
 
     def spike_counts(self) -> dict:
@@ -242,7 +363,11 @@ class Result:
         """
         arrays = {"meta/backend": np.array(self.backend), "meta/dt": np.array(self.dt),
                   "meta/num_steps": np.array(self.num_steps), "meta/json": np.array(_meta_json(self.meta))}
+        if self.batch is not None:
+            arrays["meta/batch"] = np.array(self.batch)
         for pop, train in self.spikes.items():
+            if self.batch is not None:
+                arrays[f"spikes/{pop}/samples"] = train.samples
             arrays[f"spikes/{pop}/steps"] = train.steps
             arrays[f"spikes/{pop}/neurons"] = train.neurons
             arrays[f"spikes/{pop}/size"] = np.array(train.size)
@@ -277,7 +402,8 @@ class Result:
         """
         with np.load(path, allow_pickle=False) as data:
             keys = list(data.keys())
-            result = cls(str(data["meta/backend"]), float(data["meta/dt"]), int(data["meta/num_steps"]))
+            batch = int(data["meta/batch"]) if "meta/batch" in keys else None
+            result = cls(str(data["meta/backend"]), float(data["meta/dt"]), int(data["meta/num_steps"]), batch=batch)
             if "meta/json" in keys:
                 try:
                     result.meta = json.loads(str(data["meta/json"]))
@@ -287,6 +413,11 @@ class Result:
                 parts = key.split("/")
                 if parts[0] == "spikes" and parts[-1] == "steps":
                     pop = "/".join(parts[1:-1])
+                    if batch is not None:
+                        result.spikes[pop] = BatchSpikeTrain(data[key], data[f"spikes/{pop}/neurons"],
+                                                             int(data[f"spikes/{pop}/size"]), result.num_steps,
+                                                             data[f"spikes/{pop}/samples"], batch)
+                        continue
                     result.spikes[pop] = SpikeTrain(data[key], data[f"spikes/{pop}/neurons"],
                                                     int(data[f"spikes/{pop}/size"]), result.num_steps)
                 elif parts[0] == "states":
@@ -328,6 +459,17 @@ class Result:
                 f"{population}.{variable} was not probed{did_you_mean(f'{population}.{variable}', probed)}; "
                 f"probed: {', '.join(probed) or 'nothing'}"
             ) from None
+
+
+def require_unbatched(result, what: str) -> None:
+    """Raise :class:`~neuroport.errors.InputError` when ``result`` is a batched Result (tools that read one
+    sample: compare, plots, NWB export), pointing at ``result.sample(b)``."""
+    batch = getattr(result, "batch", None)
+    if batch is not None:
+        from neuroport.errors import InputError
+
+        raise InputError(f"{what}: this Result holds a batch of {batch} samples; pass one sample, "
+                         f"result.sample(b) for b in 0..{batch - 1}")
 
 
 def _meta_json(meta: dict) -> str:

@@ -30,6 +30,7 @@ import numpy as np
 from neuroport import backend as registry
 from neuroport.api import prepare
 from neuroport.backend import all_probes, check_steps
+from neuroport.batch import batch_inputs, has_plasticity, is_batched, unbatch
 from neuroport.duration import steps_for
 from neuroport.errors import InputError, UnsupportedNodeError
 from neuroport.naming import did_you_mean, probe_list
@@ -53,6 +54,11 @@ class Simulator:
         Quantization options for ``numpy-fixed``.
     engine : {"numpy", "compiled"}, optional
         The numpy reference path or the numba kernels (default :func:`neuroport.models.jit.engine_path`).
+    batch : int, optional
+        Keep ``batch`` independent samples (:mod:`neuroport.batch`): every :meth:`run` then takes inputs
+        ``(steps, batch, n)`` and returns a batched Result, one engine pass for all samples;
+        :meth:`state` gives ``(batch, size)`` arrays. Plastic networks are refused (the samples would
+        share their weights); :meth:`to_nir` is not available.
 
     Examples
     --------
@@ -69,7 +75,8 @@ class Simulator:
     """
 
     def __init__(self, network, *, backend: str = "numpy", dt=None, scheme=None, reset=None, timing=None,
-                 profile=None, probes=(), hardware=None, strict: bool = False, engine: str | None = None):
+                 profile=None, probes=(), hardware=None, strict: bool = False, engine: str | None = None,
+                 batch: int | None = None):
         self.backend = registry.get(backend)
         if not hasattr(self.backend, "make_engine"):
             raise UnsupportedNodeError(
@@ -82,7 +89,16 @@ class Simulator:
         self.program = prepare(network, self.backend, dt=dt, scheme=scheme, reset=reset, timing=timing,
                                profile=profile, probes=probes, hardware=hardware, strict=strict)
         self.probes = list(probes)
-        self.engine = self.backend.make_engine(self.program, engine)
+        self.batch = None if batch is None else _batch_size(batch)
+        running = self.program
+        if self.batch is not None:
+            if has_plasticity(self.program):
+                names = [p.name for p in self.program.projections if p.plasticity is not None]
+                raise InputError(f"Simulator(batch={batch}): the network has plastic projections "
+                                 f"({', '.join(names)}); a batch would share their weights. Train with "
+                                 "batch=None (one sample at a time), or freeze the weights first")
+            running = self.backend.batched_program(self.program, self.batch)
+        self.engine = self.backend.make_engine(running, engine)
         self.engine.start()
 
     @property
@@ -129,12 +145,28 @@ class Simulator:
         (0.0, True)
         """
         steps = check_steps(steps_for(steps=steps, duration=duration, dt=self.program.dt))
-        ins = self.backend.check_inputs(self.program, inputs, steps)
+        batched = is_batched(inputs)
+        if self.batch is None and batched:
+            raise InputError("Simulator.run: these inputs have a batch axis (steps, B, n); this Simulator runs one "
+                             "sample: create it with Simulator(..., batch=B), or use neuroport.run")
+        if self.batch is not None:
+            if inputs is not None and not batched:
+                raise InputError(f"Simulator.run: this Simulator holds a batch of {self.batch} samples; give inputs "
+                                 f"of shape (steps, {self.batch}, n)")
+            size, ins = batch_inputs(self.program, {} if inputs is None else inputs, steps) if batched else \
+                (self.batch, {n: np.zeros((steps, self.batch, self.program.populations[n].size))
+                              for n in self.program.inputs})
+            if size != self.batch:
+                raise InputError(f"Simulator.run: inputs have batch size B={size}, this Simulator holds "
+                                 f"{self.batch} samples")
+            inputs = {k: v.reshape(steps, -1) for k, v in ins.items()}
+        ins = self.backend.check_inputs(self.engine.program if self.batch else self.program, inputs, steps)
         prb = all_probes(self.program, list(self.probes) + probe_list(probes))
         trains, states, wall = self.engine.advance(steps=steps, inputs=ins, probes=prb, progress=progress)
-        return Result(self.backend.name, self.program.dt, steps, trains, states, self.engine.learned_weights(),
-                      wall, {"level": self.program.level, "t_start": self.t - steps,
-                             **_latency(self.engine.program), **self.engine.path_meta()})
+        result = Result(self.backend.name, self.program.dt, steps, trains, states, self.engine.learned_weights(),
+                        wall, {"level": self.program.level, "t_start": self.t - steps,
+                               **_latency(self.engine.program), **self.engine.path_meta()})
+        return result if self.batch is None else unbatch(result, self.batch)
 
     def reset(self, *, keep=("theta",)) -> None:
         """Reset neuron states, synaptic buffers and learning traces; keep learned weights and ``keep`` variables.
@@ -173,7 +205,8 @@ class Simulator:
         self.engine.t = t
 
     def state(self, population: str) -> dict:
-        """Copies of the state variables of ``population`` (internal units, ``v`` shifted to reset 0).
+        """Copies of the state variables of ``population`` (internal units, ``v`` shifted to reset 0),
+        arrays ``(size,)``, or ``(batch, size)`` in a batched Simulator.
 
         Examples
         --------
@@ -197,10 +230,14 @@ class Simulator:
             known = [n for n, r in self.engine.runtime.items() if r is not None]
             raise InputError(f"state: {population!r} is not a neuron population{did_you_mean(population, known)}; "
                              f"populations: {known}")
-        return {k: np.array(v, copy=True) for k, v in rt[1].items()}
+        out = {k: np.array(v, copy=True) for k, v in rt[1].items()}
+        if self.batch is not None:
+            out = {k: v.reshape(self.batch, -1) if v.ndim == 1 else v for k, v in out.items()}
+        return out
 
     def set_state(self, population: str, variable: str, values) -> None:
-        """Overwrite one state variable of ``population`` (broadcast to its size).
+        """Overwrite one state variable of ``population`` (broadcast to its size; in a batched Simulator
+        to ``(batch, size)``: one row per sample, or one value / row for all).
 
         Examples
         --------
@@ -223,6 +260,13 @@ class Simulator:
             known = [f"{n}.{v}" for n, r in self.engine.runtime.items() if r is not None for v in r[1]]
             raise InputError(f"set_state: {population}.{variable} does not exist"
                              f"{did_you_mean(f'{population}.{variable}', known)}; state variables: {', '.join(known)}")
+        if self.batch is not None:
+            n = self.program.populations[population].size
+            try:
+                values = np.broadcast_to(np.asarray(values), (self.batch, n)).reshape(-1)
+            except ValueError:
+                raise InputError(f"set_state {population}.{variable}: expected values broadcastable to "
+                                 f"(batch, size) = ({self.batch}, {n}), got shape {np.shape(values)}") from None
         state[1][variable][:] = values
 
     @property
@@ -297,6 +341,9 @@ class Simulator:
         """
         if self.program.level not in ("discrete", "fixed"):
             raise UnsupportedNodeError(f"to_nir: cannot write back from a {self.program.level!r} Program")
+        if self.batch is not None:
+            raise UnsupportedNodeError(f"to_nir: a batched Simulator (batch={self.batch}) holds one state per "
+                                       "sample, not one network to write back")
         nodes = dict(self.graph.nodes)
         for node_name, w in self.weights.items():
             old = nodes[node_name]
@@ -314,6 +361,17 @@ class Simulator:
         meta = dict(self.graph.metadata or {})
         meta.update(metadata or {})
         return nir.NIRGraph(nodes=nodes, edges=list(self.graph.edges), metadata=meta, type_check=False)
+
+
+def _batch_size(batch) -> int:
+    """``batch`` as a positive int, else :class:`~neuroport.errors.InputError`."""
+    try:
+        value = int(batch)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value != batch or value < 1:
+        raise InputError(f"Simulator: batch must be a positive integer (the number of samples), got {batch!r}")
+    return value
 
 
 def _latency(program) -> dict:

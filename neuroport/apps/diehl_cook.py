@@ -52,7 +52,7 @@ from neuroport.models.networks.diehl_cook import Config, build, frozen
 
 __all__ = ["Config", "build", "frozen", "Split", "load_split", "present", "OneShot", "assign_labels", "vote",
            "DiehlCook", "LABELS_KEY", "STATE_KEY", "SPLIT_SEED", "N_CLASSES", "TRAIN_BACKENDS",
-           "ONE_SHOT_BACKENDS"]
+           "ONE_SHOT_BACKENDS", "present_batch", "BATCH_SIZE", "BATCH_SYNAPSES"]
 
 LABELS_KEY = "neuroport.labels"  #: graph metadata: JSON list, class of each neuron (-1: unassigned)
 STATE_KEY = "neuroport.diehl_cook"  #: graph metadata: JSON with config, seed, epochs done, split
@@ -60,6 +60,8 @@ SPLIT_SEED = 2015  #: fixed seed of the train/test split of the 1797 digits
 N_CLASSES = 10
 TRAIN_BACKENDS = ("numpy", "numpy-fixed")  #: engines that train (stateful Simulator)
 ONE_SHOT_BACKENDS = ("lava", "lava-fixed")  #: evaluate only: one fresh run per presentation
+BATCH_SIZE = 128  #: samples per engine pass when evaluating on the numpy engines (:func:`present_batch`)
+BATCH_SYNAPSES = 6_000_000  #: at most this many synapses (batch x network) per engine pass (memory: ~40 bytes each)
 
 
 @dataclass
@@ -106,6 +108,74 @@ def present(sim, image, config: Config, seed: int) -> np.ndarray:
         counts = np.bincount(result.spikes["exc"].neurons, minlength=c.neurons)
         if counts.sum() >= c.min_spikes:
             break
+    return counts
+
+
+def present_batch(program, images, config: Config, seeds, *, backend: str = "numpy",
+                  batch_size: int = 128, progress: bool = False, simulators: dict | None = None) -> np.ndarray:
+    """:func:`present` for many images at once: spike counts of ``exc``, shape (n, neurons).
+
+    Every image gets the Poisson draws :func:`present` gives it (``seeds[i]`` and the boost index), and
+    the boost rule is the same: all images run once, then only those with fewer than ``min_spikes``
+    excitatory spikes run again with ``boost_rate`` Hz more, up to ``max_boosts`` times; each
+    presentation starts from the initial state (a batched :class:`neuroport.Simulator` per batch
+    size, fully reset before each batch). Each pass splits its images into equal batches of at most
+    the batch size (the last one padded with silent samples), so a pass builds one engine. So the counts equal calling :func:`present` per image
+    on a Simulator of the frozen network. The presentations run as batches (:mod:`neuroport.batch`) of
+    at most ``batch_size`` samples, fewer when the batch would exceed :data:`BATCH_SYNAPSES` synapses.
+
+    Parameters
+    ----------
+    program : Program
+        The frozen network compiled (and quantized, for ``numpy-fixed``) for ``backend``; no plasticity.
+    images : array (n, 64)
+        Intensities 0..16.
+    config : Config
+    seeds : sequence of int, length n
+        The per-image seed (as passed to :func:`present`).
+    backend : {"numpy", "numpy-fixed"}
+    batch_size : int
+        Most samples per engine pass (>= 1).
+    simulators : dict, optional
+        ``{batch size: batched Simulator of program}``, filled and reused: pass the same dict to later
+        calls with the same ``program`` to skip building the engine again.
+    """
+    c = config
+    images = np.asarray(images, dtype=np.float64)
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise InputError(f"present_batch: batch_size must be a positive integer, got {batch_size!r}")
+    chunk = int(max(1, min(batch_size, BATCH_SYNAPSES // max(1, program.n_synapses))))
+    sims = {} if simulators is None else simulators  # one batched Simulator per batch size, fully reset per batch
+
+    def run_batch(members, size, boost):
+        if size not in sims:
+            if sum(sims) + size > 2 * chunk:  # bound the engines kept (memory)
+                sims.clear()
+            sims[size] = neuroport.Simulator(program, backend=backend, batch=size)
+        sim = sims[size]
+        spikes = np.zeros((c.steps, size, images.shape[1]))  # a short batch is padded with silent samples
+        for k, i in enumerate(members):
+            spikes[:, k] = poisson(images[i] / 16.0 * (c.max_rate + boost * c.boost_rate), steps=c.steps,
+                                   dt=c.dt, seed=_seed(seeds[i], boost))
+        sim.reset(keep=())
+        result = sim.run(c.steps, inputs={"x": spikes}, progress=False)
+        return result.spikes["exc"].counts()[:len(members)]
+
+    counts = np.zeros((len(images), c.neurons), dtype=np.int64)
+    pending = np.arange(len(images))
+    bar = _bar(progress, total=len(images), desc=f"responses ({backend}, batches of {chunk})", unit="sample")
+    for boost in range(c.max_boosts + 1):
+        if pending.size == 0:
+            break
+        n_batches = -(-len(pending) // chunk)
+        size = -(-len(pending) // n_batches)  # equal batches of at most chunk samples
+        for start in range(0, len(pending), size):
+            members = pending[start:start + size]
+            counts[members] = run_batch(members, size, boost)
+            if boost == 0:
+                bar.update(len(members))
+        pending = pending[counts[pending].sum(axis=1) < c.min_spikes]
+    bar.close()
     return counts
 
 
@@ -190,6 +260,7 @@ class DiehlCook:
         for w in caught:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+        self._batch_engines = None  # (network fingerprint, {batch size: Simulator}) of the last batched evaluation
 
     # ------------------------------------------------------------ training
     def normalize(self) -> None:
@@ -207,6 +278,10 @@ class DiehlCook:
     def fit(self, x, y=None, *, epochs: int = 1, progress: bool = True, window: int = 1000,
             relabel: int = 50) -> dict:
         """Train ``epochs`` more epochs on images ``x`` (n, 64), without labels.
+
+        Sequential by nature: each presentation learns (STDP) from the weights the previous one left,
+        so training shows one sample at a time; only the frozen passes (:meth:`assign`,
+        :meth:`predict`, the labelling after training) run batched.
 
         ``y`` only feeds the running accuracy shown on the progress bar: each
         sample is predicted (before it is learned) from labels assigned every
@@ -248,7 +323,7 @@ class DiehlCook:
 
     # ------------------------------------------------------------ evaluation
     def responses(self, x, *, backend: str | None = None, fold_theta: bool = True, phase: int = 1,
-                  progress: bool = False) -> np.ndarray:
+                  progress: bool = False, batch_size: int | None = BATCH_SIZE) -> np.ndarray:
         """Spike counts (n, neurons) of the frozen network (learning off, see :func:`frozen`) for images ``x``.
 
         ``phase`` picks the Poisson draws (1: assignment, 2: prediction), so
@@ -257,40 +332,58 @@ class DiehlCook:
         (one Lava run per presentation, slow: use a few samples and
         ``fold_theta=False``, since a folded layer has one threshold per
         neuron and Lava's LIF one per process).
+
+        On ``numpy`` and ``numpy-fixed`` the images run as batches of up to
+        ``batch_size`` samples in one engine pass each (:func:`present_batch`;
+        fewer when the network is large, :data:`BATCH_SYNAPSES`), with the
+        same Poisson draws and boost rule as :func:`present`, so the counts
+        equal the per-sample loop exactly; ``batch_size=None`` runs that loop
+        (one :class:`neuroport.Simulator` presentation per sample).
         """
         x = _images(x)
         backend = self.backend if backend is None else backend
         graph = frozen(self.sim.to_nir(), fold_theta=fold_theta)
+        seeds = [_seed(self.seed, 1_000_000 + phase, i) for i in range(len(x))]
+        if batch_size is not None and backend in TRAIN_BACKENDS:
+            be = registry.get(backend)
+            be.require_available()
+            program = prepare(graph, be, dt=self.config.dt)
+            key = (backend, _fingerprint(program))
+            if self._batch_engines is None or self._batch_engines[0] != key:  # keep only the latest network
+                self._batch_engines = (key, {})
+            return present_batch(program, x, self.config, seeds, backend=backend, batch_size=batch_size,
+                                 progress=progress, simulators=self._batch_engines[1])
         if backend in ONE_SHOT_BACKENDS:
             sim = OneShot(graph, backend, self.config.dt)
         else:
             sim = neuroport.Simulator(graph, backend=backend, dt=self.config.dt)
-        return np.stack([present(sim, x[i], self.config, _seed(self.seed, 1_000_000 + phase, i))
+        return np.stack([present(sim, x[i], self.config, seeds[i])
                          for i in _bar(progress, range(len(x)), desc=f"responses ({backend})", unit="sample")])
 
     def assign(self, x, y, *, backend: str | None = None, fold_theta: bool = True,
-               progress: bool = False) -> np.ndarray:
+               progress: bool = False, batch_size: int | None = BATCH_SIZE) -> np.ndarray:
         """Give every neuron the class it responds to most (frozen network, labelled ``x``, ``y``).
 
-        Runs on the training engine unless ``backend`` says otherwise.
+        Runs on the training engine unless ``backend`` says otherwise; batched on the numpy engines
+        (``batch_size``, see :meth:`responses`).
         """
         self.labels = assign_labels(self.responses(x, backend=backend, fold_theta=fold_theta, phase=1,
-                                                   progress=progress), y)
+                                                   progress=progress, batch_size=batch_size), y)
         return self.labels
 
     def predict(self, x, *, backend: str | None = None, fold_theta: bool = True,
-                progress: bool = False) -> np.ndarray:
+                progress: bool = False, batch_size: int | None = BATCH_SIZE) -> np.ndarray:
         """Predicted classes (n,) for images ``x``; needs :meth:`assign` (or a loaded model) first.
 
         ``backend``: the training engine by default; ``"numpy-fixed"`` runs the
         quantized frozen network, ``"lava-fixed"`` the same on Lava (see
         :meth:`responses`); ``fold_theta=False`` keeps the ``AdaptiveLIF``
-        (theta frozen) instead of folding theta into a LIF threshold.
+        (theta frozen) instead of folding theta into a LIF threshold; ``batch_size`` as :meth:`responses`.
         """
         if self.labels is None:
             raise InputError("predict: the neurons have no labels yet; call assign(x, y) first")
-        return vote(self.responses(x, backend=backend, fold_theta=fold_theta, phase=2, progress=progress),
-                    self.labels)
+        return vote(self.responses(x, backend=backend, fold_theta=fold_theta, phase=2, progress=progress,
+                                   batch_size=batch_size), self.labels)
 
     def accuracy(self, x, y, **options) -> float:
         """Fraction of ``x`` classified as ``y``; ``options`` as :meth:`predict`."""
@@ -355,6 +448,39 @@ def _bar(progress: bool, iterable=None, **options):
     if not progress:
         return _NoBar(iterable)
     return tqdm(iterable, **options)
+
+
+def _fingerprint(value) -> str:
+    """A digest of a Program's contents (every array's bytes, every other field's repr): equal digests mean
+    the same network, so batched engines built for one can run the other."""
+    import hashlib
+
+    digest = hashlib.sha1()
+
+    def feed(v):
+        if isinstance(v, np.ndarray):
+            digest.update(f"{v.dtype}{v.shape}".encode())
+            digest.update(np.ascontiguousarray(v).tobytes())
+        elif hasattr(v, "tocsr") and hasattr(v, "nnz"):
+            m = v.tocsr()
+            for part in (m.data, m.indices, m.indptr, np.array(m.shape)):
+                feed(np.asarray(part))
+        elif isinstance(v, dict) or hasattr(v, "items"):
+            for k in sorted(v, key=str):
+                digest.update(repr(k).encode())
+                feed(v[k])
+        elif isinstance(v, (list, tuple)):
+            digest.update(b"[")
+            for item in v:
+                feed(item)
+            digest.update(b"]")
+        elif dataclasses.is_dataclass(v):
+            feed({f.name: getattr(v, f.name) for f in dataclasses.fields(v) if f.name != "graph"})
+        else:
+            digest.update(repr(v).encode())
+
+    feed(value)
+    return digest.hexdigest()
 
 
 def _text(value) -> str:

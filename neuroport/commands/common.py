@@ -204,6 +204,16 @@ def compile_kwargs(args) -> dict:
     return {k: getattr(args, k, None) for k in ("dt", "scheme", "reset", "timing", "profile")}
 
 
+def _unbatched(spec: str, arrays: dict) -> dict:
+    """``arrays``, refusing a batch axis: the commands take ``(steps, n)`` per input."""
+    for name, arr in arrays.items():
+        if np.ndim(arr) == 3:
+            raise InputError(f"--input {spec}: {name!r} has shape {np.shape(arr)}, a batch (steps, B, n); the "
+                             "commands run one sample, (steps, n): save one sample, or run the batch from Python "
+                             "with neuroport.run (docs/batch.md)")
+    return arrays
+
+
 def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
     """Inputs from ``poisson:rate=HZ`` / ``regular:rate=HZ`` / ``population:value=X,rate=HZ[,width=W]`` /
     ``zeros`` / ``FILE.npy`` / ``FILE.npz``.
@@ -232,7 +242,7 @@ def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
                     raise InputError(f"--input {spec}: a .npy file holds one array, the network has {len(names)} "
                                      f"inputs ({expected}); write a .npz with one array per input, "
                                      f"np.savez(path, {'=..., '.join(names)}=...)")
-                return {names[0]: np.load(spec, allow_pickle=False)}
+                return _unbatched(spec, {names[0]: np.load(spec, allow_pickle=False)})
             with np.load(spec, allow_pickle=False) as data:
                 keys = list(data.keys())
                 unexpected = [k for k in keys if k not in names]
@@ -242,7 +252,7 @@ def parse_input_spec(spec: str | None, program, steps: int, seed: int) -> dict:
                         f"--input {spec}: array(s) {', '.join(map(repr, unexpected))} are not input populations"
                         f"{hints}; a .npz's arrays must be named after the inputs: {expected} "
                         f"(e.g. np.savez(path, {names[0] if names else 'x'}=spikes)); a single array may be a .npy")
-                return {k: data[k] for k in keys}
+                return _unbatched(spec, {k: data[k] for k in keys})
         except (ValueError, OSError) as exc:
             if isinstance(exc, InputError):
                 raise
