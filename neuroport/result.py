@@ -245,6 +245,22 @@ class Result:
         """Sample ``b`` of a batched Result as an unbatched Result (spikes, states ``(num_steps, size)``, weights).
 
         Raises :class:`~neuroport.errors.InputError` on an unbatched Result or for ``b`` outside the batch.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=20.0)
+        >>> drive = np.zeros((6, 2, 1))
+        >>> drive[:, 0] = 1.0                       # sample 0 driven on every step, sample 1 silent
+        >>> batched = neuroport.run(net, dt=1e-3, steps=6, inputs={"x": drive})
+        >>> batched.batch, batched.spikes["y"].counts().ravel().tolist()
+        (2, [5, 0])
+        >>> one = batched.sample(0)
+        >>> one.batch is None, one["y"].count, batched.sample(1)["y"].count
+        (True, 5, 0)
         """
         from neuroport.errors import InputError
 
@@ -265,6 +281,22 @@ class Result:
 
         Spikes become :class:`BatchSpikeTrain`, states ``(num_steps, B, size)``, learned weights a list
         per projection (one entry per sample); wall times add up; ``meta`` is the first's plus ``meta``.
+
+        Examples
+        --------
+        >>> import numpy as np, neuroport
+        >>> from neuroport.result import Result
+        >>> net = neuroport.Network()
+        >>> x = net.input(1, name="x")
+        >>> y = net.population(1, neuroport.LIF(tau=0.01, v_threshold=0.5), name="y")
+        >>> _ = net.connect(x, y, weight=20.0)
+        >>> runs = [neuroport.run(net, dt=1e-3, steps=6, inputs={"x": np.full((6, 1), level)}, probes=["y.v"])
+        ...         for level in (1.0, 0.0)]
+        >>> both = Result.stack(runs)
+        >>> both.batch, both["y.v"].shape, both.spikes["y"].counts().ravel().tolist()
+        (2, (6, 2, 1), [5, 0])
+        >>> bool(np.array_equal(both.sample(0)["y.v"], runs[0]["y.v"]))
+        True
         """
         results = list(results)
         first = results[0]
