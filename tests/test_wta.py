@@ -230,7 +230,7 @@ def test_bad_winner_take_all_calls_are_clear_errors():
 
 
 # ---------------------------------------------------------------- the three-layer app
-def test_three_layer_app_smoke():
+def test_three_layer_app_smoke(tmp_path):
     from neuroport.apps import wta_digits as wd
     from neuroport.nodes import AdaptiveLIF, PlasticLinear
 
@@ -252,6 +252,14 @@ def test_three_layer_app_smoke():
     assert labels.shape == (10,) and np.all((labels >= -1) & (labels < 10))
     pred = model.predict(data.x_test[:4])
     assert pred.shape == (4,) and np.all((pred >= 0) & (pred < 10))
+    model.save(tmp_path / "wta.nir")
+    again = wd.WTADigits.load(tmp_path / "wta.nir")
+    np.testing.assert_array_equal(again.labels, labels)
+    np.testing.assert_array_equal(again.sim.weights["hidden->out"], w)
+    np.testing.assert_array_equal(again.predict(data.x_test[:4]), pred)
+    with pytest.raises(InputError, match="not a WTA digits model"):
+        neuroport.write(tmp_path / "plain.nir", _tiny().to_nir(), options={"dt": 1e-3})
+        wd.WTADigits.load(tmp_path / "plain.nir")
     with pytest.raises(InputError, match="no labels yet"):
         wd.WTADigits(config).predict(data.x_test[:1])
     with pytest.raises(InputError, match="n_train"):

@@ -34,7 +34,7 @@ import time
 import numpy as np
 
 import neuroport
-from neuroport.apps.diehl_cook import LABELS_KEY, _bar, _images, _seed, assign_labels, load_split, vote
+from neuroport.apps.diehl_cook import LABELS_KEY, _bar, _images, _seed, _text, assign_labels, load_split, vote
 from neuroport.encoders import poisson
 from neuroport.errors import InputError
 from neuroport.models.networks.diehl_cook import frozen
@@ -75,13 +75,13 @@ class WTADigits:
         Seeds the heterogeneous parameters, the weights, the sample order and every Poisson draw.
     """
 
-    def __init__(self, config: Config = Config(), *, seed: int = 0):
+    def __init__(self, config: Config = Config(), *, seed: int = 0, graph=None, epochs_done: int = 0, labels=None):
         if not isinstance(config, Config):
             raise InputError(f"WTADigits: config must be a wta_digits.Config, got {type(config).__name__}")
-        self.config, self.seed, self.epochs_done = config, int(seed), 0
-        self.graph = build(config, seed=self.seed).to_nir()
+        self.config, self.seed, self.epochs_done = config, int(seed), int(epochs_done)
+        self.graph = graph if graph is not None else build(config, seed=self.seed).to_nir()
         self.sim = neuroport.Simulator(self.graph, backend="numpy", dt=config.dt)
-        self.labels = None
+        self.labels = None if labels is None else np.asarray(labels, dtype=np.int64)
 
     def normalize(self) -> None:
         """Rescale each output neuron's incoming weights to sum ``weight_sum`` (clipped to ``w_max``)."""
@@ -142,6 +142,18 @@ class WTADigits:
     def save(self, path) -> None:
         """Write :meth:`to_nir` to ``path`` (``neuroport.write``: atomic, dt recorded)."""
         neuroport.write(path, self.to_nir(), options={"dt": self.config.dt})
+
+    @classmethod
+    def load(cls, path) -> "WTADigits":
+        """A model written by :meth:`save`: trained weights, thresholds and labels, ready to predict or train on."""
+        graph = neuroport.read(path)
+        meta = graph.metadata or {}
+        if STATE_KEY not in meta:
+            raise InputError(f"{path}: not a WTA digits model (no {STATE_KEY!r} in the graph metadata)")
+        state = json.loads(_text(meta[STATE_KEY]))
+        labels = json.loads(_text(meta[LABELS_KEY])) if LABELS_KEY in meta else None
+        return cls(Config(**state["config"]), seed=state["seed"], graph=graph, epochs_done=state["epochs_done"],
+                   labels=labels)
 
 
 def compare(*, n_train: int = 500, n_test: int | None = None, neurons: int = 100, hidden: int = 300,
