@@ -238,6 +238,77 @@ class Network:
         self.edges.append((last, post))
         return key
 
+    def winner_take_all(self, pop: str, kernel, *, via: str = "direct", inhibitory=None,
+                        relay_weight: float = 2.0, delay=0.0, seed: int | None = None) -> dict:
+        """Lateral inhibition (winner-take-all) inside population ``pop``.
+
+        Parameters
+        ----------
+        pop : str
+            A neuron population of ``n`` neurons.
+        kernel : neuroport.lateral.Uniform or neuroport.lateral.MexicanHat
+            The recurrent weights, ``kernel.matrix(n)`` of shape (post, pre) = (n, n), in weight
+            units (``neuroport.lateral.uniform(strength)``, ``neuroport.lateral.mexican_hat(...)``).
+        via : {"direct", "population"}
+            ``"direct"``: one recurrent projection ``pop -> pop`` with the kernel's weights.
+            ``"population"`` (Diehl & Cook's circuit): an inhibitory population ``pop.inh`` of ``n``
+            neurons, driven one to one (``pop[i] -> pop.inh[i]``, weight ``relay_weight``), carries
+            the kernel's negative weights back (``pop.inh[j] -> pop[i]``: ``min(W[i, j], 0)``); the
+            positive weights (a Mexican hat's excitation) stay a direct ``pop -> pop`` projection.
+        inhibitory : neuron spec, optional
+            The relay neurons (default ``neuroport.LIF(tau=2e-3, v_threshold=0.5)``).
+        relay_weight : float, weight units
+            With the default relay and ``dt = 1 ms`` one spike of ``pop[i]`` raises ``pop.inh[i]``'s
+            ``v`` by ``2.0 * 1e-3 / 2e-3 = 1.0 > 0.5``: it spikes once, one step later (hardware
+            timing). At another ``dt`` scale it by ``1 ms / dt``.
+        delay : float, s
+            Extra transmission delay of the inhibitory projection(s).
+        seed : int, optional
+            Seeds the relay population's parameter distributions, if any.
+
+        Returns
+        -------
+        dict
+            Names of what was added: ``"recurrent"`` (the ``pop -> pop`` weight node, None if the
+            kernel has no weight for it), and with ``via="population"`` also ``"population"``,
+            ``"relay"`` (``pop -> pop.inh``) and ``"inhibition"`` (``pop.inh -> pop``).
+        """
+        from neuroport.lateral import MexicanHat, Uniform
+
+        self._require(pop)
+        if population_model(self.nodes[pop]) in (None, "input"):
+            raise GraphError(f"winner_take_all: {pop!r} must be a neuron population, "
+                             f"it is a {type(self.nodes[pop]).__name__}")
+        if not isinstance(kernel, (Uniform, MexicanHat)):
+            raise GraphError(f"winner_take_all: kernel must be neuroport.lateral.uniform(...) or "
+                             f"neuroport.lateral.mexican_hat(...), got {type(kernel).__name__}")
+        if via not in ("direct", "population"):
+            raise GraphError(f"winner_take_all: via must be 'direct' or 'population', got {via!r}")
+        n = self.size(pop)
+        w = kernel.matrix(n)
+        added = {"recurrent": None}
+        if via == "direct":
+            added["recurrent"] = self.connect(pop, pop, weight=w, delay=delay, name=self._name(f"{pop}.wta"))
+        else:
+            from neuroport.models.specs import LIF
+
+            rw = float(relay_weight) if isinstance(relay_weight, (int, float)) and not isinstance(relay_weight, bool) \
+                else None
+            if rw is None or not np.isfinite(rw) or rw <= 0:
+                raise ParameterError(f"winner_take_all: relay_weight must be a number > 0, got {relay_weight!r}")
+            positive = np.maximum(w, 0.0)
+            if np.any(positive != 0):
+                added["recurrent"] = self.connect(pop, pop, weight=positive, name=self._name(f"{pop}.wta"))
+            inh = self.population(n, inhibitory if inhibitory is not None else LIF(tau=2e-3, v_threshold=0.5),
+                                  name=self._name(f"{pop}.inh"), seed=seed)
+            added["population"] = inh
+            added["relay"] = self.connect(pop, inh, weight=np.eye(n) * rw)
+            added["inhibition"] = self.connect(inh, pop, weight=np.minimum(w, 0.0), delay=delay)
+        key = added["inhibition"] if via == "population" else added["recurrent"]
+        node = self.nodes[key]
+        node.metadata = {**(getattr(node, "metadata", None) or {}), "neuroport.lateral": kernel.describe()}
+        return added
+
     def output(self, pop: str, *, name: str | None = None) -> str:
         """Mark population ``pop`` as a network output (adds a NIR ``Output`` node).
 

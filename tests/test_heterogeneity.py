@@ -126,3 +126,65 @@ def test_heterogeneous_network_on_fixed_point_lava_and_brian2():
     rep = compare(a, b, inputs=("x",))
     assert rep.spikes_identical, str(rep)
     assert rep.states["hid.v"].max_rel < 1e-9
+
+
+def _adaptive_network():
+    """A heterogeneous AdaptiveLIF layer (adaptation current, refractoriness, time constants and thresholds
+    drawn per neuron) feeding a heterogeneous LIF layer."""
+    net = neuroport.Network()
+    x = net.input(12, name="x")
+    hid = net.population(30, neuroport.LIF(tau=dist.normal(20e-3, 4e-3, low=8e-3), r=10.0,
+                                           v_threshold=dist.uniform(0.8, 1.2),
+                                           tau_adapt=dist.normal(0.1, 0.02, low=0.03),
+                                           b_adapt=dist.uniform(0.02, 0.08),
+                                           refractory=dist.choice([0.0, 2e-3])), name="hid", seed=11)
+    out = net.population(6, neuroport.LIF(tau=dist.lognormal(15e-3, 0.2), r=10.0,
+                                          v_threshold=dist.uniform(0.5, 0.9)), name="out", seed=12)
+    net.connect(x, hid, weight=lambda rng, n: rng.uniform(0.0, 1.0, n), p=0.4, seed=1)
+    net.connect(hid, out, weight=lambda rng, n: rng.uniform(0.0, 0.6, n), p=0.5, seed=2)
+    return net
+
+
+def test_reread_heterogeneous_graph_runs_identically_on_every_backend(tmp_path):
+    """The Done-when line on the graph read back from its file: numpy, numpy-fixed and lava-fixed (bit-exact
+    pair), Brian2 Euler identical to numpy, each against the same backend on the graph before writing."""
+    from neuroport.nodes import AdaptiveLIF
+
+    graph = _adaptive_network().to_nir()
+    assert isinstance(graph.nodes["hid"], AdaptiveLIF)
+    assert np.unique(np.asarray(graph.nodes["hid"].b_adapt)).size == 30
+    path = tmp_path / "het_adaptive.nir"
+    neuroport.write(path, graph, options={"dt": 1e-3})
+    again = neuroport.read(path)
+    for field in ("tau_mem", "v_threshold", "tau_adapt", "b_adapt", "refractory"):
+        np.testing.assert_array_equal(np.asarray(getattr(again.nodes["hid"], field)),
+                                      np.asarray(getattr(graph.nodes["hid"], field)), err_msg=field)
+    steps = 120
+    x = _poisson(steps, 12, 0.3, 7)
+    probes = [("hid", "v"), ("out", "v")]
+
+    def run(g, backend, n=steps, **kw):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return neuroport.run(g, backend=backend, dt=1e-3, steps=n, inputs=x[:n], probes=probes, **kw)
+
+    before, after = run(graph, "numpy"), run(again, "numpy")
+    assert before.spikes["hid"].count > 30 and before.spikes["out"].count > 3
+    fixed_before, fixed_after = run(graph, "numpy-fixed", 40), run(again, "numpy-fixed", 40)
+    assert fixed_after.spikes["hid"].count > 0
+    for pop in ("hid", "out"):
+        np.testing.assert_array_equal(before.spikes[pop].to_dense(), after.spikes[pop].to_dense(), err_msg=pop)
+        np.testing.assert_array_equal(fixed_before.states[pop]["v"], fixed_after.states[pop]["v"], err_msg=pop)
+    ok, _ = registry.get("lava-fixed").available()
+    if ok:
+        lava = run(again, "lava-fixed", 40)
+        for pop in ("hid", "out"):
+            np.testing.assert_array_equal(fixed_after.spikes[pop].to_dense(), lava.spikes[pop].to_dense(),
+                                          err_msg=pop)
+            np.testing.assert_array_equal(fixed_after.states[pop]["v"], lava.states[pop]["v"], err_msg=pop)
+    ok, why = registry.get("brian2").available()
+    if not ok:
+        pytest.skip(f"brian2 unavailable: {why}")
+    b = run(again, "brian2", scheme="euler")
+    rep = compare(after, b, inputs=("x",))
+    assert rep.spikes_identical, str(rep)
