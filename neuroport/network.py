@@ -272,6 +272,31 @@ class Network:
             Names of what was added: ``"recurrent"`` (the ``pop -> pop`` weight node, None if the
             kernel has no weight for it), and with ``via="population"`` also ``"population"``,
             ``"relay"`` (``pop -> pop.inh``) and ``"inhibition"`` (``pop.inh -> pop``).
+
+        Examples
+        --------
+        Three neurons driven at different strengths; without inhibition all three fire, with uniform
+        lateral inhibition the most strongly driven one silences the others:
+
+        >>> import numpy as np, neuroport
+        >>> from neuroport import lateral
+        >>> def build(wta):
+        ...     net = neuroport.Network()
+        ...     x = net.input(3, name="x")
+        ...     out = net.population(3, neuroport.LIF(tau=0.02, v_threshold=0.5), name="out")
+        ...     _ = net.connect(x, out, weight=np.diag([30.0, 20.0, 10.0]))
+        ...     added = net.winner_take_all("out", lateral.uniform(50.0)) if wta else None
+        ...     return net, added
+        >>> drive = {"x": np.ones((50, 3))}
+        >>> net, added = build(wta=True)
+        >>> added
+        {'recurrent': 'out.wta'}
+        >>> [int(c > 0) for c in neuroport.run(build(wta=False)[0], dt=1e-3, steps=50, inputs=drive)
+        ...  .spikes["out"].counts()]
+        [1, 1, 1]
+        >>> counts = neuroport.run(net, dt=1e-3, steps=50, inputs=drive).spikes["out"].counts()
+        >>> int(counts.argmax()), bool(counts[0] > 10 * counts[1:].sum())
+        (0, True)
         """
         from neuroport.lateral import MexicanHat, Uniform
 
