@@ -15,7 +15,7 @@ import sys
 from neuroport import __version__
 from neuroport.errors import NeuroportError, UsageError
 
-COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "compare", "train", "evaluate", "sweep", "animate")
+COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "compare", "train", "evaluate", "sweep", "animate", "evolve")
 
 
 def build_parser() -> argparse.ArgumentParser:
