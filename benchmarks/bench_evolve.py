@@ -64,11 +64,12 @@ def main(argv=None) -> int:
     parser.add_argument("--target", type=float, default=None, help="stop at this training accuracy")
     parser.add_argument("--hidden", type=int, default=0)
     parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--train-per-class", type=int, default=60)
+    parser.add_argument("--train-per-class", type=int, default=100)
     parser.add_argument("--engine", default="compiled", choices=("numpy", "compiled"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--gap", type=int, default=60, help="silent steps between sequential test samples")
-    parser.add_argument("--sequential-per-class", type=int, default=25)
+    parser.add_argument("--sequential-per-class", type=int, default=20,
+                        help="test samples per class shown one after another (default 20: the split has 20 sevens)")
     parser.add_argument("--out", default="examples_output")
     args = parser.parse_args(argv)
 

@@ -531,7 +531,8 @@ def evaluate(graph, images=None, labels=None, *, backend: str = "numpy", seed: i
     Without ``images``/``labels`` the test split of the classes the graph records is used. All samples
     run as one stacked engine run for ``numpy`` and ``numpy-fixed`` (quantized as a whole: the copies
     are identical, so the scales are those of one copy) and for the Lava backends (keep ``max_samples``
-    small there: the stacked network is ``samples`` times larger). The Poisson spikes are drawn with
+    small there: the stacked network is ``samples`` times larger); Brian2 (``level="nir"``, built from the
+    graph's continuous-time equations) runs the file once per sample. The Poisson spikes are drawn with
     ``seed`` (default: the recorded evolution seed, stream 2: unlike the training spikes).
     """
     import neuroport
@@ -550,10 +551,19 @@ def evaluate(graph, images=None, labels=None, *, backend: str = "numpy", seed: i
     if len(labels) == 0:
         raise InputError("evaluate: no samples")
     steps, dt = int(meta["steps"]), float(meta["dt"])
-    program = neuroport.compile(graph, dt=dt)
-    stacked = stack_program(program, len(labels))
     spikes = encode(images, steps=steps, dt=dt, max_rate_hz=float(meta["max_rate_hz"]),
                     seed=_seed(meta["seed"] if seed is None else seed, 2))
+    from neuroport import backend as registry
+
+    if registry.get(backend).level == "nir":  # Brian2 builds from the graph itself: one run per sample
+        counts = []
+        for s in range(len(labels)):
+            result = neuroport.run(graph, backend=backend, steps=steps, dt=dt, progress=False,
+                                   inputs={INPUT: spikes[:, N_PIXELS * s:N_PIXELS * (s + 1)]})
+            counts.append(np.bincount(result.spikes[OUTPUT].neurons, minlength=result.spikes[OUTPUT].size))
+        return float(accuracy(np.asarray(counts)[None], labels)[0])
+    program = neuroport.compile(graph, dt=dt)
+    stacked = stack_program(program, len(labels))
     extra = {"engine": engine} if engine is not None and backend in ("numpy", "numpy-fixed") else {}
     result = neuroport.run(stacked, backend=backend, steps=steps, inputs={INPUT: spikes}, progress=False, **extra)
     return float(accuracy(spike_counts(result, stacked, len(labels)), labels)[0])
