@@ -120,3 +120,7 @@ def test_cli_help_and_tiny_run(tmp_path, capsys):
     assert main(["evolve", "--classes", "7", "--no-progress"]) == 2
     assert "2 to 5 digits" in capsys.readouterr().err
     assert main(["evolve", "--classes", "0,1", "--backends", "nosuch", "--no-progress"]) == 1
+
+
+def test_top_level_name():
+    assert neuroport.evolve is ev.evolve
