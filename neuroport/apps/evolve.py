@@ -91,6 +91,9 @@ class Config:
         Membrane time constants of the output LIF and the hidden CondLIF neurons (s).
     margin_weight : float
         Weight of the margin term in the fitness (module docstring).
+    fresh_spikes : bool
+        Draw new training spikes every generation (seeded by ``seed`` and the generation), so that
+        selection favours genomes robust to the Poisson noise; False: one draw for the whole run.
     target_accuracy : float or None
         Stop once the best genome's training accuracy reaches this fraction.
     time_limit_s : float or None
@@ -115,6 +118,7 @@ class Config:
     tau_out_s: float = 0.02
     tau_hidden_s: float = 0.02
     margin_weight: float = 0.05
+    fresh_spikes: bool = False
     target_accuracy: float | None = None
     time_limit_s: float | None = None
     seed: int = 0
@@ -390,6 +394,8 @@ class _Evaluator:
 
         self.config, self.labels, self.engine = config, np.asarray(labels), engine
         self.samples = len(labels)
+        self.images = images
+        self.generation = 0
         self.spikes = encode(images, steps=config.steps, dt=config.dt, max_rate_hz=config.max_rate_hz,
                              seed=_seed(config.seed, 1))
         # the engine's units per graph weight, per synapse: compile with every weight +1 (and -1 for the
@@ -413,6 +419,14 @@ class _Evaluator:
             self.layers.append((proj, slice(at, at + size), proj.weights.tocsr().data.copy(), inh))
             at += size
         self.runs = 0
+
+    def next_generation(self) -> None:
+        """With ``fresh_spikes``: draw the training spikes of the next generation."""
+        self.generation += 1
+        if self.config.fresh_spikes:
+            c = self.config
+            self.spikes = encode(self.images, steps=c.steps, dt=c.dt, max_rate_hz=c.max_rate_hz,
+                                 seed=_seed(c.seed, 1, self.generation))
 
     def program(self, genomes):
         """The stacked Program of ``genomes`` (P, genes) over the training samples."""
@@ -643,6 +657,7 @@ def evolve(classes=(0, 1, 2), *, out=None, progress: bool = True, engine: str | 
 
     def on_generation(ga):
         h = record(ga.population, ga.last_generation_fitness)
+        evaluator.next_generation()
         if bar is not None:
             bar.set_postfix(best=f"{h['best_fitness']:.3f}", mean=f"{h['mean_fitness']:.3f}",
                             acc=f"{h['best_accuracy']:.3f}", refresh=False)
