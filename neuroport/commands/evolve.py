@@ -6,7 +6,7 @@ import os
 import sys
 
 from neuroport.commands.common import SEED, add_progress, backend_list, check_output_path, float_above, int_range
-from neuroport.errors import UsageError
+from neuroport.errors import InputError, UsageError
 
 
 def _classes(text: str):
@@ -82,7 +82,7 @@ def run(args) -> int:
         options["parents"] = min(12, args.population)
     try:
         config = ev.Config(classes=args.classes, **options)
-    except Exception as exc:
+    except InputError as exc:
         raise UsageError(str(exc)) from None
     print(f"evolving {config.population} genomes of {ev.n_genes(config)} weights for digits "
           f"{','.join(map(str, config.classes))} ({'64 -> ' + str(config.hidden) + ' CondLIF -> ' if config.hidden else '64 -> '}"
