@@ -70,6 +70,8 @@ def main(argv=None) -> int:
     parser.add_argument("--gap", type=int, default=60, help="silent steps between sequential test samples")
     parser.add_argument("--sequential-per-class", type=int, default=20,
                         help="test samples per class shown one after another (default 20: the split has 20 sevens)")
+    parser.add_argument("--spike-seeds", type=int, default=10,
+                        help="re-evaluate each saved network on this many other test-spike draws (default 10)")
     parser.add_argument("--out", default="examples_output")
     args = parser.parse_args(argv)
 
@@ -105,6 +107,20 @@ def main(argv=None) -> int:
               f"{row['accuracy'] * 100:5.1f}% {r['generations']:5d} {r['wall_s']:7.1f} {r['cpu_s']:7.1f} "
               f"{r['generations'] / r['wall_s']:6.2f}")
     print(f"total {total:.1f} s wall (evolutions, test evaluations and the sequential runs)")
+    from neuroport.apps import evolve as ev
+
+    print(f"held-out accuracy of the saved networks over {args.spike_seeds} other Poisson draws of the test split "
+          "(mean, sd, min-max, %):")
+    for _, row in table.iterrows():
+        if row["status"] != "ok":
+            continue
+        path = os.path.join(args.out, f"evolve_{row['classes']}.nir")
+        parts = []
+        for backend in ("numpy", "numpy-fixed"):
+            acc = np.array([ev.evaluate(path, backend=backend, seed=100 + s) for s in range(args.spike_seeds)]) * 100
+            parts.append(f"{backend} {acc.mean():.1f} ({acc.std(ddof=1) if acc.size > 1 else 0:.1f}, "
+                         f"{acc.min():.1f}-{acc.max():.1f})")
+        print(f"{row['classes']:>8} " + "; ".join(parts))
     return 0
 
 

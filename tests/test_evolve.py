@@ -76,13 +76,15 @@ def test_saved_nir_rereads_with_the_same_accuracy(tmp_path):
     assert ev.evaluate(graph, backend="numpy") == result.test_accuracy["numpy"]
     # the file runs as an ordinary network too: one test sample alone gives the stacked run's counts
     data = ev.load_data((0, 1), 1)
-    spikes = ev.encode(data.x_test[:2], steps=20, dt=1e-3, max_rate_hz=200.0, seed=11)
-    stacked = ev.stack_program(neuroport.compile(graph), 2)
+    n = 4
+    spikes = ev.encode(data.x_test[:n], steps=20, dt=1e-3, max_rate_hz=ev.read_metadata(graph)["max_rate_hz"],
+                       seed=11)
+    stacked = ev.stack_program(neuroport.compile(graph), n)
     for backend in ("numpy", "numpy-fixed"):  # fixed: the stacked Program quantizes as one copy does
         counts = ev.spike_counts(neuroport.run(stacked, backend=backend, steps=20, inputs={"x": spikes}),
-                                 stacked, 2)[0]
+                                 stacked, n)[0]
         assert counts.sum() > 0
-        for s in range(2):
+        for s in range(n):
             alone = neuroport.run(graph, backend=backend, steps=20, inputs={"x": spikes[:, 64 * s:64 * (s + 1)]})
             np.testing.assert_array_equal(counts[s], np.bincount(alone.spikes["out"].neurons, minlength=2))
 

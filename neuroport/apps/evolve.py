@@ -113,7 +113,7 @@ class Config:
     weight_range: float = 2.0
     steps: int = 40
     dt: float = 1e-3
-    max_rate_hz: float = 200.0
+    max_rate_hz: float = 500.0
     train_per_class: int = 60
     tau_out_s: float = 0.02
     tau_hidden_s: float = 0.02
