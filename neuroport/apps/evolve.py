@@ -410,7 +410,10 @@ class _Evaluator:
             size = int(np.prod(shape))
             matching = [p for p in self.template.projections if p.pre == pre and p.post == post]
             if len(matching) != 1 or matching[0].nnz != size:
-                raise InputError(f"internal: expected one full projection {pre}->{post}, found {matching}")
+                from neuroport.errors import CompileError
+
+                raise CompileError(f"evolve: expected one all-to-all projection {pre}->{post} of {size} synapses "
+                                   f"in the compiled template, found {[p.name for p in matching]}")
             proj = matching[0]
             inh = None
             if negative is not None and self.template.populations[post].two_port:
