@@ -50,7 +50,7 @@ import scipy.sparse as sp
 from neuroport.errors import InputError
 
 __all__ = ["Config", "EvolveResult", "Data", "load_data", "build", "stack_program", "encode", "spike_counts",
-           "accuracy", "evaluate", "evolve", "METADATA_KEY", "N_PIXELS"]
+           "accuracy", "evaluate", "held_out_counts", "evolve", "METADATA_KEY", "N_PIXELS"]
 
 METADATA_KEY = "neuroport.evolve"  #: graph metadata: JSON with classes, encoding, config, accuracies
 N_PIXELS = 64
@@ -543,7 +543,16 @@ def read_metadata(graph) -> dict:
 
 def evaluate(graph, images=None, labels=None, *, backend: str = "numpy", seed: int | None = None,
              max_samples: int | None = None, engine=None) -> float:
-    """Held-out accuracy of an evolved network (a ``nir.NIRGraph``, Network or ``.nir`` path) on ``backend``.
+    """Held-out accuracy (fraction) of an evolved network (a ``nir.NIRGraph``, Network or ``.nir`` path) on
+    ``backend``: :func:`accuracy` of :func:`held_out_counts` (same arguments)."""
+    counts, labels = held_out_counts(graph, images, labels, backend=backend, seed=seed, max_samples=max_samples,
+                                 engine=engine)
+    return float(accuracy(counts[None], labels)[0])
+
+
+def held_out_counts(graph, images=None, labels=None, *, backend: str = "numpy", seed: int | None = None,
+                max_samples: int | None = None, engine=None):
+    """Output spike counts of an evolved network per sample: ``(counts (samples, classes), labels (samples,))``.
 
     Without ``images``/``labels`` the test split of the classes the graph records is used. All samples
     run as one stacked engine run for ``numpy`` and ``numpy-fixed`` (quantized as a whole: the copies
@@ -578,12 +587,12 @@ def evaluate(graph, images=None, labels=None, *, backend: str = "numpy", seed: i
             result = neuroport.run(graph, backend=backend, steps=steps, dt=dt, progress=False,
                                    inputs={INPUT: spikes[:, N_PIXELS * s:N_PIXELS * (s + 1)]})
             counts.append(np.bincount(result.spikes[OUTPUT].neurons, minlength=result.spikes[OUTPUT].size))
-        return float(accuracy(np.asarray(counts)[None], labels)[0])
+        return np.asarray(counts), labels
     program = neuroport.compile(graph, dt=dt)
     stacked = stack_program(program, len(labels))
     extra = {"engine": engine} if engine is not None and backend in ("numpy", "numpy-fixed") else {}
     result = neuroport.run(stacked, backend=backend, steps=steps, inputs={INPUT: spikes}, progress=False, **extra)
-    return float(accuracy(spike_counts(result, stacked, len(labels)), labels)[0])
+    return spike_counts(result, stacked, len(labels))[0], labels
 
 
 # ---------------------------------------------------------------------------------------------- evolve
