@@ -71,8 +71,9 @@ class Config:
         Genomes per generation (>= 2).
     generations : int
         Generations to run (>= 0; fewer if ``target_accuracy`` or ``time_limit_s`` stops it).
-    parents : int
-        Genomes chosen by tournament (of 3) to breed each generation (2 .. population).
+    parents : int or None
+        Genomes chosen by tournament (of 3) to breed each generation (2 .. population; default
+        ``min(12, population)``).
     elitism : int
         Best genomes copied unchanged into the next generation (0 .. population - 1).
     mutation_percent : float
@@ -106,7 +107,7 @@ class Config:
     hidden: int = 0
     population: int = 32
     generations: int = 100
-    parents: int = 12
+    parents: int | None = None
     elitism: int = 2
     mutation_percent: float = 10.0
     mutation_step: float = 1.0
@@ -148,6 +149,8 @@ class Config:
         _int("steps", self.steps, 1)
         _int("train_per_class", self.train_per_class, 1)
         _int("seed", self.seed, 0)
+        if self.parents is None:
+            object.__setattr__(self, "parents", min(12, int(self.population)))
         if not 2 <= _int("parents", self.parents, 2) <= self.population:
             raise InputError(f"parents: expected 2 .. population ({self.population}), got {self.parents}")
         if not 0 <= _int("elitism", self.elitism, 0) < self.population:

@@ -19,6 +19,9 @@ def _classes(text: str):
     return values
 
 
+_OPTION_OF = {"time_limit_s": "--time-limit", "target_accuracy": "--target"}
+
+
 def register(sub) -> None:
     p = sub.add_parser(
         "evolve", help="evolve a spiking digit classifier's weights with a genetic algorithm, save the best .nir",
@@ -82,8 +85,11 @@ def run(args) -> int:
         options["parents"] = min(12, args.population)
     try:
         config = ev.Config(classes=args.classes, **options)
-    except InputError as exc:
-        raise UsageError(str(exc)) from None
+    except InputError as exc:  # name the option, not the Config field
+        message = str(exc)
+        field = message.split(":", 1)[0]
+        option = _OPTION_OF.get(field, "--" + field.replace("_", "-"))
+        raise UsageError(option + message[len(field):] if field.isidentifier() else message) from None
     print(f"evolving {config.population} genomes of {ev.n_genes(config)} weights for digits "
           f"{','.join(map(str, config.classes))} ({'64 -> ' + str(config.hidden) + ' CondLIF -> ' if config.hidden else '64 -> '}"
           f"{config.n_classes} LIF), {config.train_per_class} training samples per class, "
