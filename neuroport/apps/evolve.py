@@ -21,8 +21,8 @@ The genetic algorithm is PyGAD's (:class:`pygad.GA`): tournament selection of pa
 crossover, additive uniform mutation of ``mutation_percent`` % of the genes by up to
 ``+-mutation_step``, and ``elitism`` best genomes copied unchanged into the next generation; seeded
 (``seed``: the same seed gives the same genomes, fitness values and network). PyGAD calls the
-fitness with the whole generation at once (``fitness_batch_size``), and the whole generation is
-**one engine run**: :func:`stack_program` puts ``individuals x samples`` independent copies of the
+fitness once per generation with every genome it has not scored yet (``fitness_batch_size``: all
+but the elites, whose fitness it keeps), and that batch is **one engine run**: :func:`stack_program` puts ``individuals x samples`` independent copies of the
 network side by side in one :class:`~neuroport.program.Program` (block-diagonal weights; the copies
 of one training sample read the same input channels, so every individual sees the same spikes),
 which :func:`neuroport.run` steps on the numpy engine (``engine="compiled"``: numba kernels).
@@ -94,7 +94,8 @@ class Config:
         Weight of the margin term in the fitness (module docstring).
     fresh_spikes : bool
         Draw new training spikes every generation (seeded by ``seed`` and the generation), so that
-        selection favours genomes robust to the Poisson noise; False: one draw for the whole run.
+        selection favours genomes robust to the Poisson noise (elites keep the fitness of the draw
+        they were scored on); False: one draw for the whole run.
     target_accuracy : float or None
         Stop once the best genome's training accuracy reaches this fraction.
     time_limit_s : float or None
