@@ -500,7 +500,8 @@ class EvolveResult:
     wall_s, cpu_s : float
         Wall-clock and process CPU time of the evolution (s), evaluation of the test split excluded.
     engine_runs : int
-        Engine runs made by the evolution (one per generation, plus one for the initial population).
+        Engine runs made by the evolution (one per generation, one for the initial population and one
+        re-scoring the best genome on the training samples).
     """
 
     config: Config
