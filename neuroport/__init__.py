@@ -37,6 +37,8 @@ def __getattr__(name):
                     "dist", "sweep", "decoders"}
     if name in lazy_modules:
         return importlib.import_module(f"neuroport.{name}")
+    if name == "evolve":  # genetic weight evolution of a digits classifier (neuroport.apps.evolve)
+        return importlib.import_module("neuroport.apps.evolve").evolve
     if name == "map":
         return importlib.import_module("neuroport.mapping").map_program
     if name == "LOIHI2":

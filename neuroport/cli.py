@@ -15,7 +15,8 @@ import sys
 from neuroport import __version__
 from neuroport.errors import NeuroportError, UnknownBackendError, UsageError
 
-COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "compare", "train", "evaluate", "sweep", "animate", "plot")
+COMMANDS = ("info", "run", "demo", "quantize", "map", "check", "compare", "train", "evaluate", "sweep", "animate", "plot",
+            "evolve")
 
 
 def build_parser() -> argparse.ArgumentParser:
