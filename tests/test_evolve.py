@@ -121,7 +121,8 @@ def test_cli_help_and_tiny_run(tmp_path, capsys):
     assert os.path.exists(out) and "held-out accuracy on numpy" in text
     assert main(["evolve", "--classes", "7", "--no-progress"]) == 2
     assert "2 to 5 digits" in capsys.readouterr().err
-    assert main(["evolve", "--classes", "0,1", "--backends", "nosuch", "--no-progress"]) == 1
+    assert main(["evolve", "--classes", "0,1", "--backends", "nosuch", "--no-progress"]) == 2  # usage error
+    assert "unknown backend 'nosuch'" in capsys.readouterr().err
 
 
 def test_top_level_name():
