@@ -12,7 +12,7 @@ pytest.importorskip("nest", reason="NEST is not installed (pip install 'neuropor
 
 import neuroport  # noqa: E402
 from neuroport.compare import compare  # noqa: E402
-from neuroport.errors import BackendUnavailableError, CompileError, UnsupportedNodeError  # noqa: E402
+from neuroport.errors import CompileError, UnsupportedNodeError  # noqa: E402
 from neuroport.models.networks.benchmarks import coba_network  # noqa: E402
 
 DT = 1e-4
@@ -79,11 +79,8 @@ def test_refuses_subtract_reset_and_ideal_timing_and_graded_input():
         neuroport.run(net, backend="nest", steps=10, dt=DT, inputs=np.full((10, 2), 0.5))
 
 
-def test_refuses_depression_and_ranks():
+def test_refuses_depression():
+    """(ranks > 1 without an MPI NEST: tests/test_nest_mpi.py.)"""
     net = _net(neuroport.LIF(tau=0.02, v_threshold=1.0), depression=(0.3, 0.4))
     with pytest.raises(UnsupportedNodeError, match="depression"):
         neuroport.run(net, backend="nest", steps=10, dt=DT)
-    from neuroport.backends.nest.backend import NestBackend
-    program = neuroport.compile(_net(neuroport.LIF(tau=0.02, v_threshold=1.0)).to_nir(), dt=DT)
-    with pytest.raises(BackendUnavailableError, match="MPI"):
-        NestBackend(ranks=2).run(program, steps=10)

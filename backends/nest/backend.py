@@ -59,6 +59,8 @@ class NestBackend(Backend):
     python : str, optional
         The interpreter of the ranks (default ``$NEUROPORT_NEST_PYTHON``, else this one), e.g.
         ``.venv-nest-mpi/bin/python``. Given explicitly, even ``ranks=1`` runs through ``mpirun``.
+    timeout_s : float, optional
+        Wall-clock limit (s) of one ``mpirun``; :class:`BackendError` when exceeded (default none).
 
     Spike trains do not depend on ranks or threads: every model lowered here is deterministic.
 
@@ -76,7 +78,7 @@ class NestBackend(Backend):
     schemes = ("exact",)
 
     def __init__(self, *, local_num_threads: int | None = None, ranks: int | None = None,
-                 virtual_processes: int | None = None, python: str | None = None):
+                 virtual_processes: int | None = None, python: str | None = None, timeout_s: float | None = None):
         if ranks is None:
             ranks, what = os.environ.get(RANKS_ENV, "1"), f"ranks (${RANKS_ENV})"
         else:
@@ -95,6 +97,7 @@ class NestBackend(Backend):
             what = "local_num_threads"
         self.local_num_threads = _positive_int(local_num_threads, what)
         self.python = None if python is None else str(python)
+        self.timeout_s = timeout_s
 
     def available(self) -> tuple[bool, str]:
         return _compat.available()
@@ -119,7 +122,8 @@ class NestBackend(Backend):
                                  f"({in_job} ranks); either let mpirun start the ranks (leave ranks=1) or "
                                  "call NestBackend(ranks=N) from a plain process")
             part = mpi.merge(mpi.launch(program, steps=steps, inputs=ins, probes=prb, seed=seed, ranks=self.ranks,
-                                        threads=self.local_num_threads, python=self.python))
+                                        threads=self.local_num_threads, python=self.python,
+                                        timeout_s=self.timeout_s))
         else:
             self.require_available()
             nest = _compat.nest()
