@@ -123,8 +123,6 @@ UNSUPPORTED.update({
                                       "NEST's aeif / iaf models have no threshold that jumps by theta_plus"),
     ("nest", "subtract_reset"): Unsupported(UnsupportedNodeError, r"reset 'subtract'",
                                             "NEST's models reset v to V_reset"),
-    ("nest", "depression"): Unsupported(UnsupportedNodeError, r"short-term depression",
-                                        "tsodyks2_synapse is not mapped to neuroport's Depression yet"),
     ("nest", "stdp"): _NEST_DT,
     ("nest", "stdp_sparse"): _NEST_DT,
     ("nest", "quadratic"): Unsupported(ParameterError, r"no closed-form update",
