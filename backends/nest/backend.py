@@ -1,13 +1,15 @@
 """The NEST backend (mode ``nest``, level ``nir``): the graph's continuous-time models on NEST.
 
-It builds NEST neurons, ``spike_generator`` inputs, ``static_synapse``
-connections, ``spike_recorder`` and ``multimeter`` probes from the graph's
+It builds NEST neurons, ``spike_generator`` inputs, ``static_synapse`` (and
+``tsodyks2_synapse`` for depression) connections, ``spike_recorder`` and
+``multimeter`` probes from the graph's
 continuous-time parameters (:mod:`neuroport.backends.nest.lowering`), lets
 NEST integrate them (exactly for ``iaf_psc_delta`` / ``iaf_psc_exp``, with
 GSL's adaptive Runge-Kutta for the conductance and ``aeif`` models, whatever
 the Program's ``scheme``), and returns the common
 :class:`~neuroport.result.Result`. NEST's kernel is global: every run starts
-with ``ResetKernel``. See ``docs/nest.md``.
+with ``ResetKernel``. Across MPI ranks: :mod:`neuroport.backends.nest.mpi`.
+See ``docs/nest.md``.
 """
 
 from __future__ import annotations
