@@ -22,7 +22,7 @@ from neuroport.backends.nest import mpi
 from neuroport.backends.nest.backend import NestBackend
 from neuroport.cli import main
 from neuroport.compare import compare
-from neuroport.errors import BackendUnavailableError, InputError
+from neuroport.errors import BackendUnavailableError, InputError, UnsupportedNodeError
 from neuroport.models.networks.benchmarks import coba_network
 
 DT = 1e-4
@@ -43,8 +43,11 @@ def _mpi_python() -> tuple[str | None, str]:
         done = subprocess.run([python, "-c", probe], capture_output=True, timeout=120)
     except subprocess.TimeoutExpired:
         return None, f"{python}: importing nest took > 120 s"
+    if done.returncode == 3:
+        return None, f"the NEST of {python} has no MPI; run `make nest-mpi`"
     if done.returncode != 0:
-        return None, f"the NEST of {python} has no MPI (exit {done.returncode}); run `make nest-mpi`"
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or ["?"])[-1]
+        return None, f"{python} cannot import nest ({last}); run `make nest-mpi`"
     return python, ""
 
 
@@ -124,6 +127,16 @@ def test_script_under_users_own_mpirun_gathers_every_rank(mpi_python, decomposit
     for rank in (0, 1):
         steps, neurons = np.load(tmp_path / f"rank2-{rank}.npy")
         assert set(zip(steps.tolist(), neurons.tolist())) == want, f"rank {rank}"
+
+
+def test_a_ranks_refusal_reaches_the_caller_unchanged(mpi_python):
+    """A lowering refusal on the ranks (adaptive threshold) is the same UnsupportedNodeError in the parent."""
+    net = neuroport.Network()
+    x = net.input(2, name="x")
+    net.connect(x, net.population(2, neuroport.LIF(tau=0.02, v_threshold=1.0, tau_theta=0.1, theta_plus=0.05),
+                                  name="p"), weight=1.0)
+    with pytest.raises(UnsupportedNodeError, match=r"'p'.*adaptive threshold"):
+        NestBackend(ranks=2, python=mpi_python, timeout_s=300).run(neuroport.compile(net.to_nir(), dt=DT), steps=10)
 
 
 # ----------------------------------------------------------------- refusals (no MPI needed)
