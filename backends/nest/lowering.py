@@ -115,7 +115,9 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
                 raise UnsupportedNodeError(f"node {name!r} ({pn.model}): a constant (Affine bias) input into a "
                                            "conductance-based neuron has no meaning; remove the bias")
             params["I_e"] = (bias[name] * spec.bias_scale).tolist()
-        pop = nest.Create(spec.model, pn.size, params=params)
+        # one dict per neuron: PyNEST expands a dict of lists only when every node is local (not on MPI ranks)
+        pop = nest.Create(spec.model, pn.size, params=[{key: val[i] for key, val in params.items()}
+                                                       for i in range(pn.size)])
         low.populations[name] = pop
         low.first_id[name] = int(pop[0].global_id)
         low.models[name] = spec.model
