@@ -1,7 +1,7 @@
 # neuroport: two commands do all the set-up on a fresh machine.
 #   make demo   builds .venv (Python 3.10), installs .[all,dev], runs `neuroport demo`
 #   make test   builds .venv the same way and runs the test suite
-#   make nest-mpi  (optional, ~920 CPU-s) builds NEST 3.10 with MPI from source into .venv-nest-mpi
+#   make nest-mpi  (optional, ~1,300 CPU-s) builds NEST 3.10 with MPI from source into .venv-nest-mpi
 #               (docs/nest.md); make test does not need it
 SHELL := /bin/bash
 VENV := .venv
