@@ -37,6 +37,7 @@ elsewhere, not here: the numpy engine against a plain dense loop
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 
@@ -77,6 +78,15 @@ NIR_CV_REL = THRESHOLDS["nir.recurrent.cv"]
 #: step changes the weights of its pairings by about a_plus = 2**-5; 1e-3 over the 128 synapses of
 #: the STDP cases admits a few such moves, as the 99 % spike criterion does. Measured: 2e-16.
 NIR_WEIGHT_MEAN_ABS = 1e-3
+#: Runs that complete but miss their criterion, for a measured reason: strict xfail (a run that starts
+#: passing fails the suite, so the entry must go). nest vs numpy at scheme "exact", docs/nest.md.
+KNOWN_DEVIATIONS = {
+    ("nest", "cubalif_chain"): "graph delay 0 between CubaLIF layers is one step late in NEST (min delay dt; "
+                               "439 late synapses), each layer one more; cuba1 (input-driven) 96.5 % within "
+                               "+-1 step at dt = 1 ms, equal counts",
+    ("nest", "conductance"): "dt = 1 ms against tau_syn = 5 ms: numpy's exact per-step CondLIF and NEST's RK45 "
+                             "differ, rates 96.0 / 85.2 Hz (a) and 217 / 177 Hz (b)",
+}
 #: numpy-fixed vs numpy (quantization, "reported, not assumed"): loose sanity bounds, not targets.
 #: Spikes matched within +-1 step, feed-forward populations: rounding differences compound with
 #: each layer (measured worst 0.71, the third layer of cubalif_chain; first layers >= 0.95).
@@ -92,24 +102,30 @@ MIN_LEARNING = 0.05
 
 # ----------------------------------------------------------------- runs, once each
 class Runs:
-    """Module-scoped cache: cases, Programs per (case, timing, level), Results per (case, timing, mode).
+    """Module-scoped cache: cases, Programs per (case, timing, level, scheme), Results per (case, timing, mode, scheme).
 
-    A run that raised is cached as its exception and raised again on every request.
+    ``scheme`` None is the case's own; a backend of level ``nir`` that integrates in continuous time
+    with a scheme other than the case's (nest: ``exact`` only) runs the case at its scheme, and its
+    numpy reference is compiled with that scheme too (:func:`scheme_for`). A run that raised is cached
+    as its exception and raised again on every request.
     """
 
     def __init__(self):
         self._cases, self._programs, self._runs = {}, {}, {}
 
-    def case(self, name: str):
-        if name not in self._cases:
-            self._cases[name] = cases.ALL[name]()
-        return self._cases[name]
+    def case(self, name: str, scheme: str | None = None):
+        if (name, None) not in self._cases:
+            self._cases[(name, None)] = cases.ALL[name]()
+        if (name, scheme) not in self._cases:  # scheme given: the case compiled at it
+            case = self._cases[(name, None)]
+            self._cases[(name, scheme)] = dataclasses.replace(case, options={**case.options, "scheme": scheme})
+        return self._cases[(name, scheme)]
 
-    def program(self, name: str, timing: str, level: str):
+    def program(self, name: str, timing: str, level: str, scheme: str | None = None):
         """The Program a backend of ``level`` runs, probing every state of every neuron population."""
-        key = (name, timing, level)
+        key = (name, timing, level, scheme)
         if key not in self._programs:
-            case = self.case(name)
+            case = self.case(name, scheme)
             if level == "fixed":
                 program, _report = neuroport.quantize(self.program(name, timing, "discrete"))
             else:
@@ -120,13 +136,13 @@ class Runs:
             self._programs[key] = program.replace(probes=probes)
         return self._programs[key]
 
-    def result(self, name: str, timing: str, mode: str):
-        key = (name, timing, mode)
+    def result(self, name: str, timing: str, mode: str, scheme: str | None = None):
+        key = (name, timing, mode, scheme)
         if key not in self._runs:
             be = backends.get(mode)
-            case = self.case(name)
+            case = self.case(name, scheme)
             try:
-                self._runs[key] = be.run(self.program(name, timing, be.level), steps=case.steps,
+                self._runs[key] = be.run(self.program(name, timing, be.level, scheme), steps=case.steps,
                                          inputs=case.inputs)
             except Exception as exc:  # noqa: BLE001 - cached, raised again below
                 self._runs[key] = exc
@@ -136,23 +152,34 @@ class Runs:
         return got
 
 
+def scheme_for(be, case) -> str | None:
+    """The scheme ``be`` runs ``case`` at: None (the case's own) when it integrates that scheme; for a
+    level-``nir`` backend that does not (nest integrates exactly or with RK45 whatever the Program
+    says: ``schemes = ("exact",)``), its first scheme, with the numpy reference compiled alike."""
+    own = dict(case.options).get("scheme", "euler")
+    schemes = tuple(getattr(be, "schemes", ("euler", "exact")))
+    if own in schemes or be.level != "nir" or not schemes:
+        return None
+    return schemes[0]
+
+
 @pytest.fixture(scope="module")
 def runs():
     return Runs()
 
 
-def run_or_skip(runs: Runs, name: str, timing: str, mode: str):
+def run_or_skip(runs: Runs, name: str, timing: str, mode: str, scheme: str | None = None):
     """The Result of ``mode`` on case ``name``, or a skip with the backend's own reason."""
     be = backends.get(mode)
     ok, reason = be.available()
     if not ok:
         pytest.skip(f"backend {mode} unavailable: {reason}")
-    ok, reason = supports(be, runs.case(name), timing=timing)
+    ok, reason = supports(be, runs.case(name, scheme), timing=timing)
     if not ok:
         pytest.skip(reason)
     declared = unsupported(mode, name, timing)
     try:
-        result = runs.result(name, timing, mode)
+        result = runs.result(name, timing, mode, scheme)
     except Exception as exc:
         if declared is not None and isinstance(exc, declared.error) and re.search(declared.match, str(exc)):
             pytest.skip(f"{mode} cannot run {name}: {exc}")
@@ -169,9 +196,15 @@ def run_or_skip(runs: Runs, name: str, timing: str, mode: str):
 # ----------------------------------------------------------------- the matrix
 @pytest.mark.parametrize("timing", TIMINGS)
 @pytest.mark.parametrize("case_name", list(cases.ALL))
-def test_case_on_backend(case_name, timing, backend, runs, record_property):
-    result = run_or_skip(runs, case_name, timing, backend.name)
+def test_case_on_backend(case_name, timing, backend, runs, record_property, request):
     case = runs.case(case_name)
+    deviation = KNOWN_DEVIATIONS.get((backend.name, case_name))
+    if deviation is not None and timing in backend.timings:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=AssertionError, reason=deviation))
+    if backend.level == "nir" and scheme_for(backend, case) is not None:
+        result = None  # run at the backend's scheme below
+    else:
+        result = run_or_skip(runs, case_name, timing, backend.name)
     program = runs.program(case_name, timing, "discrete")
     if backend.name == REFERENCE:
         check_reference(case, program, result, runs, timing)
@@ -184,7 +217,11 @@ def test_case_on_backend(case_name, timing, backend, runs, record_property):
     elif backend.level == "discrete":
         check_float_identical(program, run_or_skip(runs, case_name, timing, REFERENCE), result)
     elif backend.level == "nir":
-        check_nir(case, program, run_or_skip(runs, case_name, timing, REFERENCE), result)
+        scheme = scheme_for(backend, case)
+        if scheme is not None:  # nest: both it and its numpy reference at scheme "exact"
+            result = run_or_skip(runs, case_name, timing, backend.name, scheme)
+            program = runs.program(case_name, timing, "discrete", scheme)
+        check_nir(case, program, run_or_skip(runs, case_name, timing, REFERENCE, scheme), result)
     else:
         pytest.fail(f"backend {backend.name}: level {backend.level!r} has no criterion in neuroport.compare.THRESHOLDS")
 

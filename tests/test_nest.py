@@ -12,7 +12,7 @@ pytest.importorskip("nest", reason="NEST is not installed (pip install 'neuropor
 
 import neuroport  # noqa: E402
 from neuroport.compare import compare  # noqa: E402
-from neuroport.errors import BackendUnavailableError, CompileError, UnsupportedNodeError  # noqa: E402
+from neuroport.errors import CompileError, UnsupportedNodeError  # noqa: E402
 from neuroport.models.networks.benchmarks import coba_network  # noqa: E402
 
 DT = 1e-4
@@ -79,11 +79,33 @@ def test_refuses_subtract_reset_and_ideal_timing_and_graded_input():
         neuroport.run(net, backend="nest", steps=10, dt=DT, inputs=np.full((10, 2), 0.5))
 
 
-def test_refuses_depression_and_ranks():
-    net = _net(neuroport.LIF(tau=0.02, v_threshold=1.0), depression=(0.3, 0.4))
-    with pytest.raises(UnsupportedNodeError, match="depression"):
+def test_depression_into_current_neurons_matches_numpy():
+    """tsodyks2_synapse behind a parrot_neuron (input spikes) into CubaLIF, and neuron -> neuron into LIF, vs numpy
+    scheme="exact" (the depression case of tests/test_equivalence.py covers LIF from an input)."""
+    steps = 1000
+    net = neuroport.Network()
+    x = net.input(5, name="x")
+    a = net.population(4, neuroport.CubaLIF(tau_mem=0.02, tau_syn=0.005, v_threshold=1.0), name="a")
+    b = net.population(3, neuroport.LIF(tau=0.01, v_threshold=0.5), name="b")
+    net.connect(x, a, weight=100.0, p=1.0, seed=1, depression=(0.02, 0.5), delay=2 * DT)
+    net.connect(a, b, weight=150.0, p=1.0, seed=2, depression=(0.01, 0.3))
+    inputs = (np.random.default_rng(4).random((steps, 5)) < 0.04).astype(float)
+    res = {be: neuroport.run(net, backend=be, steps=steps, inputs=inputs, dt=DT, scheme="exact")
+           for be in ("numpy", "nest")}
+    for name in ("a", "b"):
+        p, q = res["numpy"].spikes[name], res["nest"].spikes[name]
+        assert p.count >= 10, f"{name} must spike"
+        assert compare(res["numpy"], res["nest"], k=1).populations[name].match >= 0.99, name
+    static = neuroport.Network()
+    xs = static.input(5, name="x")
+    static.connect(xs, static.population(4, neuroport.CubaLIF(tau_mem=0.02, tau_syn=0.005, v_threshold=1.0),
+                                         name="a"), weight=100.0, p=1.0, seed=1, delay=2 * DT)
+    undepressed = neuroport.run(static, backend="nest", steps=steps, inputs=inputs, dt=DT, scheme="exact")
+    assert undepressed.spikes["a"].count > 1.2 * res["nest"].spikes["a"].count, "depression must depress"
+
+
+def test_refuses_depression_from_input_into_current_neuron_without_delay():
+    """(ranks > 1 without an MPI NEST: tests/test_nest_mpi.py.)"""
+    net = _net(neuroport.CubaLIF(tau_mem=0.02, tau_syn=0.005, v_threshold=1.0), depression=(0.3, 0.4))
+    with pytest.raises(UnsupportedNodeError, match="depression on spikes of input 'x'.*graph delay >= dt"):
         neuroport.run(net, backend="nest", steps=10, dt=DT)
-    from neuroport.backends.nest.backend import NestBackend
-    program = neuroport.compile(_net(neuroport.LIF(tau=0.02, v_threshold=1.0)).to_nir(), dt=DT)
-    with pytest.raises(BackendUnavailableError, match="MPI"):
-        NestBackend(ranks=2).run(program, steps=10)

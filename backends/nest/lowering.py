@@ -115,7 +115,9 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
                 raise UnsupportedNodeError(f"node {name!r} ({pn.model}): a constant (Affine bias) input into a "
                                            "conductance-based neuron has no meaning; remove the bias")
             params["I_e"] = (bias[name] * spec.bias_scale).tolist()
-        pop = nest.Create(spec.model, pn.size, params=params)
+        # one dict per neuron: PyNEST expands a dict of lists only when every node is local (not on MPI ranks)
+        pop = nest.Create(spec.model, pn.size, params=[{key: val[i] for key, val in params.items()}
+                                                       for i in range(pn.size)])
         low.populations[name] = pop
         low.first_id[name] = int(pop[0].global_id)
         low.models[name] = spec.model
@@ -138,6 +140,22 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
             generators[(name, early)] = int(gens[0].global_id)
         return generators[(name, early)]
 
+    parrots = {}
+
+    def parrot(name) -> int:
+        """Global id of neuron 0's parrot_neuron repeating input ``name`` (NEST sends a device's spikes through
+        static synapses only): the early generator's spike at ``(t + 1) dt`` is repeated at ``(t + 2) dt``."""
+        if name not in parrots:
+            size = nodes[name].size
+            par = nest.Create("parrot_neuron", size)
+            gen0 = generator(name, True)
+            nest.Connect(np.arange(gen0, gen0 + size, dtype=np.int64), np.asarray(par.global_id, dtype=np.int64)
+                         if size > 1 else np.asarray([par.global_id], dtype=np.int64), conn_spec="one_to_one",
+                         syn_spec={"synapse_model": "static_synapse", "weight": np.ones(size),
+                                   "delay": np.full(size, dt_ms)})
+            parrots[name] = int(par[0].global_id)
+        return parrots[name]
+
     for name, pn in nodes.items():
         if pn.model != "input":
             continue
@@ -153,7 +171,12 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
         spec = specs[path.post]
         post_eq = neurons.get(nodes[path.post].model).equations(nodes[path.post], program.populations[path.post].reset)
         post0 = low.first_id[path.post]
-        pre0 = generator(path.pre, spec.input_at_start) if nodes[path.pre].model == "input" else low.first_id[path.pre]
+        from_input = nodes[path.pre].model == "input"
+        depressed = path.depression is not None
+        if from_input:
+            pre0 = parrot(path.pre) if depressed else generator(path.pre, spec.input_at_start)
+        else:
+            pre0 = low.first_id[path.pre]
         for port, _var, _kind, matrix in _port_matrices(path, post_eq):
             if matrix.nnz == 0:
                 continue
@@ -169,13 +192,21 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
             keep = w != 0
             rows, cols, w, delays = rows[keep], cols[keep], w[keep], delays[keep]
             scale = np.where(w >= 0, spec.weight_scale["exc"][rows], spec.weight_scale["inh"][rows])
-            if spec.input_at_start and nodes[path.pre].model != "input":
+            if spec.input_at_start and from_input and depressed:  # the parrot's spike is one step after the generator's
+                if np.any(delays < 2):
+                    raise UnsupportedNodeError(
+                        f"{pname}: depression on spikes of input {path.pre!r} into {path.post!r} ({spec.model}) needs a "
+                        "graph delay >= dt in NEST (its spikes pass a parrot_neuron, one step); give the projection "
+                        "a delay, or run it on numpy or brian2")
+                delays = delays - 1
+            elif spec.input_at_start and not from_input:
                 low.late_synapses += int(np.sum(delays == 1))
                 delays = np.maximum(delays - 1, 1)
+            syn = {"synapse_model": "static_synapse", "weight": w * scale, "delay": delays.astype(np.float64) * dt_ms}
+            if depressed:
+                syn.update(_tsodyks2(path.depression[1], cols))
             nest.Connect(np.asarray(cols + pre0, dtype=np.int64), np.asarray(rows + post0, dtype=np.int64),
-                         conn_spec="one_to_one",
-                         syn_spec={"synapse_model": "static_synapse", "weight": w * scale,
-                                   "delay": delays.astype(np.float64) * dt_ms})
+                         conn_spec="one_to_one", syn_spec=syn)
             low.n_synapses += int(w.size)
 
     # ---- multimeters, one per (population, variable), sampling the end of every step
@@ -189,6 +220,19 @@ def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
     return low
 
 
+def _tsodyks2(dep, cols: np.ndarray) -> dict:
+    """tsodyks2_synapse parameters of the synapses from pre neurons ``cols`` of a Depression node.
+
+    ``tau_fac = 0`` (no facilitation) keeps NEST's ``u = U``; its first spike sends ``u x w = U w`` (``x = 1``),
+    each later one, ``h`` ms after the previous, ``U x w`` with ``x = 1 - (1 - x_prev (1 - U)) exp(-h / tau_rec)``
+    (NEST 3.10's tsodyks2_synapse.h): neuroport's Depression (resources ``x``, recovery, release ``U x``) solved
+    between spikes. Every synapse of a pre neuron sees its spikes, so NEST's per-synapse state equals its per-channel one.
+    """
+    n, u_se = cols.size, np.asarray(dep.u_se, dtype=np.float64)[cols]
+    return {"synapse_model": "tsodyks2_synapse", "U": u_se, "u": u_se, "x": np.ones(n), "tau_fac": np.zeros(n),
+            "tau_rec": np.asarray(dep.tau_rec, dtype=np.float64)[cols] * MS}
+
+
 def _check_path(path, nodes) -> None:
     pre, post = nodes[path.pre], nodes[path.post]
     if post.model == "input":
@@ -198,10 +242,6 @@ def _check_path(path, nodes) -> None:
             f"{path.name}: plastic projections (STDP) are not lowered by backend 'nest' yet (NEST's stdp_synapse "
             "pairs spikes with its own trace and weight rules, not mapped to neuroport's); run learning on numpy "
             "or brian2 and run the trained weights on nest")
-    if path.depression is not None:
-        raise UnsupportedNodeError(
-            f"{path.name}: short-term depression is not lowered by backend 'nest' yet (tsodyks2_synapse is not "
-            "mapped to neuroport's Depression); run it on numpy or brian2")
     if pre.model != "input" and not neurons.get(pre.model).emits_spikes(pre.model):
         raise UnsupportedNodeError(f"{path.name}: graded output of {path.pre!r} ({pre.model}) has no NEST form "
                                    "(NEST connections carry spikes); run it on numpy or brian2")

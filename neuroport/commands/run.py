@@ -39,11 +39,29 @@ def register(sub) -> None:
                         "(needs pynwb: pip install 'neuroport[nwb]'; neuroport.nwb)")
     p.add_argument("--probe", action="append", default=[], metavar="POP.VAR",
                    help="record a state, e.g. --probe lif1.v (repeatable)")
+    p.add_argument("--ranks", type=int, default=None, metavar="N",
+                   help="nest only: MPI processes, started with mpirun on loopback (needs an MPI NEST: "
+                        "make nest-mpi; docs/nest.md)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="nest only: NEST threads per process (default 1)")
     p.add_argument("--dry-run", action="store_true",
                    help="build and map the network for the backend, do not run (loihi2: resource check)")
     add_progress(p)
     add_compile_options(p)
     p.set_defaults(func=run)
+
+
+def _with_processes(be, args):
+    """The nest backend with --ranks / --threads; a usage error for any other backend or a count < 1."""
+    from neuroport.errors import UsageError
+
+    given = " ".join(f"--{k} {v}" for k, v in (("ranks", args.ranks), ("threads", args.threads)) if v is not None)
+    if be.name != "nest":
+        raise UsageError(f"{given}: only backend 'nest' runs on MPI ranks / threads, not {be.name!r}")
+    for flag, value in (("--ranks", args.ranks), ("--threads", args.threads)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} {value}: expected a positive integer")
+    return type(be)(ranks=args.ranks, local_num_threads=args.threads)
 
 
 def run(args) -> int:
@@ -61,6 +79,8 @@ def run(args) -> int:
     graph = neuroport.read(args.file)
     dt_notice(graph, args, args.file)
     be = registry.get(args.backend)
+    if args.ranks is not None or args.threads is not None:
+        be = _with_processes(be, args)
     if args.dry_run:
         if not hasattr(be, "dry_run"):
             raise InputError(f"--dry-run: backend {args.backend!r} has no dry run (loihi2 has)")
