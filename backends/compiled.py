@@ -36,7 +36,8 @@ from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT
 from neuroport.models.adaptive_lif import _alif_kernel
 from neuroport.models.base import Block, KernelPlan
-from neuroport.models.cond_lif import _condlif_float_rows, _condlif_kernel, float_rows_apply
+from neuroport.models.cond_lif import (_condlif_float_rows, _condlif_float_uniform, _condlif_kernel, float_rows_apply,
+                                       uniform_constants)
 from neuroport.models.jit import njit
 from neuroport.models.lif import _lif_kernel
 from neuroport.result import SpikeTrain
@@ -89,6 +90,18 @@ def scatter_spike_rows(indptr, indices, data, spiking, n_spiking, target, scratc
         target[r] += scratch[r]
         scratch[r] = 0.0
         mark[r] = False
+
+
+@njit
+def scatter_spike_rows_direct(indptr, indices, data, spiking, n_spiking, target):
+    """:func:`scatter_spike_rows` straight into ``target``, for a ``target`` that is all zero before this
+    delivery (a ring slot only this delivery writes, see :class:`_WholeRun`): each target's terms are
+    added in the same order starting from the same 0.0, so the sums are identical, without the work
+    arrays' extra random accesses (per synaptic event: one read-add-write instead of three)."""
+    for q in range(n_spiking):
+        j = spiking[q]
+        for k in range(indptr[j], indptr[j + 1]):
+            target[indices[k]] += data[k]
 
 
 @njit
@@ -149,7 +162,7 @@ def _step_kernel(kind, S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt):
 
 
 @njit
-def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_bias, spiking, fired, pop_off, pop_n, ring, ring_off, ring_len,
+def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_bias, uniform, CU, d_direct, spiking, fired, pop_off, pop_n, ring, ring_off, ring_len,
               d_start, d_end, z_start, z_end, d_pre, d_post, d_port, d_delay, d_ptr, d_idx, indptr, indices, data,
               in_all, in_off, scratch, mark, touched, rec, rec_pop, rec_row, rec_col, spk_step, spk_nrn, spk_pop, n_spk):
     """Steps ``first .. stop - 1`` (local step numbers; global step ``t0 + local``) of a float network
@@ -160,13 +173,17 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_
     ``kind[p]`` its kernel (-1: an input, its values are ``in_all[local, in_off[p]:in_off[p] + pop_n[p]]``);
     ``S``, ``Cf``, ``Ci``, ``inc``, ``cnt`` tuples of its :class:`KernelPlan` arrays, ``fl`` ``(n_pop,
     N_FLAGS)`` its flags; for ``kind[p] == KIND_CONDLIF_ROWS``, ``SC[p]``, ``CfC[p]``, ``CiC[p]`` are its
-    states and constants in C order (``S[p]`` etc. unused) and ``has_bias[p]`` its bias flag;
+    states and constants in C order (``S[p]`` etc. unused) and ``has_bias[p]`` its bias flag; where
+    ``uniform[p]``, its constants are the same for every neuron and it runs
+    :func:`~neuroport.models.cond_lif._condlif_float_uniform` on the scalars ``CU[p]`` (shape ``(n_pop, 9)``);
     ``spiking`` (int64, ``(max pop_n,)``) is work space for one population's spike indices; ``fired[pop_off[p]:pop_off[p] + pop_n[p]]`` its spikes. Rings: one flat float64
     array, population ``p``'s port ``q`` (0: ``input`` / ``exc``, 1: ``inh``) at ``ring_off[p, q]``, shape
     ``(ring_len[p], pop_n[p])``. Deliveries ``d_start[p] .. d_end[p] - 1`` leave ``p`` (CSC arrays
     concatenated; column pointers of delivery ``k`` at ``indptr[d_ptr[k]:]``, relative to ``d_idx[k]``);
     zero-delay deliveries ``z_start[p] .. z_end[p] - 1`` arrive at ``p`` (timing ``"ideal"``) from an
-    earlier population ``d_pre[k]``, added to its input before its step.
+    earlier population ``d_pre[k]``, added to its input before its step. ``d_direct[k]``: delivery ``k``
+    is the only one into its target's ring (that port), so its slot is zero before it and it adds
+    straight into it (:func:`scatter_spike_rows_direct`).
     Probes: column block ``rec_col[k]`` of ``rec`` (rows: local steps) gets row ``rec_row[k]`` of
     ``S[rec_pop[k]]``. Spikes are appended to ``spk_*`` from ``n_spk``; the loop stops before a step whose
     spikes might not fit.
@@ -201,12 +218,15 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_
                         scatter_column_sums(ip, indices[d_idx[k]:], data[d_idx[k]:],
                                             in_all[local, in_off[j]:in_off[j] + nj], target, scratch, mark, touched)
                 f = fired[lo:lo + n]
-                if kind[p] == KIND_CONDLIF_ROWS:
-                    _condlif_float_rows(SC[p], CfC[p], CiC[p], has_bias[p], a0, a1, f)
+                if kind[p] == KIND_CONDLIF_ROWS and uniform[p]:
+                    _condlif_float_uniform(SC[p], CU[p], has_bias[p], a0, a1, f)  # zeroes a0, a1
                 else:
-                    _step_kernel(kind[p], S[p], Cf[p], Ci[p], fl[p], inc[p], a0, a1, f, cnt[p])
-                a0[:] = 0.0
-                a1[:] = 0.0
+                    if kind[p] == KIND_CONDLIF_ROWS:
+                        _condlif_float_rows(SC[p], CfC[p], CiC[p], has_bias[p], a0, a1, f)
+                    else:
+                        _step_kernel(kind[p], S[p], Cf[p], Ci[p], fl[p], inc[p], a0, a1, f, cnt[p])
+                    a0[:] = 0.0
+                    a1[:] = 0.0
                 for k in range(rec_pop.shape[0]):
                     if rec_pop[k] == p:
                         if kind[p] == KIND_CONDLIF_ROWS:
@@ -230,7 +250,9 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_
                 ip = indptr[d_ptr[k]:d_ptr[k] + n + 1]
                 ix = indices[d_idx[k]:]
                 dx = data[d_idx[k]:]
-                if kind[p] >= 0:
+                if kind[p] >= 0 and d_direct[k]:
+                    scatter_spike_rows_direct(ip, ix, dx, spiking, n_spiking, target)
+                elif kind[p] >= 0:
                     scatter_spike_rows(ip, ix, dx, spiking, n_spiking, target, scratch, mark, touched)
                 else:
                     scatter_column_sums(ip, ix, dx, in_all[local, in_off[p]:in_off[p] + n], target, scratch, mark,
@@ -259,12 +281,18 @@ class CompiledEngine(Engine):
 
     mode = "numpy"
 
-    def __init__(self, program, whole_run: bool | None = None, rows_kernels: bool | None = None):
+    def __init__(self, program, whole_run: bool | None = None, rows_kernels: bool | None = None,
+                 uniform_kernels: bool | None = None):
         super().__init__(program)
         if rows_kernels is None:
             rows_kernels = os.environ.get(ROWS_ENV, "1").strip() != "0"
         #: Whether the whole-run loop may use the SIMD row kernels (:data:`KIND_CONDLIF_ROWS`).
         self.rows_kernels = bool(rows_kernels)
+        if uniform_kernels is None:
+            uniform_kernels = os.environ.get(UNIFORM_ENV, "1").strip() != "0"
+        #: Whether a row-kernel population whose constants are the same for every neuron runs
+        #: :func:`~neuroport.models.cond_lif._condlif_float_uniform` (its constants as scalars).
+        self.uniform_kernels = bool(uniform_kernels)
         self._work = {}
         self._plans = {}
         if whole_run is None:
@@ -320,8 +348,10 @@ class CompiledEngine(Engine):
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
         rows = [self.order[k] for k in range(len(self.order)) if self._loop is not None and self._ran_whole
                 and self._loop.kind[k] == KIND_CONDLIF_ROWS]
+        uniform = [self.order[k] for k in range(len(self.order)) if self._loop is not None and self._ran_whole
+                   and self._loop.uniform[k]]
         return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole,
-                "row_kernels": rows}
+                "row_kernels": rows, "uniform_kernels": uniform}
 
 
 #: ``$NEUROPORT_WHOLE_RUN=0``: the compiled float engine steps in Python even where the whole-run loop applies.
@@ -329,6 +359,9 @@ WHOLE_RUN_ENV = "NEUROPORT_WHOLE_RUN"
 #: ``$NEUROPORT_ROWS_KERNELS=0``: the whole-run loop runs every population through its general kernel
 #: (the row kernels give the same bits; the switch is for comparing them).
 ROWS_ENV = "NEUROPORT_ROWS_KERNELS"
+#: ``$NEUROPORT_UNIFORM_KERNELS=0``: row-kernel populations keep their per-neuron constant rows even where
+#: every neuron has the same constants (the same bits either way; the switch is for comparing them).
+UNIFORM_ENV = "NEUROPORT_UNIFORM_KERNELS"
 
 
 class _WholeRun:
@@ -383,6 +416,8 @@ class _WholeRun:
         c2 = types.Array(types.float64, 2, "C")
         self.SC, self.CfC, self.CiC = List.empty_list(c2), List.empty_list(c2), List.empty_list(c2)
         self.has_bias = np.zeros(n_pop, dtype=np.bool_)
+        self.uniform = np.zeros(n_pop, dtype=np.bool_)
+        self.CU = np.zeros((n_pop, 9))
         self.rows_copies = []  # (the block's state array (F order), its C-ordered copy the loop steps)
         dummy2c = np.zeros((1, 1))
         for k, name in enumerate(order):
@@ -395,6 +430,10 @@ class _WholeRun:
                 self.CfC.append(np.ascontiguousarray(plan.Cf))
                 self.CiC.append(np.ascontiguousarray(plan.Ci))
                 self.has_bias[k] = plan.fl[2]
+                cu = uniform_constants(plan.Cf, plan.Ci) if eng.uniform_kernels else None
+                if cu is not None:
+                    self.uniform[k] = True
+                    self.CU[k] = cu
             else:
                 for lst in (self.SC, self.CfC, self.CiC):
                     lst.append(dummy2c)
@@ -452,11 +491,24 @@ class _WholeRun:
                 n_ptr += d.indptr.size
                 n_idx += d.indices.size
             self.z_end[k] = len(rows)
+        # a delivery that is the only writer of its target's ring (that port) adds straight into the slot
+        writers = {}
+        for row in rows:
+            writers[(row[1], row[2])] = writers.get((row[1], row[2]), 0) + 1
+        for proj in eng.program.projections:  # (plastic ones write the ring too; the loop excludes them)
+            if proj.plasticity is not None:
+                key = (idx[proj.post], eng.ports[proj.post].index(proj.port))
+                writers[key] = writers.get(key, 0) + 1
+        self.d_direct = np.array([k < len(rows) and writers[(rows[k][1], rows[k][2])] == 1 and rows[k][3] >= 1
+                                  for k in range(max(len(rows), 1))], dtype=np.bool_)
         r = np.array(rows, dtype=np.int64).reshape(-1, 6)
         (self.d_pre, self.d_post, self.d_port, self.d_delay, self.d_ptr,
          self.d_idx) = (np.ascontiguousarray(r[:, c]) for c in range(6))
-        cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(1, dtype=dt))
-        self.indptr, self.indices, self.data = cat(ptrs, np.int64), cat(idxs, np.int64), cat(datas, np.float64)
+        cat = (lambda xs, dt: np.concatenate(xs, dtype=dt) if xs else np.zeros(1, dtype=dt))
+        # target indices in int32 where they fit (half the memory and traffic; every target index is below
+        # its population's size, and the pointers stay int64)
+        i_dt = np.int32 if int(self.pop_n.max(initial=1)) < 2 ** 31 else np.int64
+        self.indptr, self.indices, self.data = cat(ptrs, np.int64), cat(idxs, i_dt), cat(datas, np.float64)
         m = max(int(self.pop_n.max(initial=1)), 1)
         self.scratch, self.mark, self.touched = np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(m, dtype=np.int64)
         self.spiking = np.zeros(m, dtype=np.int64)
@@ -498,7 +550,8 @@ class _WholeRun:
         while local < steps:
             stop = min(steps, local + chunk)
             done, n_spk = run_steps(local, stop, eng.t, self.kind, self.S, self.Cf, self.Ci, self.fl, self.inc,
-                                    self.cnt, self.SC, self.CfC, self.CiC, self.has_bias, self.spiking, self.fired, self.pop_off, self.pop_n, self.ring, self.ring_off,
+                                    self.cnt, self.SC, self.CfC, self.CiC, self.has_bias, self.uniform, self.CU,
+                                    self.d_direct, self.spiking, self.fired, self.pop_off, self.pop_n, self.ring, self.ring_off,
                                     self.ring_len, self.d_start, self.d_end, self.z_start, self.z_end, self.d_pre,
                                     self.d_post, self.d_port, self.d_delay,
                                     self.d_ptr, self.d_idx, self.indptr, self.indices, self.data, in_all, in_off,

@@ -228,9 +228,10 @@ class Projection:
         if self.delays.size == 0:
             return []
         w = self.weights
+        lo, hi = int(self.delays.min()), int(self.delays.max())
+        if lo == hi:  # one delay (the common case): no sort of every synapse's delay
+            return [(lo, w)]
         uniq = np.unique(self.delays)
-        if uniq.size == 1:
-            return [(int(uniq[0]), w)]
         rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
         out = []
         for d in uniq:

@@ -328,8 +328,9 @@ def test_kernel_cache_key_covers_helpers(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not jit.AVAILABLE, reason="numba missing")
 def test_condlif_row_kernel_equals_general_kernel_and_numpy():
-    """The SIMD CondLIF row kernel of the whole-run loop against the general kernel (same loop) and the
-    numpy reference engine: spikes and probed states identical to the last bit, over two calls."""
+    """The SIMD CondLIF row kernels of the whole-run loop (per-neuron constant rows, and scalar constants
+    for a homogeneous population, with the direct ring delivery) against the general kernel (same loop)
+    and the numpy reference engine: spikes and probed states identical to the last bit, over two calls."""
     from neuroport.backends.compiled import CompiledEngine
     from neuroport.backends.numpy import Engine
     from neuroport.models.networks.benchmarks import coba_network
@@ -337,17 +338,55 @@ def test_condlif_row_kernel_equals_general_kernel_and_numpy():
     prog = neuroport.compile(coba_network(n_neurons=400, p=0.1).to_nir(), dt=1e-4)
     probes = [("exc", "v"), ("inh", "g_exc"), ("exc", "refractory_left")]
     outs = []
-    for eng in (CompiledEngine(prog, rows_kernels=True), CompiledEngine(prog, rows_kernels=False), Engine(prog)):
+    for eng in (CompiledEngine(prog, rows_kernels=True), CompiledEngine(prog, rows_kernels=True, uniform_kernels=False),
+                CompiledEngine(prog, rows_kernels=False), Engine(prog)):
         runs = [eng.advance(steps=150, inputs={}, probes=probes, progress=False) for _ in range(2)]
         outs.append((eng, runs))
     assert outs[0][0].path_meta()["row_kernels"] == ["exc", "inh"]
-    assert outs[1][0].path_meta()["row_kernels"] == []
-    ref_runs = outs[2][1]
+    assert outs[0][0].path_meta()["uniform_kernels"] == ["exc", "inh"]
+    assert outs[1][0].path_meta()["row_kernels"] == ["exc", "inh"]
+    assert outs[1][0].path_meta()["uniform_kernels"] == []
+    assert outs[2][0].path_meta()["row_kernels"] == []
+    assert outs[0][0]._loop.d_direct[:4].all()  # each of COBA's 4 projections is its port's only writer
+    ref_runs = outs[3][1]
     assert sum(t.count for t in ref_runs[1][0].values()) > 0
-    for _, runs in outs[:2]:
+    for _, runs in outs[:3]:
         for (trains, states, _), (rtrains, rstates, _) in zip(runs, ref_runs):
             for name in rtrains:
                 assert np.array_equal(trains[name].steps, rtrains[name].steps)
                 assert np.array_equal(trains[name].neurons, rtrains[name].neurons)
             for name, var in probes:
                 assert np.array_equal(states[name][var].view(np.int64), rstates[name][var].view(np.int64))
+
+
+@pytest.mark.skipif(not jit.AVAILABLE, reason="numba missing")
+def test_uniform_constants_detects_heterogeneous_rows():
+    """A CondLIF population whose neurons differ in one constant keeps its per-neuron rows (the scalar
+    kernel would give every neuron the first neuron's value); with equal constants it takes the scalars."""
+    from neuroport import CondLIF
+    from neuroport.backends.compiled import CompiledEngine
+    from neuroport.backends.numpy import Engine
+    from neuroport.models.cond_lif import uniform_constants
+
+    cf, ci = np.ones((6, 5)), np.ones((12, 5))
+    assert uniform_constants(cf, ci) is not None
+    ci[2, 3] = 2.0  # the refractory row
+    assert uniform_constants(cf, ci) is None
+    rng = np.random.default_rng(3)
+    net = neuroport.Network()
+    x = net.input(20, name="x")
+    a = net.population(30, CondLIF(refractory=2e-3, tau_mem=rng.uniform(0.01, 0.03, 30)), name="a")
+    b = net.population(30, CondLIF(refractory=2e-3), name="b")
+    net.connect(x, a, weight=0.5, p=0.3, seed=1, delay=1e-3)
+    net.connect(a, b, weight=0.4, p=0.3, seed=2, delay=1e-3)
+    net.connect(b, a, weight=-0.3, p=0.3, seed=3, delay=2e-3)
+    program = neuroport.compile(net.to_nir(), dt=1e-3)
+    inputs = {"x": (rng.random((200, 20)) < 0.3).astype(float)}
+    eng, ref = CompiledEngine(program), Engine(program)
+    (t1, s1, _), (t0, s0, _) = (e.run(steps=200, inputs=inputs, probes=[("a", "v"), ("b", "v")], progress=False)
+                                for e in (eng, ref))
+    assert eng.path_meta()["row_kernels"] == ["a", "b"] and eng.path_meta()["uniform_kernels"] == ["b"]
+    assert t0["b"].count > 0
+    for name in ("a", "b"):
+        assert np.array_equal(t0[name].neurons, t1[name].neurons) and np.array_equal(t0[name].steps, t1[name].steps)
+        assert np.array_equal(s0[name]["v"].view(np.int64), s1[name]["v"].view(np.int64))
