@@ -260,6 +260,74 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_
     return stop, n_spk
 
 
+@njit
+def _step_kernel_fixed(kind, S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act):
+    """One integer step of a block whose kernel is ``WHOLE_RUN_KERNELS[kind]`` (as :meth:`KernelPlan.step`
+    with ``fixed=True``; ``fl``: its flag row, handed on as a tuple as in :func:`_step_kernel`)."""
+    fl = (fl[0], fl[1], fl[2], fl[3], fl[4], fl[5], fl[6], fl[7], fl[8], fl[9], fl[10], fl[11], fl[12], fl[13],
+          fl[14], fl[15])
+    if kind == 0:
+        _lif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, True)
+    elif kind == 1:
+        _alif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, True)
+    else:
+        _condlif_kernel(S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, m, act, True)
+
+
+@njit
+def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act, g_lo, g_n, g_c0, g_c1, ring_flat,
+                    L, width, fired, in_all, in_lo, in_n, has_fanout, lo, hi, seg, weights, no_payload, slot_of, acc,
+                    mark, touched, seg_key, seg_shift, shifted, nd_ring_len, nd_width, nd_size, rec, rec_g, rec_row,
+                    rec_col, idx, spk_step, spk_nrn, n_spk):
+    """Steps ``first .. stop - 1`` (local; global ``t0 + local``) of the fixed-point engine for a network
+    of kernel blocks, inputs and the merged delivery only (:class:`CompiledFixedEngine`), as
+    :meth:`FixedEngine.advance <neuroport.backends.numpy_fixed.FixedEngine.advance>` does them, in the
+    same order: each block ``g`` (arrays of shape ``(n_groups,)``: ``kind`` its kernel, ``lim``, ``m``,
+    ``act`` its :class:`KernelPlan` scalars, ``g_lo``/``g_n`` its global neurons, ``g_c0``/``g_c1`` its
+    ring columns, -1: one port) steps on ring slot ``t mod L`` (``ring_flat``: the ``(L, width)`` int64
+    ring, flattened), the slot is zeroed, the inputs' spikes ``in_all[local]`` (bool, ``(steps,
+    in_n)``) set ``fired[in_lo:in_lo + in_n]``, probes are recorded (column block ``rec_col[k]`` of
+    ``rec`` gets row ``rec_row[k]`` of ``S[rec_g[k]]``), and the spiking neurons (``idx``: work space,
+    ``(n_all,)``) are delivered by :func:`network_deliver` (``has_fanout``; its arrays as
+    :class:`_CompiledNetworkDelivery` hands them). Spikes (global ids) are appended to ``spk_*``; the loop
+    stops before a step whose spikes might not fit. Returns ``(next local step, spike count)``."""
+    n_g = kind.shape[0]
+    cap = spk_step.shape[0]
+    n_all = fired.shape[0]
+    for local in range(first, stop):
+        if n_spk + n_all > cap:
+            return local, n_spk
+        t = t0 + local
+        row = (t % L) * width
+        for g in range(n_g):
+            n = g_n[g]
+            a0 = ring_flat[row + g_c0[g]:row + g_c0[g] + n]
+            a1 = a0
+            if g_c1[g] >= 0:
+                a1 = ring_flat[row + g_c1[g]:row + g_c1[g] + n]
+            _step_kernel_fixed(kind[g], S[g], Cf[g], Ci[g], fl[g], inc[g], a0, a1, fired[g_lo[g]:g_lo[g] + n],
+                               cnt[g], lim[g], m[g], act[g])
+        ring_flat[row:row + width] = 0
+        for i in range(in_n):
+            fired[in_lo + i] = in_all[local, i]
+        for k in range(rec_g.shape[0]):
+            g = rec_g[k]
+            rec[local, rec_col[k]:rec_col[k] + g_n[g]] = S[g][rec_row[k]]
+        n_idx = 0
+        for i in range(n_all):
+            if fired[i]:
+                idx[n_idx] = i
+                n_idx += 1
+                spk_step[n_spk] = local
+                spk_nrn[n_spk] = i
+                n_spk += 1
+        if n_idx and has_fanout:
+            off = (t % nd_ring_len) * nd_width
+            network_deliver(lo, hi, seg, weights, idx[:n_idx], no_payload, slot_of, False, acc, mark, touched,
+                            seg_key, seg_shift, shifted, ring_flat, off, nd_size)
+    return stop, n_spk
+
+
 class _Work:
     """Zeroed per-target work arrays of one size (shared by the deliveries into one population)."""
 
@@ -618,16 +686,141 @@ class _CompiledNetworkDelivery:
 
 
 class CompiledFixedEngine(FixedEngine):
-    """The fixed-point engine with its blocks' steps and its merged delivery compiled (module docstring)."""
+    """The fixed-point engine with its blocks' steps and its merged delivery compiled (module docstring).
 
-    def __init__(self, program, hardware):
+    Whole-run loop: when every population is an input or in a block that runs one of
+    :data:`WHOLE_RUN_KERNELS`, and there is no plasticity, no depression and no int32-wrapped channel,
+    :meth:`advance` runs all its steps in one compiled call (:func:`run_fixed_steps`; in chunks when a
+    progress bar shows), the same integer operations in the same order as the per-step path.
+    ``whole_run=False`` (or ``$NEUROPORT_WHOLE_RUN=0``) keeps the per-step path;
+    ``path_meta()["whole_run"]`` says which ran.
+    """
+
+    def __init__(self, program, hardware, whole_run: bool | None = None):
         super().__init__(program, hardware)
         self.fanout = [_CompiledNetworkDelivery(f) for f in self.fanout]
         self._plans = []
+        if whole_run is None:
+            whole_run = os.environ.get(WHOLE_RUN_ENV, "1").strip() != "0"
+        self.whole_run = bool(whole_run)
+        self._ran_whole = False
+
+    def _whole_run_applies(self) -> bool:
+        if not self.whole_run or self.alone or self.wrapped or self.recovery or self.release is not None:
+            return False
+        if self.plastic_projs or any(self.outgoing_fixed.values()) or len(self.fanout) > 1:
+            return False
+        for group, _, _, _ in self.groups:
+            if not _compiled_step(group) or group.model.kernel not in WHOLE_RUN_KERNELS:
+                return False
+            if len(group.model.kernel_flags) + 8 > N_FLAGS:
+                return False
+        return True
 
     def advance(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
+        if self.t is None:
+            self.start()
         self._plans = []  # made afresh by this call's block_step, flushed at its end
-        return super().advance(steps=steps, inputs=inputs, probes=probes, progress=progress)
+        self._ran_whole = self._whole_run_applies()
+        if not self._ran_whole:
+            return super().advance(steps=steps, inputs=inputs, probes=probes, progress=progress)
+        return self._advance_whole(steps, inputs, probes, progress)
+
+    def _advance_whole(self, steps, inputs, probes, progress):
+        """:meth:`advance` through :func:`run_fixed_steps`: ``(trains, states, wall)`` as the per-step path."""
+        from numba import types
+        from numba.typed import List
+
+        pops = self.program.populations
+        recorded = self._make_recorders(probes, self.runtime, steps)
+        span = {n: (self.gid[n], self.gid[n] + pops[n].size) for n in self.order}
+        n_g = len(self.groups)
+        f2, i2 = types.Array(types.float64, 2, "A"), types.Array(types.int64, 2, "A")
+        S, Cf, Ci, inc, cnt = (List.empty_list(i2), List.empty_list(f2), List.empty_list(i2), List.empty_list(i2),
+                               List.empty_list(i2))
+        kind = np.zeros(n_g, dtype=np.int64)
+        fl = np.zeros((n_g, N_FLAGS), dtype=np.bool_)
+        lim, m, act, g_lo, g_n, g_c0, g_c1 = (np.zeros(n_g, dtype=np.int64) for _ in range(7))
+        rec_g, rec_row, rec_col, w = [], [], [], 0
+        copy_back = []  # (recorded array, first column of its group's block in rec, offset in the group)
+        for g, (group, names, lo, cols) in enumerate(self.groups):
+            self.block_step(group)  # its KernelPlan, kept in self._plans (counters flushed at the end)
+            plan = self._plans[-1]
+            if group.block.dtype != np.int64:  # a converted copy would not be the states the engine keeps
+                raise RuntimeError(f"the fixed whole-run loop needs int64 block states, got {group.block.dtype}")
+            S.append(group.block)
+            Cf.append(np.asarray(plan.Cf, dtype=np.float64))
+            Ci.append(np.asarray(plan.Ci, dtype=np.int64))
+            inc.append(plan.inc)
+            cnt.append(plan.cnt)
+            kind[g] = WHOLE_RUN_KERNELS.index(plan.kernel)
+            fl[g, :len(plan.fl)] = plan.fl
+            lim[g], m[g], act[g] = plan.lim, plan.m, plan.act
+            g_lo[g], g_n[g] = lo, group.n
+            g_c0[g], g_c1[g] = cols[0], cols[1] if len(cols) > 1 else -1
+            for r, var in enumerate(group.state):
+                probed = [name for name in names if (name, var) in recorded]
+                if probed:
+                    rec_g.append(g)
+                    rec_row.append(r)
+                    rec_col.append(w)
+                    copy_back += [(recorded[(name, var)], w, span[name][0] - lo) for name in probed]
+                    w += group.n
+        rec = np.zeros((steps, max(w, 1)), dtype=np.int64)
+        rec_g, rec_row, rec_col = (np.array(x, dtype=np.int64) for x in (rec_g, rec_row, rec_col))
+        if self.inputs_order:
+            in_lo = self.gid[self.inputs_order[0]]
+            arrays = [np.asarray(inputs[n])[:steps] for n in self.inputs_order]
+            in_all = np.ascontiguousarray((arrays[0] if len(arrays) == 1 else np.concatenate(arrays, axis=1)) != 0)
+        else:
+            in_lo, in_all = 0, np.zeros((steps, 0), dtype=np.bool_)
+        if self.fanout:
+            f = self.fanout[0]
+            nd = f.nd
+            fan = (True, nd.lo, nd.hi, nd.seg, f.weights, f.no_payload, f.slot, f.acc, f.mark, f.touched, nd.seg_key,
+                   nd.seg_shift, bool(nd.shifted), int(nd.ring_len), int(nd.width), int(nd.size))
+        else:
+            z = np.zeros(1, dtype=np.int64)
+            fan = (False, z, z, z, z, z, z, z.copy(), np.zeros(1, dtype=np.bool_), z.copy(), z, z, False, 1, 1, 1)
+        fired = np.zeros(self.n_all, dtype=np.bool_)
+        idx = np.zeros(max(self.n_all, 1), dtype=np.int64)
+        cap = max(4 * self.n_all, 1 << 16)
+        spk_step, spk_nrn = np.zeros(cap, dtype=np.int64), np.zeros(cap, dtype=np.int64)
+        bar = _progress_bar(steps, self.program, progress, self.mode)
+        chunk = steps if bar is None else max(1, steps // 100)
+        n_spk, local = 0, 0
+        t0 = time.perf_counter()
+        while local < steps:
+            stop = min(steps, local + chunk)
+            done, n_spk = run_fixed_steps(local, stop, self.t, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act, g_lo, g_n,
+                                          g_c0, g_c1, self.ring_flat, self.L, self.width, fired, in_all, in_lo,
+                                          in_all.shape[1], *fan, rec, rec_g, rec_row, rec_col, idx, spk_step,
+                                          spk_nrn, n_spk)
+            if bar is not None:
+                bar.update(done - local)
+            local = done
+            if done < stop:  # the spike buffers are full: grow them
+                spk_step, spk_nrn = (np.concatenate([x, np.zeros_like(x)]) for x in (spk_step, spk_nrn))
+        wall = time.perf_counter() - t0
+        self.t += steps
+        self.flush_counters()
+        if bar is not None:
+            bar.close()
+        for name in self.inputs_order:
+            if (name, "v") in recorded:
+                recorded[(name, "v")][...] = np.asarray(inputs[name])[:steps]
+        for arr, col, off in copy_back:
+            arr[...] = rec[:, col + off:col + off + arr.shape[1]]
+        all_t, all_idx = spk_step[:n_spk], spk_nrn[:n_spk]
+        trains = {}
+        for name in self.order:
+            lo, hi = span[name]
+            sel = (all_idx >= lo) & (all_idx < hi)
+            trains[name] = SpikeTrain(all_t[sel], (all_idx[sel] - lo).astype(np.int64), pops[name].size, steps)
+        states = {}
+        for (pop_name, var), arr in recorded.items():
+            states.setdefault(pop_name, {})[var] = arr
+        return trains, states, wall
 
     def block_step(self, block):
         if not _compiled_step(block):
@@ -646,7 +839,7 @@ class CompiledFixedEngine(FixedEngine):
         numpy_parts += [f"{n} (step)" for n in self.alone]
         numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
-        return {"engine_path": "compiled", "numpy_parts": numpy_parts}
+        return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole}
 
 
 def _fortran(plan):

@@ -390,3 +390,43 @@ def test_uniform_constants_detects_heterogeneous_rows():
     for name in ("a", "b"):
         assert np.array_equal(t0[name].neurons, t1[name].neurons) and np.array_equal(t0[name].steps, t1[name].steps)
         assert np.array_equal(s0[name]["v"].view(np.int64), s1[name]["v"].view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fixed_whole_run_identical_to_per_step_and_numpy(seed):
+    """The fixed engine's whole-run loop (backends/compiled.py run_fixed_steps) against its per-step path
+    and the numpy reference, over two advance calls (rings, states and the step counter carry over):
+    the same integers at every step, spikes, final states and overflow counters."""
+    from neuroport.backends.compiled import CompiledFixedEngine
+    from neuroport.backends.numpy_fixed import FixedEngine
+
+    program = random_fixed_program(seed, models=KINDS, aligned=seed % 3 != 2)
+    steps = 60
+    be = neuroport.backend.get("numpy-fixed")
+    ins = be.check_inputs(program, random_inputs(program, 2 * steps, seed), 2 * steps)
+    runs = {}
+    for label, eng in (("numpy", FixedEngine(program, program.hardware)),
+                       ("step", CompiledFixedEngine(program, program.hardware, whole_run=False)),
+                       ("whole", CompiledFixedEngine(program, program.hardware, whole_run=True))):
+        parts = [eng.advance(steps=steps, inputs={n: a[k * steps:(k + 1) * steps] for n, a in ins.items()},
+                             probes=_probes(program), progress=False) for k in range(2)]
+        eng.flush_counters()
+        runs[label] = (parts, eng.final_state(), eng.counters, eng.path_meta())
+    assert runs["whole"][3]["whole_run"] is True, "this network has no plasticity or depression: whole-run applies"
+    assert runs["step"][3]["whole_run"] is False
+    ref_parts, ref_final, ref_counters, _ = runs["numpy"]
+    assert sum(t.count for part in ref_parts for t in part[0].values()) > 0
+    for label in ("step", "whole"):
+        parts, final, counters, _ = runs[label]
+        for (trains, states, _), (rtrains, rstates, _) in zip(parts, ref_parts):
+            for name in rtrains:
+                assert np.array_equal(trains[name].steps, rtrains[name].steps), f"{label}: {name} steps"
+                assert np.array_equal(trains[name].neurons, rtrains[name].neurons), f"{label}: {name} neurons"
+            for name, variables in rstates.items():
+                for var, arr in variables.items():
+                    assert arr.dtype == states[name][var].dtype
+                    np.testing.assert_array_equal(arr, states[name][var], err_msg=f"{label}: {name}.{var}")
+        for name, variables in ref_final.items():
+            for var, arr in variables.items():
+                np.testing.assert_array_equal(arr, final[name][var], err_msg=f"{label}: final {name}.{var}")
+        assert counters == ref_counters, f"{label}: overflow counters"
