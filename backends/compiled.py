@@ -11,9 +11,13 @@ What is compiled, and where it is written:
   slot (:func:`scatter_column_sums`, float) and the merged integer delivery of the fixed engine
   (:func:`network_deliver`).
 
-Plasticity and short-term depression run their numpy code (the reference) inside the compiled
-engines; ``Result.meta["engine_path"]`` is ``"compiled"`` and ``meta["numpy_parts"]`` lists what ran
-in numpy.
+* float plasticity (pair STDP, Diehl & Cook): the learning step and the plastic delivery of spikes
+  (:func:`~neuroport.models.plasticity.learn_kernel`, :func:`~neuroport.models.plasticity.contribution_kernel`,
+  beside the numpy rule in ``models/plasticity.py``), stepped from the per-step loop.
+
+Short-term depression, the fixed-point learning engine and graded plastic deliveries run their
+numpy code (the reference) inside the compiled engines; ``Result.meta["engine_path"]`` is
+``"compiled"`` and ``meta["numpy_parts"]`` lists what ran in numpy.
 
 Agreement with the numpy path (``tests/test_compiled.py``): fixed point, the same integers every
 step (integer sums are exact in any order). Float: the same operations in the same order on each
@@ -40,6 +44,8 @@ from neuroport.models.cond_lif import (_condlif_float_rows, _condlif_float_unifo
                                        uniform_constants)
 from neuroport.models.jit import njit
 from neuroport.models.lif import _lif_kernel
+from neuroport.models import plasticity
+from neuroport.models.plasticity import contribution_kernel, learn_kernel
 from neuroport.result import SpikeTrain
 
 
@@ -363,6 +369,7 @@ class CompiledEngine(Engine):
         self.uniform_kernels = bool(uniform_kernels)
         self._work = {}
         self._plans = {}
+        self._numpy_plastic = set()  # plastic projections whose (graded) delivery ran the numpy code
         if whole_run is None:
             whole_run = os.environ.get(WHOLE_RUN_ENV, "1").strip() != "0"
         self.whole_run = bool(whole_run)
@@ -401,6 +408,35 @@ class CompiledEngine(Engine):
             consts.step(a_in, None, fired)
         return fired if blk.any["spiking"] else None
 
+    def plastic_contribution(self, state, active, values):
+        """The float plastic delivery: :func:`~neuroport.models.plasticity.contribution_kernel` for spikes
+        (graded ``values``: the numpy code, whose ``@`` sums in BLAS's order)."""
+        if values is not None or state.weights.dtype != np.float64:
+            self._numpy_plastic.add(next(n for n, st in self.plastic.items() if st is state))
+            return super().plastic_contribution(state, active, values)
+        out = np.empty(state.weights.shape[0])
+        contribution_kernel(state.weights, state.gain, np.asarray(active, dtype=np.int64), out,
+                            self._plastic_work(state)[3])
+        return out
+
+    def plastic_learn(self, state, s_pre, s_post):
+        """The float learning step: :func:`~neuroport.models.plasticity.learn_kernel` (the same weights)."""
+        if state.weights.dtype != np.float64 or not state.weights.flags.c_contiguous:
+            return super().plastic_learn(state, s_pre, s_post)
+        rows, cols, w_cols, _ = self._plastic_work(state)
+        learn_kernel(state.weights, state.mask, state.x_pre, state.y_post, np.asarray(s_pre, dtype=np.bool_),
+                     np.asarray(s_post, dtype=np.bool_), *plasticity.kernel_params(state.params), rows, cols, w_cols)
+
+    def _plastic_work(self, state):
+        """Work arrays of the learning kernels for a plastic projection's shape ``(post, pre)``."""
+        shape = state.weights.shape
+        work = self._work.get(("plastic", shape))
+        if work is None:
+            work = self._work[("plastic", shape)] = (np.zeros(shape[0], dtype=np.int64),
+                                                     np.zeros(shape[1], dtype=np.int64),
+                                                     np.zeros(shape[0] * shape[1]), np.zeros(shape[1]))
+        return work
+
     def deliver(self, d, out, target) -> None:
         work = self._work.get(d.n_post)
         if work is None:
@@ -413,7 +449,7 @@ class CompiledEngine(Engine):
         numpy_parts = [f"{n} ({pops[n].model} step)" for n, rt in (self.runtime or {}).items()
                        if rt is not None and not isinstance(rt[2], KernelPlan)]
         numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
-        numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
+        numpy_parts += [f"{name} (graded plastic delivery)" for name in sorted(self._numpy_plastic)]
         rows = [self.order[k] for k in range(len(self.order)) if self._loop is not None and self._ran_whole
                 and self._loop.kind[k] == KIND_CONDLIF_ROWS]
         uniform = [self.order[k] for k in range(len(self.order)) if self._loop is not None and self._ran_whole

@@ -12,7 +12,9 @@ quantize for fixed), first run (includes numba's JIT, or loading its cache; Bria
 code generation + C++ compile + run), cached run (a second run in the same process), run-only
 (the timed loop of the cached run; Brian2 standalone: the C++ run alone), synaptic events per
 second of run-only, peak RSS of the process, mean rate (Hz) and ISI CV (neurons with >= 3 spikes),
-and the cost of run-only per neuron-step and per synaptic event (ns). ``--once``: one run per
+and the cost of run-only per neuron-step and per synaptic event (ns), and the CPU seconds of this
+process during the measured run (engine setup included; on a loaded machine the wall times stretch,
+the CPU time much less). ``--once``: one run per
 configuration (no cached run: run-only is the first run's timed loop, after numba's cache is loaded;
 for the 1M-neuron run on a shared machine); ``--large-steps``: steps of the sizes above 64k.
 Ratios: run-only time of each engine over compiled float's. ``--large`` adds 256k and 1M neurons
@@ -91,22 +93,23 @@ def one(model, n, engine, steps, once=False) -> dict:
     if once and engine.startswith("compiled"):  # load the kernels from numba's cache outside the timed loop
         warm = neuroport.compile(_network(model, 400).to_nir(), dt=dt)
         be.run(neuroport.quantize(warm)[0] if engine == "compiled-fixed" else warm, steps=2, progress=False, **kw)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     r1 = be.run(run_program, steps=steps, progress=False, **kw)
-    first = time.perf_counter() - t1
+    first, cpu = time.perf_counter() - t1, time.process_time() - c1
     if once:
         cached, run_only, r = first, r1.wall_time if not engine.startswith("b2-") else float(
             r1.meta.get("run_only_time", r1.wall_time)), r1
     elif engine == "b2-standalone":  # a second run generates and compiles again: not a cached run
         cached, run_only, r = first, float(r1.meta.get("run_only_time", r1.wall_time)), r1
     else:
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         r = be.run(run_program, steps=steps, progress=False, **kw)
-        cached, run_only = time.perf_counter() - t2, r.wall_time
+        cached, run_only, cpu = time.perf_counter() - t2, r.wall_time, time.process_time() - c2
     rate, cv, events = _stats(r, program, steps, dt)
     return {"model": model, "n": n, "engine": engine, "synapses": program.n_synapses, "build": build,
             "first": first, "cached": cached, "run_only": run_only, "us_per_step": run_only / steps * 1e6,
             "events_per_s": events / run_only if run_only > 0 else float("nan"), "steps": steps,
+            "cpu_s": cpu,
             "ns_per_neuron_step": run_only / (n * steps) * 1e9,
             "ns_per_event": run_only / events * 1e9 if events else float("nan"),
             "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20, "rate_hz": rate,
@@ -134,7 +137,7 @@ def main(argv=None) -> int:
     rows = []
     head = (f"{'model':<5} {'n':>8} {'engine':<15} {'build s':>8} {'first s':>8} {'cached s':>8} {'run s':>8} "
             f"{'us/step':>9} {'Mev/s':>7} {'RSS GB':>6} {'rate Hz':>7} {'ISI CV':>6} {'ns/nrn-step':>11} "
-            f"{'ns/event':>8}")
+            f"{'ns/event':>8} {'CPU s':>7}")
     print(head)
     for model in args.models:
         for n in sizes:
@@ -160,7 +163,7 @@ def main(argv=None) -> int:
                 print(f"{model:<5} {n:>8} {engine:<15} {r['build']:8.2f} {r['first']:8.2f} {r['cached']:8.2f} "
                       f"{r['run_only']:8.3f} {r['us_per_step']:9.1f} {r['events_per_s'] / 1e6:7.1f} "
                       f"{r['peak_rss_gb']:6.2f} {r['rate_hz']:7.2f} {r['isi_cv']:6.3f} "
-                      f"{r['ns_per_neuron_step']:11.2f} {r['ns_per_event']:8.2f}"
+                      f"{r['ns_per_neuron_step']:11.2f} {r['ns_per_event']:8.2f} {r['cpu_s']:7.2f}"
                       f"{'  (whole-run)' if r.get('whole_run') else ''}", flush=True)
     print("\nratios: run-only time / compiled float run-only time (same model and size, this run)")
     for model in args.models:

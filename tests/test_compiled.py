@@ -430,3 +430,61 @@ def test_fixed_whole_run_identical_to_per_step_and_numpy(seed):
             for var, arr in variables.items():
                 np.testing.assert_array_equal(arr, final[name][var], err_msg=f"{label}: final {name}.{var}")
         assert counters == ref_counters, f"{label}: overflow counters"
+
+
+def test_plasticity_kernels_equal_numpy_rule():
+    """The compiled learning step and plastic delivery (models/plasticity.py kernel section) against the
+    numpy rule on random states: pair (soft and hard bounds) and Diehl & Cook (mu 1, 2, 0.7), with and
+    without depression of columns (a_minus), masked synapses, one and many post neurons; weights,
+    traces and deliveries identical to the last bit over 25 steps."""
+    import copy
+
+    from neuroport.models import plasticity as P
+
+    rng = np.random.default_rng(11)
+    for t in range(48):
+        n_post = 1 if t % 6 == 5 else int(rng.integers(2, 40))
+        n_pre = int(rng.integers(1, 200 if t % 5 == 0 else 40))  # > 128 active columns: the split sum
+        mask = rng.random((n_post, n_pre)) < 0.8
+        rule = ("pair", "diehl_cook")[t % 2]
+        params = dict(rule=rule, bounds=("soft", "hard")[t // 2 % 2], pre_decay=0.05, post_decay=0.07, a_plus=0.01,
+                      a_minus=(0.0, 0.02)[t // 4 % 2], eta=0.01, x_tar=0.4, mu=(1.0, 2.0, 0.7)[t // 8 % 3], w_min=0.0,
+                      w_max=1.0)
+        ref = P.PlasticState(np.where(mask, rng.uniform(-0.2, 1.2, (n_post, n_pre)), 0.0), mask,
+                             rng.uniform(0.5, 2.0, n_post), np.zeros(n_pre), np.zeros(n_post), params, 1)
+        st = copy.deepcopy(ref)
+        work = (np.zeros(n_post, np.int64), np.zeros(n_pre, np.int64), np.zeros(n_post * n_pre), np.zeros(n_pre))
+        for _ in range(25):
+            s_pre, s_post = rng.random(n_pre) < rng.uniform(0.05, 0.9), rng.random(n_post) < 0.2
+            active = np.flatnonzero(s_pre)
+            if active.size:
+                out = np.empty(n_post)
+                P.contribution_kernel(st.weights, st.gain, active, out, work[3])
+                assert np.array_equal(P.contribution(ref, active, None).view(np.int64), out.view(np.int64)), t
+            P.learn(ref, s_pre, s_post)
+            P.learn_kernel(st.weights, st.mask, st.x_pre, st.y_post, s_pre, s_post, *P.kernel_params(params), *work[:3])
+        for a, b in ((ref.weights, st.weights), (ref.x_pre, st.x_pre), (ref.y_post, st.y_post)):
+            assert np.array_equal(a.view(np.int64), b.view(np.int64)), f"case {t} ({rule})"
+
+
+def test_diehl_cook_training_compiled_identical(monkeypatch):
+    """A short Diehl & Cook training (DiehlCook.fit, 20 neurons, 4 digits) on the compiled engine learns
+    the reference engine's weights and thresholds exactly, with plasticity compiled (not in numpy_parts)."""
+    pytest.importorskip("sklearn")
+    from neuroport.apps import diehl_cook as dc
+
+    data = dc.load_split()
+    config = dc.Config(neurons=20, steps=60)
+    learned = {}
+    for engine in ("numpy", "compiled"):
+        monkeypatch.setenv(jit.ENV, engine)
+        model = dc.DiehlCook(config, seed=3)
+        model.fit(data.x_train[:4], progress=False)
+        assert model.sim.engine.path_meta()["engine_path"] == engine
+        learned[engine] = (np.array(model.sim.weights["x->exc"]), model.sim.engine.final_state()["exc"]["theta"].copy())
+        if engine == "compiled":
+            assert not any("plastic" in part for part in model.sim.engine.path_meta()["numpy_parts"])
+    w0, th0 = learned["numpy"]
+    assert np.abs(w0 - dc.DiehlCook(config, seed=3).sim.weights["x->exc"]).max() > 0, "training changed nothing"
+    assert np.array_equal(w0.view(np.int64), learned["compiled"][0].view(np.int64))
+    assert np.array_equal(th0.view(np.int64), learned["compiled"][1].view(np.int64))
