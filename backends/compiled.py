@@ -170,7 +170,9 @@ def _step_kernel(kind, S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt):
 @njit
 def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_bias, uniform, CU, d_direct, spiking, fired, pop_off, pop_n, ring, ring_off, ring_len,
               d_start, d_end, z_start, z_end, d_pre, d_post, d_port, d_delay, d_ptr, d_idx, indptr, indices, data,
-              in_all, in_off, scratch, mark, touched, rec, rec_pop, rec_row, rec_col, spk_step, spk_nrn, spk_pop, n_spk):
+              in_all, in_off, scratch, mark, touched, rec, rec_pop, rec_row, rec_col, spk_step, spk_nrn, spk_pop, n_spk,
+              pl_pre, pl_post, pl_port, pl_delay, pl_learn, PW, PM, PG, PX, PY, PP, pl_rows, pl_cols, pl_wcols, pl_buf,
+              pl_out, pl_act, pl_spre):
     """Steps ``first .. stop - 1`` (local step numbers; global step ``t0 + local``) of a float network
     whose populations all run a whole-run kernel (:class:`CompiledEngine`), as
     :meth:`Engine.advance <neuroport.backends.numpy.Engine.advance>` does them, in the same order.
@@ -193,6 +195,15 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_
     Probes: column block ``rec_col[k]`` of ``rec`` (rows: local steps) gets row ``rec_row[k]`` of
     ``S[rec_pop[k]]``. Spikes are appended to ``spk_*`` from ``n_spk``; the loop stops before a step whose
     spikes might not fit.
+
+    Plastic projections ``k`` (float, dense; ``pl_*`` of shape ``(n_plastic,)``, in the Program's order):
+    pre ``pl_pre[k]``, post ``pl_post[k]`` (its port ``pl_port[k]``), delay ``pl_delay[k]``; weights
+    ``PW[k]`` ``(post, pre)``, ``PM[k]`` its mask, ``PG[k]`` gains, ``PX[k]``/``PY[k]`` the traces, ``PP[k]``
+    :func:`~neuroport.models.plasticity.kernel_params` as floats; after the pre's static deliveries its
+    spikes are delivered with :func:`~neuroport.models.plasticity.contribution_kernel` (an input's
+    values are 0/1: :class:`_WholeRun` checks), and after every population stepped each learns
+    (:func:`~neuroport.models.plasticity.learn_kernel`) in the order ``pl_learn``. ``pl_rows`` ..
+    ``pl_spre``: work arrays, sized for the largest projection.
 
     Returns ``(next local step, spike count)``."""
     n_pop = kind.shape[0]
@@ -263,6 +274,42 @@ def run_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, SC, CfC, CiC, has_
                 else:
                     scatter_column_sums(ip, ix, dx, in_all[local, in_off[p]:in_off[p] + n], target, scratch, mark,
                                         touched)
+            for k in range(pl_pre.shape[0]):  # plastic deliveries, with the weights before this step's learning
+                if pl_pre[k] != p:
+                    continue
+                n_act = 0
+                if kind[p] >= 0:
+                    for q in range(n_spiking):
+                        pl_act[n_act] = spiking[q]
+                        n_act += 1
+                else:
+                    for i in range(n):
+                        if in_all[local, in_off[p] + i] != 0:
+                            pl_act[n_act] = i
+                            n_act += 1
+                if n_act == 0:
+                    continue
+                q = pl_post[k]
+                m = pop_n[q]
+                contribution_kernel(PW[k], PG[k], pl_act[:n_act], pl_out[:m], pl_buf)
+                row = ring_off[q, pl_port[k]] + ((t + pl_delay[k]) % ring_len[q]) * m
+                for i in range(m):
+                    ring[row + i] += pl_out[i]
+        for kk in range(pl_learn.shape[0]):  # learning, after every population stepped
+            k = pl_learn[kk]
+            j = pl_pre[k]
+            nj = pop_n[j]
+            if kind[j] >= 0:
+                s_pre = fired[pop_off[j]:pop_off[j] + nj]
+            else:
+                s_pre = pl_spre[:nj]
+                for i in range(nj):
+                    s_pre[i] = in_all[local, in_off[j] + i] != 0
+            q = pl_post[k]
+            pp = PP[k]
+            learn_kernel(PW[k], PM[k], PX[k], PY[k], s_pre, fired[pop_off[q]:pop_off[q] + pop_n[q]], int(pp[0]),
+                         pp[1] != 0.0, pp[2], pp[3], pp[4], pp[5], pp[6], pp[7], pp[8], pp[9], pp[10], pl_rows, pl_cols,
+                         pl_wcols)
     return stop, n_spk
 
 
@@ -347,7 +394,7 @@ class CompiledEngine(Engine):
     """The float engine with its populations' steps and deliveries compiled (module docstring).
 
     Whole-run loop: when every population is an input or runs one of :data:`WHOLE_RUN_KERNELS` and
-    sends spikes, and no projection has plasticity, depression or a zero delay, :meth:`advance` runs
+    sends spikes, and no projection has depression, :meth:`advance` runs
     all its steps in one compiled call (:func:`run_steps`; in chunks when a progress bar shows), with
     the same operations in the same order as the per-step path. ``whole_run=False`` (or
     ``$NEUROPORT_WHOLE_RUN=0``) keeps the per-step path; ``path_meta()["whole_run"]`` says which ran.
@@ -392,7 +439,8 @@ class CompiledEngine(Engine):
     def advance(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
         if self.t is None:
             self.start()
-        if self._loop is None:
+        if self._loop is None or not self._loop.inputs_fit(self, inputs, steps) or \
+                self._loop.plastic_arrays(self) is None:
             self._ran_whole = False
             return super().advance(steps=steps, inputs=inputs, probes=probes, progress=progress)
         self._ran_whole = True
@@ -476,7 +524,7 @@ class _WholeRun:
     def build(cls, eng):
         """The loop's layout, or None where the network needs the per-step path (class docstring)."""
         pops, order = eng.program.populations, eng.order
-        if any(p.plasticity is not None or p.depression is not None for p in eng.program.projections):
+        if any(p.depression is not None for p in eng.program.projections):
             return None
         pos = {n: k for k, n in enumerate(order)}
         if any(pos[d.proj.pre] >= pos[n] for n in order for d in eng.zero_delay[n]):
@@ -567,6 +615,32 @@ class _WholeRun:
                 view = self.ring[self.ring_off[k, q]:self.ring_off[k, q] + shape[0] * shape[1]].reshape(shape)
                 view[...] = eng.ring[(name, port)]
                 eng.ring[(name, port)] = view
+        # the deliveries do not change between starts (a Simulator reset restarts the engine): laid out once
+        cached = getattr(eng, "_whole_run_deliveries", None)
+        if cached is None:
+            cached = eng._whole_run_deliveries = self._delivery_layout(eng, order, idx, n_pop)
+        (self.d_start, self.d_end, self.z_start, self.z_end, self.d_direct, self.d_pre, self.d_post, self.d_port,
+         self.d_delay, self.d_ptr, self.d_idx, self.indptr, self.indices, self.data) = cached
+        m = max(int(self.pop_n.max(initial=1)), 1)
+        self.scratch, self.mark, self.touched = np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(m, dtype=np.int64)
+        self.spiking = np.zeros(m, dtype=np.int64)
+        self.in_names = [n for k, n in enumerate(order) if kind[k] < 0]
+        plastic = [p for p in eng.program.projections if p.plasticity is not None]
+        self.pl_names = [p.name for p in plastic]
+        self.pl_pre = np.array([idx[p.pre] for p in plastic], dtype=np.int64)
+        self.pl_post = np.array([idx[p.post] for p in plastic], dtype=np.int64)
+        self.pl_port = np.array([eng.ports[p.post].index(p.port) for p in plastic], dtype=np.int64)
+        # learning order: by post in update order, then as listed (Engine.advance's plastic_in)
+        self.pl_learn = np.array([k for name in order for k, p in enumerate(plastic) if p.post == name],
+                                 dtype=np.int64)
+        n_post = max([pops[p.post].size for p in plastic], default=1)
+        n_pre = max([pops[p.pre].size for p in plastic], default=1)
+        n_pair = max([pops[p.post].size * pops[p.pre].size for p in plastic], default=1)
+        self.pl_work = (np.zeros(n_post, dtype=np.int64), np.zeros(n_pre, dtype=np.int64), np.zeros(n_pair),
+                        np.zeros(n_pre), np.zeros(n_post), np.zeros(n_pre, dtype=np.int64), np.zeros(n_pre, dtype=np.bool_))
+
+    def _delivery_layout(self, eng, order, idx, n_pop):
+        """The deliveries' arrays of :func:`run_steps` (``d_start`` .. ``data``, see :meth:`_layout`)."""
         # deliveries, in the per-step path's order (by pre in update order, then as listed)
         rows, ptrs, idxs, datas = [], [], [], []
         self.d_start = np.zeros(n_pop, dtype=np.int64)
@@ -599,7 +673,7 @@ class _WholeRun:
         writers = {}
         for row in rows:
             writers[(row[1], row[2])] = writers.get((row[1], row[2]), 0) + 1
-        for proj in eng.program.projections:  # (plastic ones write the ring too; the loop excludes them)
+        for proj in eng.program.projections:  # plastic projections write the ring too
             if proj.plasticity is not None:
                 key = (idx[proj.post], eng.ports[proj.post].index(proj.port))
                 writers[key] = writers.get(key, 0) + 1
@@ -613,10 +687,50 @@ class _WholeRun:
         # its population's size, and the pointers stay int64)
         i_dt = np.int32 if int(self.pop_n.max(initial=1)) < 2 ** 31 else np.int64
         self.indptr, self.indices, self.data = cat(ptrs, np.int64), cat(idxs, i_dt), cat(datas, np.float64)
-        m = max(int(self.pop_n.max(initial=1)), 1)
-        self.scratch, self.mark, self.touched = np.zeros(m), np.zeros(m, dtype=np.bool_), np.zeros(m, dtype=np.int64)
-        self.spiking = np.zeros(m, dtype=np.int64)
-        self.in_names = [n for k, n in enumerate(order) if kind[k] < 0]
+        return (self.d_start, self.d_end, self.z_start, self.z_end, self.d_direct, self.d_pre, self.d_post,
+                self.d_port, self.d_delay, self.d_ptr, self.d_idx, self.indptr, self.indices, self.data)
+
+    def plastic_arrays(self, eng):
+        """The plastic projections' run-time arrays, taken from ``eng.plastic`` at each call (a reset makes
+        new states): ``(delays, PW, PM, PG, PX, PY, PP)`` for :func:`run_steps`, or None where a state is
+        not float64 in C order (then the per-step path runs)."""
+        from numba import types
+        from numba.typed import List
+
+        f2, b2, f1 = (types.Array(types.float64, 2, "C"), types.Array(types.bool_, 2, "C"),
+                      types.Array(types.float64, 1, "C"))
+        PW, PM, PG, PX, PY = (List.empty_list(f2), List.empty_list(b2), List.empty_list(f1), List.empty_list(f1),
+                              List.empty_list(f1))
+        delays, params = [], []
+        for name in self.pl_names:
+            st = eng.plastic[name]
+            arrays = (st.weights, st.mask, st.gain, st.x_pre, st.y_post)
+            if any(not a.flags.c_contiguous for a in arrays) or st.weights.dtype != np.float64 or \
+                    st.mask.dtype != np.bool_ or any(a.dtype != np.float64 for a in arrays[2:]):
+                return None
+            for lst, a in zip((PW, PM, PG, PX, PY), arrays):
+                lst.append(a)
+            delays.append(int(st.delay))
+            params.append([float(x) for x in plasticity.kernel_params(st.params)])
+        if not self.pl_names:
+            PW.append(np.zeros((1, 1)))
+            PM.append(np.zeros((1, 1), dtype=np.bool_))
+            for lst in (PG, PX, PY):
+                lst.append(np.zeros(1))
+        PP = np.array(params, dtype=np.float64).reshape(-1, 11)
+        return np.array(delays, dtype=np.int64), PW, PM, PG, PX, PY, PP
+
+    def inputs_fit(self, eng, inputs, steps) -> bool:
+        """Whether every input that sends through a plastic projection sends only 0 and 1 (graded values
+        are delivered by the numpy code: a matrix product, summed in BLAS's order)."""
+        pops = eng.program.populations
+        for k in set(self.pl_pre.tolist()):
+            name = self.order[k]
+            if pops[name].is_input:
+                x = np.asarray(inputs[name])[:steps]
+                if not np.all((x == 0) | (x == 1)):
+                    return False
+        return True
 
     def advance(self, eng, steps, inputs, probes, progress):
         """:meth:`CompiledEngine.advance` through :func:`run_steps`: ``(trains, states, wall)``."""
@@ -647,6 +761,7 @@ class _WholeRun:
                                       np.zeros(cap, dtype=np.int64))
         bar = _progress_bar(steps, eng.program, progress, eng.mode)
         chunk = steps if bar is None else max(1, steps // 100)
+        pl_delay, PW, PM, PG, PX, PY, PP = self.plastic_arrays(eng)
         n_spk, local = 0, 0
         t0 = time.perf_counter()
         for block, copy in self.rows_copies:  # the block's states (a per-step call may have changed them)
@@ -660,7 +775,8 @@ class _WholeRun:
                                     self.d_post, self.d_port, self.d_delay,
                                     self.d_ptr, self.d_idx, self.indptr, self.indices, self.data, in_all, in_off,
                                     self.scratch, self.mark, self.touched, rec, rec_pop, rec_row, rec_col, spk_step,
-                                    spk_nrn, spk_pop, n_spk)
+                                    spk_nrn, spk_pop, n_spk, self.pl_pre, self.pl_post, self.pl_port, pl_delay,
+                                    self.pl_learn, PW, PM, PG, PX, PY, PP, *self.pl_work)
             if bar is not None:
                 bar.update(done - local)
             local = done

@@ -150,16 +150,19 @@ def _run_three(program, inputs, steps, probes=None):
                         ("whole", lambda: CompiledEngine(program, whole_run=True))):
         eng = make()
         trains, states, _ = eng.run(steps=steps, inputs=ins, probes=probes, progress=False)
-        out[label] = (trains, states, eng.final_state(), eng.path_meta())
+        out[label] = (trains, states, eng.final_state(), eng.path_meta(), eng.learned_weights())
     return out
 
 
 def _assert_three(out, label, whole=True):
     assert out["whole"][3]["whole_run"] is whole, f"{label}: whole-run loop {'not ' if whole else ''}taken"
     assert out["step"][3]["whole_run"] is False
-    t0, s0, f0, _ = out["numpy"]
+    t0, s0, f0, _, w0 = out["numpy"]
     for path in ("step", "whole"):
-        t1, s1, f1, _ = out[path]
+        t1, s1, f1, _, w1 = out[path]
+        assert list(w0) == list(w1)
+        for name in w0:
+            assert np.array_equal(np.asarray(w0[name]), np.asarray(w1[name])), f"{label}/{path}: learned {name}"
         assert list(t0) == list(t1) and list(s0) == list(s1)
         for name in t0:
             np.testing.assert_array_equal(t0[name].steps, t1[name].steps, err_msg=f"{label}/{path}: {name} steps")
@@ -174,7 +177,7 @@ def _assert_three(out, label, whole=True):
 
 
 #: canonical cases the whole-run loop takes (the others need a per-step Python callback or a numpy step)
-WHOLE_RUN_CASES = ("adaptive", "conductance", "cubalif_chain", "delays", "recurrent_ei", "single_lif",
+WHOLE_RUN_CASES = ("adaptive", "conductance", "cubalif_chain", "delays", "recurrent_ei", "single_lif", "stdp", "stdp_sparse",
                    "subtract_reset")
 
 
