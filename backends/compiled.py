@@ -424,10 +424,14 @@ class CompiledEngine(Engine):
         self._ran_whole = False
 
     def prepare_population(self, pop):
-        blk = neurons.block(pop, FLOAT)
-        if not _compiled_step(blk):
+        model = neurons.runner(pop)
+        if model.kernel is None:
+            blk = neurons.block(pop, FLOAT)
             return blk, blk.member_states[0], blk
-        blk = Block(blk.model, [pop], FLOAT, order="F")  # each neuron's states side by side (_fortran)
+        blk = Block(model, [pop], FLOAT, order="F")  # each neuron's states side by side (_fortran)
+        if not _compiled_step(blk):
+            blk = neurons.block(pop, FLOAT)  # the numpy step, on the numpy engine's layout
+            return blk, blk.member_states[0], blk
         plan = _fortran(KernelPlan(blk))
         self._plans[pop.name] = plan
         return blk, blk.member_states[0], plan
