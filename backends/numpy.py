@@ -47,8 +47,8 @@ class _Delivery:
         self.post = proj.post
         self.delay = int(delay)
         self.indptr = csc.indptr.astype(np.int64)
-        self.indices = csc.indices.astype(np.int64)
-        self.data = csc.data.astype(dtype)
+        self.indices = csc.indices  # scipy's index dtype (int32 below 2**31 entries): no copy
+        self.data = csc.data if csc.data.dtype == dtype else csc.data.astype(dtype)
         self.matrix = csc
         self.n_post = matrix.shape[0]
 

@@ -357,3 +357,76 @@ def _condlif_float_rows(S, Cf, Ci, has_bias, a_exc, a_inh, fired):
             vv[i] = 0.0 if f else v
             refl[i] = refractory[i] if f else (ref if active else ref - 1)
             fired[i] = f
+
+
+#: The constants :func:`_condlif_float_uniform` takes as scalars (``cu``), in its order: ``(table, row)``
+#: of ``KernelPlan.Cf`` (``"f"``) or ``KernelPlan.Ci`` (``"i"``).
+UNIFORM_CONSTANTS = (("f", base.CF_V_KEEP), ("f", _CF_E), ("f", _CF_I), ("f", _CF_DV), ("i", base.CI_VTH),
+                     ("i", base.CI_REFRACTORY), ("i", _CI_E_EXC), ("i", _CI_E_INH), ("i", base.CI_BIAS))
+
+
+def uniform_constants(Cf, Ci):
+    """The constants of :data:`UNIFORM_CONSTANTS` as one float64 array of shape ``(9,)`` when every
+    neuron of the block has the same value in each (a homogeneous population, as in the COBA
+    benchmark), else None. ``Cf``, ``Ci``: ``KernelPlan`` tables, shape ``(rows, n)``."""
+    out = np.zeros(len(UNIFORM_CONSTANTS))
+    for k, (table, row) in enumerate(UNIFORM_CONSTANTS):
+        values = (Cf if table == "f" else Ci)[row]
+        if values.size == 0 or not np.array_equal(values, np.full(values.shape, values[0])):
+            return None
+        out[k] = values[0]
+    return out
+
+
+@njit
+def _condlif_float_uniform(S, cu, has_bias, a_exc, a_inh, fired):
+    """:func:`_condlif_float_rows` for a block whose constants are the same for every neuron
+    (:func:`uniform_constants`: ``cu``, shape ``(9,)``, in :data:`UNIFORM_CONSTANTS` order): the
+    constants are scalars in registers, so a step streams only the states (``S``, C order, shape
+    ``(6, n)``), the inputs and the spikes (~75 bytes per neuron instead of ~140). The same
+    floating-point operations in the same order as :func:`_condlif_float_rows` and
+    :func:`_condlif_kernel` (no fastmath), so states and spikes are equal to the last bit. It also
+    zeroes its inputs ``a_exc``, ``a_inh`` (this step's ring slots, shape ``(n,)``) once read, which the
+    whole-run loop otherwise does in a second pass; ``fired`` (bool, ``(n,)``) receives the spikes."""
+    g_e, g_i, vv, refl = S[0], S[1], S[4], S[5]
+    v_keep, e_keep, i_keep, dv = cu[0], cu[1], cu[2], cu[3]
+    vth, refractory, e_exc, e_inh, bias = cu[4], cu[5], cu[6], cu[7], cu[8]
+    if has_bias:
+        for i in range(g_e.shape[0]):
+            ae = a_exc[i]
+            ai = a_inh[i]
+            a_exc[i] = 0.0
+            a_inh[i] = 0.0
+            ge = g_e[i] * e_keep + ae
+            gi = g_i[i] * i_keep + ai
+            v = vv[i]
+            ref = refl[i]
+            nv = v * v_keep + dv * (ge * (e_exc - v) + gi * (e_inh - v))
+            nv = nv + bias
+            active = ref <= 0
+            v = nv if active else v
+            f = v > vth and active
+            g_e[i] = ge
+            g_i[i] = gi
+            vv[i] = 0.0 if f else v
+            refl[i] = refractory if f else (ref if active else ref - 1)
+            fired[i] = f
+    else:
+        for i in range(g_e.shape[0]):
+            ae = a_exc[i]
+            ai = a_inh[i]
+            a_exc[i] = 0.0
+            a_inh[i] = 0.0
+            ge = g_e[i] * e_keep + ae
+            gi = g_i[i] * i_keep + ai
+            v = vv[i]
+            ref = refl[i]
+            nv = v * v_keep + dv * (ge * (e_exc - v) + gi * (e_inh - v))
+            active = ref <= 0
+            v = nv if active else v
+            f = v > vth and active
+            g_e[i] = ge
+            g_i[i] = gi
+            vv[i] = 0.0 if f else v
+            refl[i] = refractory if f else (ref if active else ref - 1)
+            fired[i] = f

@@ -261,8 +261,9 @@ class Projection:
         if self.delays.size == 0:
             return []
         w = self.weights
-        if self.delays.min() == self.delays.max():  # one delay: no sort needed
-            return [(int(self.delays[0]), w)]
+        lo, hi = int(self.delays.min()), int(self.delays.max())
+        if lo == hi:  # one delay (the common case): no sort of every synapse's delay
+            return [(lo, w)]
         uniq = np.unique(self.delays)
         rows = np.repeat(np.arange(w.shape[0]), np.diff(w.indptr))
         out = []

@@ -150,16 +150,19 @@ def _run_three(program, inputs, steps, probes=None):
                         ("whole", lambda: CompiledEngine(program, whole_run=True))):
         eng = make()
         trains, states, _ = eng.run(steps=steps, inputs=ins, probes=probes, progress=False)
-        out[label] = (trains, states, eng.final_state(), eng.path_meta())
+        out[label] = (trains, states, eng.final_state(), eng.path_meta(), eng.learned_weights())
     return out
 
 
 def _assert_three(out, label, whole=True):
     assert out["whole"][3]["whole_run"] is whole, f"{label}: whole-run loop {'not ' if whole else ''}taken"
     assert out["step"][3]["whole_run"] is False
-    t0, s0, f0, _ = out["numpy"]
+    t0, s0, f0, _, w0 = out["numpy"]
     for path in ("step", "whole"):
-        t1, s1, f1, _ = out[path]
+        t1, s1, f1, _, w1 = out[path]
+        assert list(w0) == list(w1)
+        for name in w0:
+            assert np.array_equal(np.asarray(w0[name]), np.asarray(w1[name])), f"{label}/{path}: learned {name}"
         assert list(t0) == list(t1) and list(s0) == list(s1)
         for name in t0:
             np.testing.assert_array_equal(t0[name].steps, t1[name].steps, err_msg=f"{label}/{path}: {name} steps")
@@ -174,7 +177,7 @@ def _assert_three(out, label, whole=True):
 
 
 #: canonical cases the whole-run loop takes (the others need a per-step Python callback or a numpy step)
-WHOLE_RUN_CASES = ("adaptive", "conductance", "cubalif_chain", "delays", "recurrent_ei", "single_lif",
+WHOLE_RUN_CASES = ("adaptive", "conductance", "cubalif_chain", "delays", "recurrent_ei", "single_lif", "stdp", "stdp_sparse",
                    "subtract_reset")
 
 
@@ -328,8 +331,9 @@ def test_kernel_cache_key_covers_helpers(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not jit.AVAILABLE, reason="numba missing")
 def test_condlif_row_kernel_equals_general_kernel_and_numpy():
-    """The SIMD CondLIF row kernel of the whole-run loop against the general kernel (same loop) and the
-    numpy reference engine: spikes and probed states identical to the last bit, over two calls."""
+    """The SIMD CondLIF row kernels of the whole-run loop (per-neuron constant rows, and scalar constants
+    for a homogeneous population, with the direct ring delivery) against the general kernel (same loop)
+    and the numpy reference engine: spikes and probed states identical to the last bit, over two calls."""
     from neuroport.backends.compiled import CompiledEngine
     from neuroport.backends.numpy import Engine
     from neuroport.models.networks.benchmarks import coba_network
@@ -337,17 +341,153 @@ def test_condlif_row_kernel_equals_general_kernel_and_numpy():
     prog = neuroport.compile(coba_network(n_neurons=400, p=0.1).to_nir(), dt=1e-4)
     probes = [("exc", "v"), ("inh", "g_exc"), ("exc", "refractory_left")]
     outs = []
-    for eng in (CompiledEngine(prog, rows_kernels=True), CompiledEngine(prog, rows_kernels=False), Engine(prog)):
+    for eng in (CompiledEngine(prog, rows_kernels=True), CompiledEngine(prog, rows_kernels=True, uniform_kernels=False),
+                CompiledEngine(prog, rows_kernels=False), Engine(prog)):
         runs = [eng.advance(steps=150, inputs={}, probes=probes, progress=False) for _ in range(2)]
         outs.append((eng, runs))
     assert outs[0][0].path_meta()["row_kernels"] == ["exc", "inh"]
-    assert outs[1][0].path_meta()["row_kernels"] == []
-    ref_runs = outs[2][1]
+    assert outs[0][0].path_meta()["uniform_kernels"] == ["exc", "inh"]
+    assert outs[1][0].path_meta()["row_kernels"] == ["exc", "inh"]
+    assert outs[1][0].path_meta()["uniform_kernels"] == []
+    assert outs[2][0].path_meta()["row_kernels"] == []
+    assert outs[0][0]._loop.d_direct[:4].all()  # each of COBA's 4 projections is its port's only writer
+    ref_runs = outs[3][1]
     assert sum(t.count for t in ref_runs[1][0].values()) > 0
-    for _, runs in outs[:2]:
+    for _, runs in outs[:3]:
         for (trains, states, _), (rtrains, rstates, _) in zip(runs, ref_runs):
             for name in rtrains:
                 assert np.array_equal(trains[name].steps, rtrains[name].steps)
                 assert np.array_equal(trains[name].neurons, rtrains[name].neurons)
             for name, var in probes:
                 assert np.array_equal(states[name][var].view(np.int64), rstates[name][var].view(np.int64))
+
+
+@pytest.mark.skipif(not jit.AVAILABLE, reason="numba missing")
+def test_uniform_constants_detects_heterogeneous_rows():
+    """A CondLIF population whose neurons differ in one constant keeps its per-neuron rows (the scalar
+    kernel would give every neuron the first neuron's value); with equal constants it takes the scalars."""
+    from neuroport import CondLIF
+    from neuroport.backends.compiled import CompiledEngine
+    from neuroport.backends.numpy import Engine
+    from neuroport.models.cond_lif import uniform_constants
+
+    cf, ci = np.ones((6, 5)), np.ones((12, 5))
+    assert uniform_constants(cf, ci) is not None
+    ci[2, 3] = 2.0  # the refractory row
+    assert uniform_constants(cf, ci) is None
+    rng = np.random.default_rng(3)
+    net = neuroport.Network()
+    x = net.input(20, name="x")
+    a = net.population(30, CondLIF(refractory=2e-3, tau_mem=rng.uniform(0.01, 0.03, 30)), name="a")
+    b = net.population(30, CondLIF(refractory=2e-3), name="b")
+    net.connect(x, a, weight=0.5, p=0.3, seed=1, delay=1e-3)
+    net.connect(a, b, weight=0.4, p=0.3, seed=2, delay=1e-3)
+    net.connect(b, a, weight=-0.3, p=0.3, seed=3, delay=2e-3)
+    program = neuroport.compile(net.to_nir(), dt=1e-3)
+    inputs = {"x": (rng.random((200, 20)) < 0.3).astype(float)}
+    eng, ref = CompiledEngine(program), Engine(program)
+    (t1, s1, _), (t0, s0, _) = (e.run(steps=200, inputs=inputs, probes=[("a", "v"), ("b", "v")], progress=False)
+                                for e in (eng, ref))
+    assert eng.path_meta()["row_kernels"] == ["a", "b"] and eng.path_meta()["uniform_kernels"] == ["b"]
+    assert t0["b"].count > 0
+    for name in ("a", "b"):
+        assert np.array_equal(t0[name].neurons, t1[name].neurons) and np.array_equal(t0[name].steps, t1[name].steps)
+        assert np.array_equal(s0[name]["v"].view(np.int64), s1[name]["v"].view(np.int64))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fixed_whole_run_identical_to_per_step_and_numpy(seed):
+    """The fixed engine's whole-run loop (backends/compiled.py run_fixed_steps) against its per-step path
+    and the numpy reference, over two advance calls (rings, states and the step counter carry over):
+    the same integers at every step, spikes, final states and overflow counters."""
+    from neuroport.backends.compiled import CompiledFixedEngine
+    from neuroport.backends.numpy_fixed import FixedEngine
+
+    program = random_fixed_program(seed, models=KINDS, aligned=seed % 3 != 2)
+    steps = 60
+    be = neuroport.backend.get("numpy-fixed")
+    ins = be.check_inputs(program, random_inputs(program, 2 * steps, seed), 2 * steps)
+    runs = {}
+    for label, eng in (("numpy", FixedEngine(program, program.hardware)),
+                       ("step", CompiledFixedEngine(program, program.hardware, whole_run=False)),
+                       ("whole", CompiledFixedEngine(program, program.hardware, whole_run=True))):
+        parts = [eng.advance(steps=steps, inputs={n: a[k * steps:(k + 1) * steps] for n, a in ins.items()},
+                             probes=_probes(program), progress=False) for k in range(2)]
+        eng.flush_counters()
+        runs[label] = (parts, eng.final_state(), eng.counters, eng.path_meta())
+    assert runs["whole"][3]["whole_run"] is True, "this network has no plasticity or depression: whole-run applies"
+    assert runs["step"][3]["whole_run"] is False
+    ref_parts, ref_final, ref_counters, _ = runs["numpy"]
+    assert sum(t.count for part in ref_parts for t in part[0].values()) > 0
+    for label in ("step", "whole"):
+        parts, final, counters, _ = runs[label]
+        for (trains, states, _), (rtrains, rstates, _) in zip(parts, ref_parts):
+            for name in rtrains:
+                assert np.array_equal(trains[name].steps, rtrains[name].steps), f"{label}: {name} steps"
+                assert np.array_equal(trains[name].neurons, rtrains[name].neurons), f"{label}: {name} neurons"
+            for name, variables in rstates.items():
+                for var, arr in variables.items():
+                    assert arr.dtype == states[name][var].dtype
+                    np.testing.assert_array_equal(arr, states[name][var], err_msg=f"{label}: {name}.{var}")
+        for name, variables in ref_final.items():
+            for var, arr in variables.items():
+                np.testing.assert_array_equal(arr, final[name][var], err_msg=f"{label}: final {name}.{var}")
+        assert counters == ref_counters, f"{label}: overflow counters"
+
+
+def test_plasticity_kernels_equal_numpy_rule():
+    """The compiled learning step and plastic delivery (models/plasticity.py kernel section) against the
+    numpy rule on random states: pair (soft and hard bounds) and Diehl & Cook (mu 1, 2, 0.7), with and
+    without depression of columns (a_minus), masked synapses, one and many post neurons; weights,
+    traces and deliveries identical to the last bit over 25 steps."""
+    import copy
+
+    from neuroport.models import plasticity as P
+
+    rng = np.random.default_rng(11)
+    for t in range(48):
+        n_post = 1 if t % 6 == 5 else int(rng.integers(2, 40))
+        n_pre = int(rng.integers(1, 200 if t % 5 == 0 else 40))  # > 128 active columns: the split sum
+        mask = rng.random((n_post, n_pre)) < 0.8
+        rule = ("pair", "diehl_cook")[t % 2]
+        params = dict(rule=rule, bounds=("soft", "hard")[t // 2 % 2], pre_decay=0.05, post_decay=0.07, a_plus=0.01,
+                      a_minus=(0.0, 0.02)[t // 4 % 2], eta=0.01, x_tar=0.4, mu=(1.0, 2.0, 0.7)[t // 8 % 3], w_min=0.0,
+                      w_max=1.0)
+        ref = P.PlasticState(np.where(mask, rng.uniform(-0.2, 1.2, (n_post, n_pre)), 0.0), mask,
+                             rng.uniform(0.5, 2.0, n_post), np.zeros(n_pre), np.zeros(n_post), params, 1)
+        st = copy.deepcopy(ref)
+        work = (np.zeros(n_post, np.int64), np.zeros(n_pre, np.int64), np.zeros(n_post * n_pre), np.zeros(n_pre))
+        for _ in range(25):
+            s_pre, s_post = rng.random(n_pre) < rng.uniform(0.05, 0.9), rng.random(n_post) < 0.2
+            active = np.flatnonzero(s_pre)
+            if active.size:
+                out = np.empty(n_post)
+                P.contribution_kernel(st.weights, st.gain, active, out, work[3])
+                assert np.array_equal(P.contribution(ref, active, None).view(np.int64), out.view(np.int64)), t
+            P.learn(ref, s_pre, s_post)
+            P.learn_kernel(st.weights, st.mask, st.x_pre, st.y_post, s_pre, s_post, *P.kernel_params(params), *work[:3])
+        for a, b in ((ref.weights, st.weights), (ref.x_pre, st.x_pre), (ref.y_post, st.y_post)):
+            assert np.array_equal(a.view(np.int64), b.view(np.int64)), f"case {t} ({rule})"
+
+
+def test_diehl_cook_training_compiled_identical(monkeypatch):
+    """A short Diehl & Cook training (DiehlCook.fit, 20 neurons, 4 digits) on the compiled engine learns
+    the reference engine's weights and thresholds exactly, with plasticity compiled (not in numpy_parts)."""
+    pytest.importorskip("sklearn")
+    from neuroport.apps import diehl_cook as dc
+
+    data = dc.load_split()
+    config = dc.Config(neurons=20, steps=60)
+    learned = {}
+    for engine in ("numpy", "compiled"):
+        monkeypatch.setenv(jit.ENV, engine)
+        model = dc.DiehlCook(config, seed=3)
+        model.fit(data.x_train[:4], progress=False)
+        assert model.sim.engine.path_meta()["engine_path"] == engine
+        learned[engine] = (np.array(model.sim.weights["x->exc"]), model.sim.engine.final_state()["exc"]["theta"].copy())
+        if engine == "compiled":
+            assert not any("plastic" in part for part in model.sim.engine.path_meta()["numpy_parts"])
+    w0, th0 = learned["numpy"]
+    assert np.abs(w0 - dc.DiehlCook(config, seed=3).sim.weights["x->exc"]).max() > 0, "training changed nothing"
+    assert np.array_equal(w0.view(np.int64), learned["compiled"][0].view(np.int64))
+    assert np.array_equal(th0.view(np.int64), learned["compiled"][1].view(np.int64))
