@@ -25,7 +25,7 @@ def register(sub) -> None:
     p.add_argument("file", help="a .nir file")
     add_run_length(p)
     p.add_argument("--backend", default="numpy",
-                   help="numpy, numpy-fixed, lava, lava-fixed, loihi2, brian2 (default numpy)")
+                   help="a registered backend: numpy, numpy-fixed, lava, lava-fixed, loihi2, brian2, nest or a plugin's (default numpy)")
     p.add_argument("--input", default=None, metavar="SPEC",
                    help="poisson:rate=HZ, regular:rate=HZ, population:value=X,rate=HZ[,width=W] (the input "
                         "as one Gaussian population over [0, 1] coding X), zeros, FILE.npy (one (steps, n) "
