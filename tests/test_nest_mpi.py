@@ -209,8 +209,6 @@ def test_worker_parts_split_by_rank_merge_into_the_in_process_result(tmp_path, m
     """The worker (``python -m neuroport.backends.nest.mpi``) on this process's NEST, its part split into two
     fake ranks by neuron (as NEST distributes them), merged and collected: the in-process run's spikes and states."""
     pytest.importorskip("nest", reason="NEST is not installed (pip install 'neuroport[nest]')")
-    import pickle
-
     from neuroport.backend import all_probes, normalize_inputs
     from neuroport.backends.nest import _compat
     from neuroport.backends.nest.backend import collect
@@ -220,12 +218,10 @@ def test_worker_parts_split_by_rank_merge_into_the_in_process_result(tmp_path, m
     steps = 300
     direct = NestBackend().run(program, steps=steps, seed=1)
     ins, prb = normalize_inputs(program, None, steps), all_probes(program, ())
-    job = tmp_path / "job.pkl"
-    job.write_bytes(pickle.dumps({"program": program, "steps": steps, "inputs": ins, "probes": prb, "seed": 1,
-                                  "ranks": 1, "threads": 1}))
+    job = mpi.write_job(str(tmp_path), program, steps=steps, inputs=ins, probes=prb, seed=1, ranks=1, threads=1)
     monkeypatch.setattr(_compat, "have_mpi", lambda nest: True)  # the wheel's single process as "rank 0 of 1"
-    assert mpi.main([str(job), str(tmp_path)]) == 0
-    whole = pickle.loads((tmp_path / "rank0.pkl").read_bytes())
+    assert mpi.main([job, str(tmp_path)]) == 0
+    whole = mpi.read_part(str(tmp_path / "rank0.npz"))
 
     def half(parity):
         part = dict(whole, rank=parity)

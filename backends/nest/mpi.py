@@ -2,12 +2,13 @@
 
 Two ways to run the ``nest`` backend on several MPI processes (docs/nest.md):
 
-* **Launched**: ``NestBackend(ranks=N)`` (``neuroport run --backend nest --ranks N``) pickles the
-  Program, inputs and probes into a private temporary folder and starts
+* **Launched**: ``NestBackend(ranks=N)`` (``neuroport run --backend nest --ranks N``) writes the
+  Program's graph (``job.nir``, with its compile options), the inputs (``inputs.npz``) and the run's
+  settings (``job.json``) into a private temporary folder (no pickle: files neuroport reads anywhere), and starts
   ``mpirun -np N PYTHON -m neuroport.backends.nest.mpi JOB FOLDER`` on loopback (:func:`launch`).
   Every rank builds the whole network (NEST creates only its local neurons), simulates, and writes
   the events its recorders saw (its local neurons' spikes and multimeter samples) to
-  ``FOLDER/rank<r>.pkl``; the parent merges them into one Result (:func:`merge`). The parent never
+  ``FOLDER/rank<r>.npz`` (arrays, plus a JSON header); the parent merges them into one Result (:func:`merge`). The parent never
   imports NEST, so it may run on the PyPI wheel while the worker ``PYTHON`` (``$NEUROPORT_NEST_PYTHON``,
   e.g. ``.venv-nest-mpi/bin/python`` from ``make nest-mpi``) has the MPI build.
 * **Under the user's own mpirun**: ``mpirun -np N python script.py`` where the script calls
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import glob
 import os
-import pickle
+import json
 import re
 import shutil
 import subprocess
@@ -33,8 +34,10 @@ import tempfile
 
 import numpy as np
 
+from neuroport import errors
 from neuroport.errors import BackendError, BackendUnavailableError, NeuroportError
 from neuroport.fileutil import atomic_target
+from neuroport.program import OPTION_NAMES
 
 #: Environment variable naming the Python (with an MPI NEST) that runs the ranks; default this Python.
 PYTHON_ENV = "NEUROPORT_NEST_PYTHON"
@@ -104,19 +107,16 @@ def launch(program, *, steps: int, inputs: dict, probes: list, seed: int, ranks:
     mpirun = find_mpirun()
     python = worker_python(python)
     with tempfile.TemporaryDirectory(prefix="neuroport-nest-mpi-") as folder:
-        job = os.path.join(folder, "job.pkl")
-        with open(job, "wb") as fh:
-            pickle.dump({"program": program, "steps": steps, "inputs": inputs, "probes": list(probes),
-                         "seed": seed, "ranks": ranks, "threads": threads}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        job = write_job(folder, program, steps=steps, inputs=inputs, probes=probes, seed=seed, ranks=ranks,
+                        threads=threads)
         cmd = [mpirun, "-np", str(ranks), "--oversubscribe", "--bind-to", "none", *LOOPBACK,
                python, "-m", "neuroport.backends.nest.mpi", job, folder]
         try:
             proc = subprocess.run(cmd, env=_mpirun_env(), capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise BackendError(f"nest on {ranks} MPI ranks did not finish within {timeout_s} s") from None
-        for path in sorted(glob.glob(os.path.join(folder, "error.*.pkl"))):
-            with open(path, "rb") as fh:
-                raise pickle.load(fh)
+        for path in sorted(glob.glob(os.path.join(folder, "error.*.json"))):
+            raise read_error(path)
         output = proc.stdout + proc.stderr
         if proc.returncode != 0 and "not compiled with MPI" in output:  # NEST exits on import under mpirun
             raise BackendUnavailableError(f"backend 'nest': ranks={ranks} need a NEST built with MPI; the NEST of "
@@ -126,19 +126,135 @@ def launch(program, *, steps: int, inputs: dict, probes: list, seed: int, ranks:
             raise BackendError(f"nest on {ranks} MPI ranks: mpirun exited with {proc.returncode}:\n{tail}")
         parts = []
         for rank in range(ranks):
-            path = os.path.join(folder, f"rank{rank}.pkl")
+            path = os.path.join(folder, f"rank{rank}.npz")
             if not os.path.exists(path):
                 raise BackendError(f"nest on {ranks} MPI ranks: rank {rank} wrote no result ({path})")
-            with open(path, "rb") as fh:
-                parts.append(pickle.load(fh))
+            parts.append(read_part(path))
     return parts
 
 
-def write_part(folder: str, name: str, obj) -> None:
-    """Pickle ``obj`` to ``folder/name`` atomically (a reader never sees half a file)."""
+def write_job(folder: str, program, *, steps: int, inputs: dict, probes, seed: int, ranks: int,
+              threads: int) -> str:
+    """The job's files in ``folder``: ``job.nir`` (the Program's graph with its compile options),
+    ``inputs.npz`` (one array ``(steps, n)`` per input population) and ``job.json`` (steps, probes,
+    seed, ranks, threads); returns the path of ``job.json``. The worker compiles the graph again with
+    the same options (:func:`read_job`): the same Program, since compiling is deterministic."""
+    from neuroport.io import write
+
+    options = {k: program.options[k] for k in OPTION_NAMES if k in program.options}
+    options["probes"] = [list(p) for p in program.probes]
+    _require_recompilable(program, options)
+    write(os.path.join(folder, "job.nir"), program.graph, options={k: options[k] for k in OPTION_NAMES if k in options})
+    with atomic_target(os.path.join(folder, "inputs.npz")) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **{str(k): np.asarray(v) for k, v in inputs.items()})
+    path = os.path.join(folder, "job.json")
+    with atomic_target(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"options": options, "steps": int(steps), "probes": [list(p) for p in probes],
+                       "seed": int(seed), "ranks": int(ranks), "threads": int(threads)}, fh)
+    return path
+
+
+def _compile(graph, options: dict):
+    """The Program of ``graph`` with a job's options (``probes`` as lists)."""
+    from neuroport.compile import compile as compile_graph
+
+    opts = dict(options)
+    probes = tuple(tuple(p) for p in opts.pop("probes", ()))
+    return compile_graph(graph, probes=probes, **opts)
+
+
+def _require_recompilable(program, options: dict) -> None:
+    """Refuse a Program the ranks could not rebuild from its graph (one changed after compiling, e.g. new
+    weights through ``Program.replace``): every population and projection must come out the same."""
+    again = _compile(program.graph, options)
+    same = [(n, p.size) for n, p in program.populations.items()] == [(n, p.size) for n, p in again.populations.items()]
+    same = same and len(program.projections) == len(again.projections)
+    for a, b in zip(program.projections, again.projections) if same else ():
+        wa, wb = a.weights.tocsr(), b.weights.tocsr()
+        same = (a.name, a.pre, a.post, a.port) == (b.name, b.pre, b.post, b.port) and wa.shape == wb.shape \
+            and np.array_equal(wa.indptr, wb.indptr) and np.array_equal(wa.indices, wb.indices) \
+            and np.array_equal(wa.data, wb.data) and np.array_equal(a.delays, b.delays)
+        if not same:
+            break
+    if not same:
+        raise BackendError("nest on MPI ranks: the ranks rebuild the Program from its graph (compile(graph, ...)), "
+                           "and this Program differs from what its graph compiles to (changed after compiling?); "
+                           "put the change into the graph (neuroport.Network / the NIR nodes) and compile that")
+
+
+def read_job(path: str) -> dict:
+    """:func:`write_job`'s files as ``{"program", "inputs", "steps", "probes", "seed", "ranks", "threads"}``."""
+    from neuroport.io import read
+
+    folder = os.path.dirname(path)
+    with open(path, encoding="utf-8") as fh:
+        job = json.load(fh)
+    job["program"] = _compile(read(os.path.join(folder, "job.nir")), job.pop("options"))
+    with np.load(os.path.join(folder, "inputs.npz"), allow_pickle=False) as data:
+        job["inputs"] = {k: data[k] for k in data.files}
+    job["probes"] = [tuple(p) for p in job["probes"]]
+    return job
+
+
+def write_part(folder: str, name: str, part: dict) -> None:
+    """One rank's part (:func:`neuroport.backends.nest.backend.simulate`) as ``folder/name``, an ``.npz``
+    of its event arrays plus a JSON header for the rest, written atomically (a reader never sees half a file)."""
+    arrays, spikes, states = {}, [], []
+    for k, (name_, (times, senders)) in enumerate(part["spikes"].items()):
+        spikes.append(name_)
+        arrays[f"spikes{k}_times"], arrays[f"spikes{k}_senders"] = times, senders
+    for k, (key, (times, senders, values)) in enumerate(part["states"].items()):
+        states.append(list(key))
+        arrays[f"states{k}_times"], arrays[f"states{k}_senders"], arrays[f"states{k}_values"] = times, senders, values
+        arrays[f"states{k}_factor"] = np.asarray(part["factors"][key], dtype=np.float64)
+    header = {k: v for k, v in part.items() if k not in ("spikes", "states", "factors")}
+    header["first_id"] = {str(k): int(v) for k, v in header["first_id"].items()}
+    header.update(spike_names=spikes, state_keys=states)
+    arrays["header"] = np.array(json.dumps(header, default=_json_scalar))
     with atomic_target(os.path.join(folder, name)) as tmp:
         with open(tmp, "wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            np.savez(fh, **arrays)
+
+
+def read_part(path: str) -> dict:
+    """:func:`write_part`'s file as the part it wrote."""
+    with np.load(path, allow_pickle=False) as data:
+        part = json.loads(str(data["header"]))
+        part["spikes"] = {name: (data[f"spikes{k}_times"], data[f"spikes{k}_senders"])
+                          for k, name in enumerate(part.pop("spike_names"))}
+        keys = [tuple(key) for key in part.pop("state_keys")]
+        part["states"] = {key: (data[f"states{k}_times"], data[f"states{k}_senders"], data[f"states{k}_values"])
+                          for k, key in enumerate(keys)}
+        part["factors"] = {key: data[f"states{k}_factor"] for k, key in enumerate(keys)}
+    return part
+
+
+def _json_scalar(value):
+    """numpy scalars (and 0-d arrays) in a part's header as plain Python numbers."""
+    if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def write_error(folder: str, exc: BaseException) -> None:
+    """A rank's failure as ``folder/error.<pid>.json``: the neuroport error class's name and its message."""
+    kind = type(exc).__name__ if isinstance(exc, NeuroportError) else "BackendError"
+    message = str(exc) if isinstance(exc, NeuroportError) else f"nest failed on an MPI rank: {type(exc).__name__}: {exc}"
+    with atomic_target(os.path.join(folder, f"error.{os.getpid()}.json")) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"type": kind, "message": message}, fh)
+
+
+def read_error(path: str) -> NeuroportError:
+    """:func:`write_error`'s file as the error to raise: the same neuroport class (BackendError if unknown)."""
+    with open(path, encoding="utf-8") as fh:
+        record = json.load(fh)
+    cls = getattr(errors, str(record.get("type")), None)
+    if not (isinstance(cls, type) and issubclass(cls, NeuroportError)):
+        cls = BackendError
+    return cls(str(record.get("message", "")))
 
 
 def merge(parts: list) -> dict:
@@ -180,12 +296,9 @@ def gather_in_job(nest, part: dict) -> dict:
     folder = os.path.join(base, f"neuroport-nest-{re.sub(r'[^A-Za-z0-9_.-]', '_', job)}-{_RUNS_IN_JOB[0]}")
     os.makedirs(folder, exist_ok=True)
     rank, size = part["rank"], nest.NumProcesses()
-    write_part(folder, f"rank{rank}.pkl", part)
+    write_part(folder, f"rank{rank}.npz", part)
     nest.SyncProcesses()
-    parts = []
-    for r in range(size):
-        with open(os.path.join(folder, f"rank{r}.pkl"), "rb") as fh:
-            parts.append(pickle.load(fh))
+    parts = [read_part(os.path.join(folder, f"rank{r}.npz")) for r in range(size)]
     nest.SyncProcesses()
     if rank == 0:
         shutil.rmtree(folder, ignore_errors=True)
@@ -193,10 +306,10 @@ def gather_in_job(nest, part: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    """Worker entry (one per rank): ``python -m neuroport.backends.nest.mpi JOB.pkl FOLDER``."""
+    """Worker entry (one per rank): ``python -m neuroport.backends.nest.mpi JOB.json FOLDER``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m neuroport.backends.nest.mpi JOB.pkl FOLDER (started by NestBackend(ranks=N))",
+        print("usage: python -m neuroport.backends.nest.mpi JOB.json FOLDER (started by NestBackend(ranks=N))",
               file=sys.stderr)
         return 2
     job_path, folder = args
@@ -204,8 +317,7 @@ def main(argv=None) -> int:
     from neuroport.backends.nest.backend import simulate
 
     try:
-        with open(job_path, "rb") as fh:
-            job = pickle.load(fh)
+        job = read_job(job_path)
         nest = _compat.nest()
         size = nest.NumProcesses()
         if not _compat.have_mpi(nest) or size != job["ranks"]:
@@ -215,14 +327,9 @@ def main(argv=None) -> int:
                 f"MPI; {BUILD_HINT}")
         part = simulate(nest, job["program"], steps=job["steps"], inputs=job["inputs"], probes=job["probes"],
                         seed=job["seed"], threads=job["threads"])
-        write_part(folder, f"rank{part['rank']}.pkl", part)
+        write_part(folder, f"rank{part['rank']}.npz", part)
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as an exception
-        if not isinstance(exc, NeuroportError):
-            exc = BackendError(f"nest failed on an MPI rank: {type(exc).__name__}: {exc}")
-        try:
-            write_part(folder, f"error.{os.getpid()}.pkl", exc)
-        except Exception:  # noqa: BLE001 - an unpicklable exception: send its text
-            write_part(folder, f"error.{os.getpid()}.pkl", BackendError(f"{type(exc).__name__}: {exc}"))
+        write_error(folder, exc)
         return 1
     return 0
 
