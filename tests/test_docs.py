@@ -207,7 +207,7 @@ def cited_paths(text: str) -> list:
 
 def _exists(cited: str, base: pathlib.Path) -> bool:
     """Whether ``cited`` names a file of the repository (from its root, or from ``base``, the citing
-    file's folder); a path that leaves the repository (``../shared/DESIGN.md``) does not count."""
+    file's folder); a path that leaves the repository (``../outside/DESIGN.md``) does not count."""
     if cited.lstrip("./").startswith(OUTPUT_PREFIXES):
         return True
     bases = [ROOT, base] + ([ROOT / "docs"] if "/" not in cited else [])
@@ -230,12 +230,15 @@ def _help_texts() -> dict:
     return texts
 
 
-def test_cited_path_detection_can_fail():
-    text = "see docs/timing.md, examples/nothing_here.py, ../shared/DESIGN.md and <case>.nir"
+def test_cited_path_detection_can_fail(tmp_path):
+    text = "see docs/timing.md, examples/nothing_here.py, ../outside/DESIGN.md and <case>.nir"
     cited = cited_paths(text)
-    assert cited == ["docs/timing.md", "examples/nothing_here.py", "../shared/DESIGN.md"]
+    assert cited == ["docs/timing.md", "examples/nothing_here.py", "../outside/DESIGN.md"]
     assert _exists("docs/timing.md", ROOT) and not _exists("examples/nothing_here.py", ROOT)
-    assert not _exists("../shared/DESIGN.md", ROOT) and not _exists("DESIGN.md", ROOT)
+    assert not _exists("../outside/DESIGN.md", ROOT) and not _exists("DESIGN.md", ROOT)
+    outside = tmp_path / "DESIGN.md"  # a file that exists, outside the repository: still not citable
+    outside.write_text("# design\n")
+    assert not _exists(os.path.relpath(outside, ROOT), ROOT)
     assert cited_paths("the design (DESIGN.md, section 4)") == ["DESIGN.md"]
 
 
