@@ -29,6 +29,7 @@ spike that makes the post neuron fire counts as "post one step after pre"
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,22 @@ def prepare(proj) -> PlasticState:
                         params, int(delays[0]) if delays.size else 1)
 
 
+def power(c: np.ndarray, mu: float) -> np.ndarray:
+    """``c ** mu`` elementwise (``c`` any shape, ``mu`` a scalar), with the same bits on every CPU: numpy's
+    exact fast paths for ``mu`` in 1, 2, 0.5, 0, -1, and otherwise the C library's scalar ``pow`` per
+    element, which is what the compiled kernel (:func:`_power`) calls. numpy's ``array ** mu`` runs SVML's
+    vectorised pow on AVX-512 machines, whose last bit differs from the C library's (found on an AMD EPYC
+    with AVX-512: Diehl & Cook with ``mu = 0.7`` learned different weights on the two engines).
+
+    >>> import numpy as np
+    >>> float(power(np.array([4.0]), 0.5)[0]), float(power(np.array([2.0]), 3.0)[0])
+    (2.0, 8.0)
+    """
+    if mu in (1.0, 2.0, 0.5, 0.0, -1.0):
+        return c ** mu
+    return np.vectorize(math.pow, otypes=[np.float64])(c, float(mu))
+
+
 def contribution(state: PlasticState, active: np.ndarray, values) -> np.ndarray:
     """Input ``a_in`` (Program units, shape ``(post,)``) from pre channels ``active`` with ``values``."""
     cols = state.weights[:, active]
@@ -104,7 +121,7 @@ def learn(state: PlasticState, s_pre: np.ndarray, s_post: np.ndarray) -> None:
             d_rows = d_rows * (p["w_max"] - w_rows)
             d_cols = d_cols * (w_cols - p["w_min"])
     else:  # diehl_cook
-        d_rows = p["eta"] * (state.x_pre - p["x_tar"]) * np.maximum(p["w_max"] - w_rows, 0.0) ** p["mu"]
+        d_rows = p["eta"] * (state.x_pre - p["x_tar"]) * power(np.maximum(p["w_max"] - w_rows, 0.0), p["mu"])
         d_cols = -p["a_minus"] * np.broadcast_to(state.y_post[:, None], w_cols.shape)
     W[rows] += d_rows * state.mask[rows]
     if cols.size and p["a_minus"] != 0:
@@ -131,7 +148,8 @@ def kernel_params(p: dict) -> tuple:
 
 @njit
 def _power(c, mu):
-    """``c ** mu`` as numpy's ``array ** scalar`` computes it (its fast paths for 1, 2, 0.5, 0, -1)."""
+    """``c ** mu`` as :func:`power` computes it (numpy's fast paths for 1, 2, 0.5, 0, -1, else the C
+    library's ``pow``)."""
     if mu == 1.0:
         return c
     if mu == 2.0:
