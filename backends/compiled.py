@@ -439,6 +439,49 @@ class CompiledEngine(Engine):
     def start(self) -> None:
         super().start()
         self._loop = _WholeRun.build(self) if self.whole_run else None
+        # what restart() writes back: each kernel block's initial states (None: restart rebuilds, see there)
+        self._initial = {}
+        for name, rt in self.runtime.items():
+            if rt is None:
+                continue
+            blk, _, plan = rt
+            if not isinstance(plan, KernelPlan) or blk.any["bias_onset"]:
+                self._initial = None
+                break
+            self._initial[name] = blk.block.copy()
+
+    def restart(self) -> None:
+        """:meth:`start`'s state without building anything again: every kernel block's states back to
+        their initial values, its step count and counts to 0, the rings and work arrays to 0, the
+        depression resources to 1, the learning traces to 0; the plastic weights, the blocks, the
+        whole-run layout and its typed lists are kept (a reset between the samples of a training run
+        was ~70 % of the compiled engine's time, ``benchmarks/bench_train.py``). A network whose
+        populations are not all kernel blocks, or that has a bias onset (its constants change during
+        a run), gets a full :meth:`start`. ``tests/test_compiled.py`` checks a restarted engine gives
+        the bits of a freshly started one."""
+        if self.t is None or self._initial is None:
+            self.start()
+            return
+        for name, initial in self._initial.items():
+            blk, _, plan = self.runtime[name]
+            blk.block[...] = initial
+            blk.t, blk.wide = 0, None
+            blk.count[...] = 0
+            plan.cnt[...] = 0
+        for ring in self.ring.values():
+            ring.fill(0)
+        for x in self.resources.values():
+            x.fill(1.0)
+        for st in self.plastic.values():
+            st.x_pre.fill(0.0)
+            st.y_post.fill(0.0)
+        if self._loop is not None:
+            self._loop.ring.fill(0.0)
+            for a in (self._loop.fired, self._loop.scratch, self._loop.mark, self._loop.touched, self._loop.spiking,
+                      *self._loop.pl_work):
+                a.fill(0)
+        self.sent = {}
+        self.t = 0
 
     def advance(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
         if self.t is None:
@@ -698,6 +741,17 @@ class _WholeRun:
         """The plastic projections' run-time arrays, taken from ``eng.plastic`` at each call (a reset makes
         new states): ``(delays, PW, PM, PG, PX, PY, PP)`` for :func:`run_steps`, or None where a state is
         not float64 in C order (then the per-step path runs)."""
+        arrays = [(st.weights, st.mask, st.gain, st.x_pre, st.y_post) for st in (eng.plastic[n] for n in self.pl_names)]
+        cached = getattr(self, "_plastic_cache", None)
+        if cached is not None and len(cached[0]) == len(arrays) and all(
+                a is b for old, new in zip(cached[0], arrays) for a, b in zip(old, new)):
+            return cached[1]  # the same arrays (a restart keeps them): the same typed lists
+        out = self._plastic_lists(eng)
+        self._plastic_cache = (arrays, out)
+        return out
+
+    def _plastic_lists(self, eng):
+        """:meth:`plastic_arrays` built (typed lists cost ~0.1 ms each)."""
         from numba import types
         from numba.typed import List
 

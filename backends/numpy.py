@@ -193,6 +193,12 @@ class Engine:
         self.sent = {}
         self.t = 0
 
+    def restart(self) -> None:
+        """Back to the state :meth:`start` creates, for :meth:`neuroport.Simulator.reset` (which then puts
+        back the learned weights and the kept variables). Here a full :meth:`start`; the compiled engine
+        does it in place where it can (:meth:`~neuroport.backends.compiled.CompiledEngine.restart`)."""
+        self.start()
+
     def run(self, *, steps: int, inputs: dict, probes: list, progress) -> tuple:
         """Start from the initial state and run ``steps`` steps."""
         self.start()

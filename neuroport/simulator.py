@@ -195,7 +195,7 @@ class Simulator:
                  for name, rt in self.engine.runtime.items() if rt is not None}
         weights = {name: st for name, st in self.engine.plastic.items()}
         t = self.engine.t
-        self.engine.start()
+        self.engine.restart()
         for name, variables in saved.items():
             for var, value in variables.items():
                 self.engine.runtime[name][1][var][:] = value
