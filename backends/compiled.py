@@ -115,7 +115,12 @@ def network_deliver(lo, hi, seg, weights, idx, payload, slot, has_payload, acc, 
                     shifted, flat_ring, offset, size):
     """:meth:`NetworkDelivery.deliver` in one pass: each segment's integer sum over the spiking global
     neurons ``idx`` (times the graded payload of its slot, if any), shifted (floor) and added at ring
-    offset ``seg_key + offset`` (mod ``size``)."""
+    offset ``seg_key + offset`` (mod ``size``).
+
+    ``seg[k] < 0`` marks a synapse of an unshifted segment (``weight_exp >= 0``), whose sum needs no
+    floor: it adds straight into ring offset ``-seg[k] - 1 + offset`` (integer sums are exact in any
+    order, so the ring gets the same integers as from the segment's sum; one random access per synaptic
+    event instead of three, :class:`_CompiledNetworkDelivery`)."""
     nt = 0
     for q in range(idx.shape[0]):
         j = idx[q]
@@ -124,6 +129,12 @@ def network_deliver(lo, hi, seg, weights, idx, payload, slot, has_payload, acc, 
             w = weights[k]
             if has_payload:
                 w = w * payload[slot[k]]
+            if s < 0:
+                f = offset - s - 1
+                if f >= size:
+                    f -= size
+                flat_ring[f] += w
+                continue
             if not mark[s]:
                 mark[s] = True
                 touched[nt] = s
@@ -881,6 +892,8 @@ class _CompiledNetworkDelivery:
     def __init__(self, nd: NetworkDelivery):
         self.nd = nd
         self.weights = nd.weights.astype(np.int64)
+        # synapses of unshifted segments carry -(ring key) - 1: network_deliver adds them straight into the ring
+        self.seg = np.where(nd.seg_shift[nd.seg] == 0, -nd.seg_key[nd.seg] - 1, nd.seg) if nd.seg.size else nd.seg
         self.acc = np.zeros(max(nd.n_seg, 1), dtype=np.int64)
         self.mark = np.zeros(max(nd.n_seg, 1), dtype=np.bool_)
         self.touched = np.zeros(max(nd.n_seg, 1), dtype=np.int64)
@@ -890,7 +903,7 @@ class _CompiledNetworkDelivery:
     def deliver(self, flat_ring, t, idx, payload=None) -> None:
         nd = self.nd
         has = payload is not None
-        network_deliver(nd.lo, nd.hi, nd.seg, self.weights, idx, payload if has else self.no_payload, self.slot, has,
+        network_deliver(nd.lo, nd.hi, self.seg, self.weights, idx, payload if has else self.no_payload, self.slot, has,
                         self.acc, self.mark, self.touched, nd.seg_key, nd.seg_shift, nd.shifted, flat_ring,
                         (t % nd.ring_len) * nd.width, nd.size)
 
@@ -987,7 +1000,7 @@ class CompiledFixedEngine(FixedEngine):
         if self.fanout:
             f = self.fanout[0]
             nd = f.nd
-            fan = (True, nd.lo, nd.hi, nd.seg, f.weights, f.no_payload, f.slot, f.acc, f.mark, f.touched, nd.seg_key,
+            fan = (True, nd.lo, nd.hi, f.seg, f.weights, f.no_payload, f.slot, f.acc, f.mark, f.touched, nd.seg_key,
                    nd.seg_shift, bool(nd.shifted), int(nd.ring_len), int(nd.width), int(nd.size))
         else:
             z = np.zeros(1, dtype=np.int64)
