@@ -342,7 +342,8 @@ def _step_kernel_fixed(kind, S, Cf, Ci, fl, inc, a_exc, a_inh, fired, cnt, lim, 
 def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act, g_lo, g_n, g_c0, g_c1, ring_flat,
                     L, width, fired, in_all, in_lo, in_n, has_fanout, lo, hi, seg, weights, no_payload, slot_of, acc,
                     mark, touched, seg_key, seg_shift, shifted, nd_ring_len, nd_width, nd_size, rec, rec_g, rec_row,
-                    rec_col, idx, spk_step, spk_nrn, n_spk):
+                    rec_col, idx, spk_step, spk_nrn, n_spk, has_dep, dep_x, dep_recover, dep_use, dep_bits, dep_unity,
+                    slot_pre, payload):
     """Steps ``first .. stop - 1`` (local; global ``t0 + local``) of the fixed-point engine for a network
     of kernel blocks, inputs and the merged delivery only (:class:`CompiledFixedEngine`), as
     :meth:`FixedEngine.advance <neuroport.backends.numpy_fixed.FixedEngine.advance>` does them, in the
@@ -354,7 +355,12 @@ def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act,
     ``rec`` gets row ``rec_row[k]`` of ``S[rec_g[k]]``), and the spiking neurons (``idx``: work space,
     ``(n_all,)``) are delivered by :func:`network_deliver` (``has_fanout``; its arrays as
     :class:`_CompiledNetworkDelivery` hands them). Spikes (global ids) are appended to ``spk_*``; the loop
-    stops before a step whose spikes might not fit. Returns ``(next local step, spike count)``."""
+    stops before a step whose spikes might not fit. Returns ``(next local step, spike count)``.
+
+    Short-term depression of the merged delivery (``has_dep``; :class:`~neuroport.models.depression.DepressionFixed`
+    on the engine's resources ``dep_x``, one per payload slot, slot ``q`` the global neuron ``slot_pre[q]``):
+    every resource recovers at the start of the step, and in a step with spikes each spiking slot releases
+    ``(u_se x) >> bits`` into ``payload[q]`` (and loses it) before the delivery multiplies its synapses by it."""
     n_g = kind.shape[0]
     cap = spk_step.shape[0]
     n_all = fired.shape[0]
@@ -363,6 +369,9 @@ def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act,
             return local, n_spk
         t = t0 + local
         row = (t % L) * width
+        if has_dep:
+            for q in range(dep_x.shape[0]):
+                dep_x[q] = dep_unity - (((dep_unity - dep_x[q]) * (dep_unity - dep_recover[q])) >> dep_bits)
         for g in range(n_g):
             n = g_n[g]
             a0 = ring_flat[row + g_c0[g]:row + g_c0[g] + n]
@@ -385,10 +394,16 @@ def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act,
                 spk_step[n_spk] = local
                 spk_nrn[n_spk] = i
                 n_spk += 1
+        if n_idx and has_dep:
+            for q in range(slot_pre.shape[0]):
+                if fired[slot_pre[q]]:
+                    r = (dep_use[q] * dep_x[q]) >> dep_bits
+                    dep_x[q] -= r
+                    payload[q] = r
         if n_idx and has_fanout:
             off = (t % nd_ring_len) * nd_width
-            network_deliver(lo, hi, seg, weights, idx[:n_idx], no_payload, slot_of, False, acc, mark, touched,
-                            seg_key, seg_shift, shifted, ring_flat, off, nd_size)
+            network_deliver(lo, hi, seg, weights, idx[:n_idx], payload if has_dep else no_payload, slot_of, has_dep,
+                            acc, mark, touched, seg_key, seg_shift, shifted, ring_flat, off, nd_size)
     return stop, n_spk
 
 
@@ -912,7 +927,8 @@ class CompiledFixedEngine(FixedEngine):
     """The fixed-point engine with its blocks' steps and its merged delivery compiled (module docstring).
 
     Whole-run loop: when every population is an input or in a block that runs one of
-    :data:`WHOLE_RUN_KERNELS`, and there is no plasticity, no depression and no int32-wrapped channel,
+    :data:`WHOLE_RUN_KERNELS`, and there is no plasticity, no depression outside the merged delivery and
+    no int32-wrapped channel,
     :meth:`advance` runs all its steps in one compiled call (:func:`run_fixed_steps`; in chunks when a
     progress bar shows), the same integer operations in the same order as the per-step path.
     ``whole_run=False`` (or ``$NEUROPORT_WHOLE_RUN=0``) keeps the per-step path;
@@ -929,7 +945,11 @@ class CompiledFixedEngine(FixedEngine):
         self._ran_whole = False
 
     def _whole_run_applies(self) -> bool:
-        if not self.whole_run or self.alone or self.wrapped or self.recovery or self.release is not None:
+        if not self.whole_run or self.alone or self.wrapped:
+            return False
+        # depression: only the merged delivery's (run_fixed_steps has_dep), not a projection's own
+        if self.recovery and (self.release is None or len(self.recovery) > 1 or self.recovery[0][1] is not
+                              self.release[1]):
             return False
         if self.plastic_projs or any(self.outgoing_fixed.values()) or len(self.fanout) > 1:
             return False
@@ -1005,6 +1025,13 @@ class CompiledFixedEngine(FixedEngine):
         else:
             z = np.zeros(1, dtype=np.int64)
             fan = (False, z, z, z, z, z, z, z.copy(), np.zeros(1, dtype=np.bool_), z.copy(), z, z, False, 1, 1, 1)
+        if self.release is not None:
+            dep_c, dep_x = self.release
+            dep = (True, dep_x, dep_c["recover"], dep_c["u_se"], int(dep_c["bits"]), int(dep_c["unity"]),
+                   self.dep_slot_pre.astype(np.int64), np.ones(self.n_slots + 1, dtype=np.int64))
+        else:
+            z = np.zeros(1, dtype=np.int64)
+            dep = (False, z.copy(), z, z, 0, 1, z, z.copy())
         fired = np.zeros(self.n_all, dtype=np.bool_)
         idx = np.zeros(max(self.n_all, 1), dtype=np.int64)
         cap = max(4 * self.n_all, 1 << 16)
@@ -1018,7 +1045,7 @@ class CompiledFixedEngine(FixedEngine):
             done, n_spk = run_fixed_steps(local, stop, self.t, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act, g_lo, g_n,
                                           g_c0, g_c1, self.ring_flat, self.L, self.width, fired, in_all, in_lo,
                                           in_all.shape[1], *fan, rec, rec_g, rec_row, rec_col, idx, spk_step,
-                                          spk_nrn, n_spk)
+                                          spk_nrn, n_spk, *dep)
             if bar is not None:
                 bar.update(done - local)
             local = done
@@ -1060,7 +1087,8 @@ class CompiledFixedEngine(FixedEngine):
         numpy_parts = [f"{', '.join(names)} ({key[0]} step)" for key, names in self.group_layout.items()
                        if neurons.runner(self.program.populations[names[0]]).kernel is None]
         numpy_parts += [f"{n} (step)" for n in self.alone]
-        numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
+        if not self._ran_whole:  # the whole-run loop computes the merged delivery's depression itself
+            numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
         return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole}
 

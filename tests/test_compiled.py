@@ -395,15 +395,19 @@ def test_uniform_constants_detects_heterogeneous_rows():
         assert np.array_equal(s0[name]["v"].view(np.int64), s1[name]["v"].view(np.int64))
 
 
+@pytest.mark.parametrize("depression", [0.0, 0.5])
 @pytest.mark.parametrize("seed", range(6))
-def test_fixed_whole_run_identical_to_per_step_and_numpy(seed):
+def test_fixed_whole_run_identical_to_per_step_and_numpy(seed, depression):
     """The fixed engine's whole-run loop (backends/compiled.py run_fixed_steps) against its per-step path
-    and the numpy reference, over two advance calls (rings, states and the step counter carry over):
-    the same integers at every step, spikes, final states and overflow counters."""
+    and the numpy reference, over two advance calls (rings, states, depression resources and the step
+    counter carry over): the same integers at every step, spikes, final states, resources and overflow
+    counters; with short-term depression on ~half of the projections (merged into the delivery)."""
     from neuroport.backends.compiled import CompiledFixedEngine
     from neuroport.backends.numpy_fixed import FixedEngine
 
-    program = random_fixed_program(seed, models=KINDS, aligned=seed % 3 != 2)
+    program = random_fixed_program(seed, models=KINDS, aligned=seed % 3 != 2, depression=depression)
+    if depression:
+        assert any(p.depression is not None for p in program.projections), "no depressed projection drawn"
     steps = 60
     be = neuroport.backend.get("numpy-fixed")
     ins = be.check_inputs(program, random_inputs(program, 2 * steps, seed), 2 * steps)
@@ -414,13 +418,21 @@ def test_fixed_whole_run_identical_to_per_step_and_numpy(seed):
         parts = [eng.advance(steps=steps, inputs={n: a[k * steps:(k + 1) * steps] for n, a in ins.items()},
                              probes=_probes(program), progress=False) for k in range(2)]
         eng.flush_counters()
-        runs[label] = (parts, eng.final_state(), eng.counters, eng.path_meta())
-    assert runs["whole"][3]["whole_run"] is True, "this network has no plasticity or depression: whole-run applies"
+        runs[label] = (parts, eng.final_state(), eng.counters, eng.path_meta(),
+                       {k: x.copy() for k, x in eng.resources.items()})
+    assert runs["whole"][3]["whole_run"] is True, "no plasticity, depression merged: whole-run applies"
+    assert not any("depression" in part for part in runs["whole"][3]["numpy_parts"])
+    for label in ("step", "whole"):
+        assert runs[label][4].keys() == runs["numpy"][4].keys()
+        for k, x in runs["numpy"][4].items():
+            assert np.array_equal(x, runs[label][4][k]), f"{label}: depression resources of {k}"
+    if depression:  # resources start at unity (1 << bits): some were released
+        assert any(np.any(x < x.max(initial=0)) for x in runs["numpy"][4].values()), "no resource was used"
     assert runs["step"][3]["whole_run"] is False
-    ref_parts, ref_final, ref_counters, _ = runs["numpy"]
+    ref_parts, ref_final, ref_counters = runs["numpy"][:3]
     assert sum(t.count for part in ref_parts for t in part[0].values()) > 0
     for label in ("step", "whole"):
-        parts, final, counters, _ = runs[label]
+        parts, final, counters = runs[label][:3]
         for (trains, states, _), (rtrains, rstates, _) in zip(parts, ref_parts):
             for name in rtrains:
                 assert np.array_equal(trains[name].steps, rtrains[name].steps), f"{label}: {name} steps"
