@@ -939,6 +939,7 @@ class CompiledFixedEngine(FixedEngine):
         super().__init__(program, hardware)
         self.fanout = [_CompiledNetworkDelivery(f) for f in self.fanout]
         self._plans = []
+        self._may_wrap32 = _int32_may_wrap(program, hardware, self.arithmetic)
         if whole_run is None:
             whole_run = os.environ.get(WHOLE_RUN_ENV, "1").strip() != "0"
         self.whole_run = bool(whole_run)
@@ -954,7 +955,7 @@ class CompiledFixedEngine(FixedEngine):
         if self.plastic_projs or any(self.outgoing_fixed.values()) or len(self.fanout) > 1:
             return False
         for group, _, _, _ in self.groups:
-            if not _compiled_step(group) or group.model.kernel not in WHOLE_RUN_KERNELS:
+            if not self._kernel_steps(group) or group.model.kernel not in WHOLE_RUN_KERNELS:
                 return False
             if len(group.model.kernel_flags) + 8 > N_FLAGS:
                 return False
@@ -1072,8 +1073,21 @@ class CompiledFixedEngine(FixedEngine):
             states.setdefault(pop_name, {})[var] = arr
         return trains, states, wall
 
-    def block_step(self, block):
+    def _kernel_steps(self, block) -> bool:
+        """Whether ``block`` runs its compiled kernel: :func:`_compiled_step`, and for Lava's LIF (its int32
+        datapath, ``int32_datapath``) only where no input can wrap it (:func:`_int32_may_wrap`): the
+        kernels compute ``u`` in int64 and have no int32 wrap; such a block steps in numpy, which wraps."""
         if not _compiled_step(block):
+            return False
+        if not block.model.int32_datapath:
+            return True
+        names = next((names for group, names, _, _ in self.groups if group is block), None)
+        if names is None:
+            names = [n for n in self.alone if self.runtime and self.runtime[n][0] is block]
+        return not any(self._may_wrap32.get(n, True) for n in names)
+
+    def block_step(self, block):
+        if not self._kernel_steps(block):
             return block.step
         plan = _fortran(KernelPlan(block))
         self._plans.append(plan)
@@ -1087,10 +1101,36 @@ class CompiledFixedEngine(FixedEngine):
         numpy_parts = [f"{', '.join(names)} ({key[0]} step)" for key, names in self.group_layout.items()
                        if neurons.runner(self.program.populations[names[0]]).kernel is None]
         numpy_parts += [f"{n} (step)" for n in self.alone]
+        numpy_parts += [f"{n} (int32 datapath can wrap)" for n, may in self._may_wrap32.items() if may]
         if not self._ran_whole:  # the whole-run loop computes the merged delivery's depression itself
             numpy_parts += [f"{p.name} (depression)" for p in self.program.projections if p.depression is not None]
         numpy_parts += [f"{p.name} (plasticity)" for p in self.program.projections if p.plasticity is not None]
         return {"engine_path": "compiled", "numpy_parts": numpy_parts, "whole_run": self._ran_whole}
+
+
+def _int32_may_wrap(program, hardware, ar) -> dict:
+    """``{population: bool}`` for the populations of an int32-datapath model (Lava's LIF): whether its
+    ``u`` sum ``decayed + (a_in << act_shift)`` can leave int32 in some step, from the largest positive
+    and negative input of every incoming projection with every input spiking
+    (:func:`neuroport.fixed_bounds.projection_extremes`, depression payloads and plastic weight ranges
+    included) and ``|u| < 2**23``. Where it can, the compiled engine steps the population in numpy
+    (found by ``tests/test_overflow.py``: 2,100 inputs of weight 80 wrapped in numpy and not in the kernel)."""
+    from neuroport.fixed_bounds import projection_extremes
+
+    pops = program.populations
+    out = {}
+    half, m, shift = float(ar.word_half), float(ar.max_uv), 2.0 ** int(ar.act_shift)
+    for name, pop in pops.items():
+        if pop.is_input or not getattr(neurons.runner(pop), "int32_datapath", False):
+            continue
+        pos, neg = np.zeros(pop.size), np.zeros(pop.size)
+        for proj in program.projections:
+            if proj.post == name and proj.nnz:
+                p, n = projection_extremes(proj, hardware)
+                pos += p
+                neg += n
+        out[name] = bool(pos.max(initial=0.0) * shift + m >= half or neg.min(initial=0.0) * shift - m < -half)
+    return out
 
 
 def _fortran(plan):

@@ -535,3 +535,27 @@ def test_reset_restart_in_place_equals_fresh_start(case):
                 np.testing.assert_array_equal(arr, b.states[key][var], err_msg=f"{case.name} run {k}: {key}.{var}")
         for name in wa:
             assert np.array_equal(wa[name], wb[name]), f"{case.name} run {k}: weights {name}"
+
+
+@pytest.mark.parametrize("n_in, weight, wraps", [(2100, 80.0, True), (2100, -80.0, True), (40, 80.0, False)])
+def test_fixed_lif_int32_datapath_steps_in_numpy_only_where_it_can_wrap(n_in, weight, wraps):
+    """Lava's LIF sums ``u`` in int32 (``a_in << 6`` wraps); the kernels sum in int64. A LIF population
+    whose inputs can reach int32 steps in numpy inside the compiled engine (and says so in
+    ``numpy_parts``), one whose inputs cannot keeps its kernel and the whole-run loop; both give the
+    numpy path's integers at every step."""
+    import nir
+
+    lif = nir.LIF(tau=np.full(4, 0.01), r=np.ones(4), v_leak=np.zeros(4), v_threshold=np.ones(4))
+    graph = nir.NIRGraph.from_list(nir.Input(np.array([n_in])), nir.Linear(np.full((4, n_in), weight)), lif,
+                                   nir.Output(np.array([4])))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the quantization report's "can overflow" (tests/test_overflow.py)
+        fixed, _ = neuroport.quantize(neuroport.compile(graph, dt=1e-3))
+        out = _run_both("numpy-fixed", fixed, {next(iter(fixed.inputs)): np.ones((30, n_in))}, 30)
+    _assert_same(out, f"{n_in} x {weight}")
+    meta = out["compiled"][5].path_meta()
+    assert any("int32 datapath can wrap" in part for part in meta["numpy_parts"]) is wraps
+    assert meta["whole_run"] is not wraps
+    assert bool(np.sum(out["numpy"][4]["lif"]["int32_wraps"]) > 0) is wraps, "the wrapping cases must actually wrap"
