@@ -10,7 +10,7 @@ functions, and the engines run their numpy reference path instead
 
 Switch: ``engine="numpy"`` or ``"compiled"`` (``Simulator``, ``neuroport.run``,
 the numpy backends), or the environment variable ``NEUROPORT_ENGINE``;
-default :data:`DEFAULT` (``"numpy"``). ``NEUROPORT_THREADS`` (or
+default :data:`DEFAULT` (``"compiled"`` where numba imports, else ``"numpy"``). ``NEUROPORT_THREADS`` (or
 :func:`set_threads`) sets numba's thread count; kernels are single-threaded
 unless a kernel says otherwise (measured on a shared 2-core machine, a
 thread pool cost more than it gained).
@@ -45,10 +45,11 @@ except Exception as exc:  # pragma: no cover
     REASON = f"numba does not import ({type(exc).__name__}: {exc})"
 
 ENGINES = ("numpy", "compiled")
-#: The path without a choice: ``"numpy"`` for now. Measured on the shared 2-core machine
-#: (benchmarks/bench_engines.py, COBA), the per-population kernels are not yet faster than the
-#: vectorised numpy step (scalar, branchy loops vs numpy's SIMD passes); see the issue's note.
-DEFAULT = "numpy"
+#: The path without a choice: ``"compiled"`` where numba imports, else ``"numpy"`` (the reference, which
+#: the compiled path equals bit for bit: tests/test_compiled.py). Measured with benchmarks/bench_engines.py
+#: (COBA 4k, dt 0.1 ms) the compiled float engine runs at Brian2 cpp_standalone's speed and ~8x the numpy
+#: path; a machine's first run compiles the kernels once (numba's on-disk cache, module docstring).
+DEFAULT = "compiled" if AVAILABLE else "numpy"
 ENV = "NEUROPORT_ENGINE"
 
 

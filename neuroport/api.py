@@ -78,7 +78,7 @@ def run(network, *, backend: str = "numpy", steps: int | None = None, duration=N
         Raise instead of warn when quantization loses information.
     engine : {"numpy", "compiled"}, optional
         For ``numpy`` / ``numpy-fixed``: the numpy reference path or the numba kernels (default:
-        ``$NEUROPORT_ENGINE``, else ``neuroport.models.jit.DEFAULT``, ``"numpy"``); ``Result.meta["engine_path"]``.
+        ``$NEUROPORT_ENGINE``, else ``neuroport.models.jit.DEFAULT``: ``"compiled"`` where numba imports); ``Result.meta["engine_path"]``.
 
     Returns
     -------
