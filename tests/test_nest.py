@@ -12,20 +12,20 @@ pytest.importorskip("nest", reason="NEST is not installed (pip install 'neuropor
 
 import neuroport  # noqa: E402
 from neuroport.compare import compare  # noqa: E402
-from neuroport.errors import CompileError, UnsupportedNodeError  # noqa: E402
+from neuroport.errors import CompileError, ParameterError, UnsupportedNodeError  # noqa: E402
 from neuroport.models.networks.benchmarks import coba_network  # noqa: E402
 
 DT = 1e-4
 
 
-def _single(spec, weight, steps=400, seed=0):
+def _single(spec, weight, steps=400, seed=0, dt=DT):
     net = neuroport.Network()
     x = net.input(5, name="x")
     p = net.population(3, spec, name="p")
     net.connect(x, p, weight=weight, p=1.0, seed=1)
     net.probe(p, "v")
     inputs = (np.random.default_rng(seed).random((steps, 5)) < 0.05).astype(float)
-    return {be: neuroport.run(net, backend=be, steps=steps, inputs=inputs, dt=DT, scheme="exact")
+    return {be: neuroport.run(net, backend=be, steps=steps, inputs=inputs, dt=dt, scheme="exact")
             for be in ("numpy", "nest")}
 
 
@@ -42,6 +42,23 @@ def test_driven_neuron_spikes_within_one_step(spec, weight):
     assert np.max(np.abs(np.sort(a.steps) - np.sort(b.steps))) <= 1
     va, vb = res["numpy"].states["p"]["v"], res["nest"].states["p"]["v"]
     assert vb.shape == va.shape and np.ptp(vb) > 0.1
+
+
+def test_power_of_two_dt_runs_on_a_tic_grid_of_its_own():
+    """dt = 2**-10 s (the STDP cases', exact in Lava's decays) is no whole number of NEST's default 1 us
+    tics; the backend sets ``tics_per_ms = 1024`` and the spikes land where numpy's do (within one step)."""
+    res = _single(neuroport.LIF(tau=16 * 2.0 ** -10, v_threshold=1.0), 30.0, dt=2.0 ** -10)
+    a, b = res["numpy"].spikes["p"], res["nest"].spikes["p"]
+    assert a.count >= 10 and a.count == b.count
+    assert np.max(np.abs(np.sort(a.steps) - np.sort(b.steps))) <= 1
+
+
+def test_dt_off_every_tic_grid_is_refused():
+    net = neuroport.Network()
+    x = net.input(2, name="x")
+    net.connect(x, net.population(1, neuroport.LIF(tau=0.02, v_threshold=1.0), name="p"), weight=1.0)
+    with pytest.raises(ParameterError, match="whole number of its tics"):
+        neuroport.run(net, backend="nest", steps=10, dt=1e-3 / 3, scheme="exact")
 
 
 def test_coba_rates_and_cv_within_10_percent():

@@ -21,7 +21,7 @@ import numpy as np
 
 from neuroport.backend import Backend, all_probes, check_steps, normalize_inputs
 from neuroport.backends.nest import _compat, mpi
-from neuroport.backends.nest.lowering import check_dt, lower
+from neuroport.backends.nest.lowering import check_dt, lower, tics_per_ms
 from neuroport.errors import BackendError, CompileError, InputError, NeuroportError
 from neuroport.program import FixedProgram
 from neuroport.result import Result, SpikeTrain
@@ -156,7 +156,8 @@ def simulate(nest, program, *, steps: int, inputs: dict, probes: list, seed: int
         t_build = time.perf_counter()
         nest.ResetKernel()
         _compat.quiet(nest)
-        nest.SetKernelStatus({"resolution": dt_ms, "local_num_threads": threads,
+        nest.SetKernelStatus({"tics_per_ms": int(tics_per_ms(float(program.dt))), "resolution": dt_ms,
+                              "local_num_threads": threads,
                               "rng_seed": int(seed) % (2 ** 31 - 2) + 1, "print_time": False})
         lowered = lower(nest, program, steps=steps, inputs=inputs, probes=probes)
         t0 = time.perf_counter()

@@ -70,14 +70,31 @@ def _reset_of(pop) -> str:
     return pop.reset
 
 
+#: NEST's tic grids tried for a dt, in order: its default 1000 tics per ms (1 us), then powers of two
+#: (a dt such as 2**-10 s, which makes Lava's decays exact, is 1000 tics of 1/1024 ms)
+TIC_GRIDS = (1000,) + tuple(2 ** k for k in range(10, 21))
+
+
+def tics_per_ms(dt: float) -> int:
+    """The ``tics_per_ms`` NEST runs ``dt`` (s) at: the first of :data:`TIC_GRIDS` of which ``dt`` is a whole
+    number of tics; refused (ParameterError) when there is none.
+
+    >>> tics_per_ms(1e-4), tics_per_ms(2.0 ** -10)
+    (1000, 1024)
+    """
+    dt_ms = float(dt) * MS
+    for tics in TIC_GRIDS:
+        n = dt_ms * tics
+        if dt_ms > 0 and round(n) >= 1 and abs(n - round(n)) <= 1e-9 * n:
+            return tics
+    raise ParameterError(f"dt = {dt!r} s: NEST's resolution must be a whole number of its tics: of 1 us (the "
+                         f"default 1000 tics per ms) or of 1/2**k ms (k = 10..20); compile with such a dt")
+
+
 def check_dt(dt: float) -> float:
-    """``dt`` (s) as NEST's resolution in ms; refused unless a whole number of NEST's default tics (1 us)."""
-    dt_ms = dt * MS
-    tics = dt_ms * 1000.0
-    if dt_ms <= 0 or abs(tics - round(tics)) > 1e-6 * max(1.0, tics):
-        raise ParameterError(f"dt = {dt!r} s: NEST's resolution must be a whole number of microseconds "
-                             "(its default 1000 tics per ms); compile with such a dt")
-    return round(tics) / 1000.0
+    """``dt`` (s) as NEST's resolution in ms, a whole number of :func:`tics_per_ms` tics (else ParameterError)."""
+    tics = tics_per_ms(dt)
+    return round(float(dt) * MS * tics) / tics
 
 
 def lower(nest, program, *, steps: int, inputs: dict, probes: list) -> Lowered:
@@ -240,8 +257,8 @@ def _check_path(path, nodes) -> None:
     if path.plasticity is not None:
         raise UnsupportedNodeError(
             f"{path.name}: plastic projections (STDP) are not lowered by backend 'nest' yet (NEST's stdp_synapse "
-            "pairs spikes with its own trace and weight rules, not mapped to neuroport's); run learning on numpy "
-            "or brian2 and run the trained weights on nest")
+            "applies potentiation at the next pre spike and pairs spikes on their arrival times, not as neuroport's "
+            "rule does; docs/nest.md); run learning on numpy or brian2 and run the trained weights on nest")
     if pre.model != "input" and not neurons.get(pre.model).emits_spikes(pre.model):
         raise UnsupportedNodeError(f"{path.name}: graded output of {path.pre!r} ({pre.model}) has no NEST form "
                                    "(NEST connections carry spikes); run it on numpy or brian2")

@@ -115,16 +115,16 @@ UNSUPPORTED = {
 
 # nest (backends/nest, docs/nest.md) runs the cases at scheme "exact" against numpy compiled alike
 # (tests/test_equivalence.py scheme_for); what it refuses:
-_NEST_DT = Unsupported(ParameterError, r"NEST's resolution must be a whole number of microseconds",
-                       "the STDP cases step dt = 2**-10 s, not a whole number of NEST's 1 us tics; NEST's "
-                       "stdp_synapse is not mapped to neuroport's rule either (plastic projections are refused)")
+_NEST_STDP = Unsupported(UnsupportedNodeError, r"plastic projections \(STDP\) are not lowered by backend 'nest'",
+                       "NEST's stdp_synapse is not mapped to neuroport's rule (it applies potentiation at the next "
+                       "pre spike and pairs on arrival times; docs/nest.md): plastic projections are refused")
 UNSUPPORTED.update({
     ("nest", "adaptive"): Unsupported(UnsupportedNodeError, r"adaptive threshold",
                                       "NEST's aeif / iaf models have no threshold that jumps by theta_plus"),
     ("nest", "subtract_reset"): Unsupported(UnsupportedNodeError, r"reset 'subtract'",
                                             "NEST's models reset v to V_reset"),
-    ("nest", "stdp"): _NEST_DT,
-    ("nest", "stdp_sparse"): _NEST_DT,
+    ("nest", "stdp"): _NEST_STDP,
+    ("nest", "stdp_sparse"): _NEST_STDP,
     ("nest", "quadratic"): Unsupported(ParameterError, r"no closed-form update",
                                        "nest compares at scheme 'exact', which the QIF has not (and no NEST model "
                                        "is mapped to it)"),
