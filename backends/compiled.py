@@ -40,6 +40,7 @@ from neuroport.models import neurons
 from neuroport.models.arithmetic import FLOAT
 from neuroport.models.adaptive_lif import _alif_kernel
 from neuroport.models.base import Block, KernelPlan
+from neuroport.models.depression import recover_kernel, release_kernel
 from neuroport.models.cond_lif import (_condlif_float_rows, _condlif_float_uniform, _condlif_kernel, float_rows_apply,
                                        uniform_constants)
 from neuroport.models.jit import njit
@@ -370,8 +371,7 @@ def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act,
         t = t0 + local
         row = (t % L) * width
         if has_dep:
-            for q in range(dep_x.shape[0]):
-                dep_x[q] = dep_unity - (((dep_unity - dep_x[q]) * (dep_unity - dep_recover[q])) >> dep_bits)
+            recover_kernel(dep_x, dep_recover, dep_bits, dep_unity)
         for g in range(n_g):
             n = g_n[g]
             a0 = ring_flat[row + g_c0[g]:row + g_c0[g] + n]
@@ -395,11 +395,7 @@ def run_fixed_steps(first, stop, t0, kind, S, Cf, Ci, fl, inc, cnt, lim, m, act,
                 spk_nrn[n_spk] = i
                 n_spk += 1
         if n_idx and has_dep:
-            for q in range(slot_pre.shape[0]):
-                if fired[slot_pre[q]]:
-                    r = (dep_use[q] * dep_x[q]) >> dep_bits
-                    dep_x[q] -= r
-                    payload[q] = r
+            release_kernel(dep_x, dep_use, dep_bits, fired, slot_pre, payload)
         if n_idx and has_fanout:
             off = (t % nd_ring_len) * nd_width
             network_deliver(lo, hi, seg, weights, idx[:n_idx], payload if has_dep else no_payload, slot_of, has_dep,
@@ -764,9 +760,10 @@ class _WholeRun:
                 self.d_port, self.d_delay, self.d_ptr, self.d_idx, self.indptr, self.indices, self.data)
 
     def plastic_arrays(self, eng):
-        """The plastic projections' run-time arrays, taken from ``eng.plastic`` at each call (a reset makes
-        new states): ``(delays, PW, PM, PG, PX, PY, PP)`` for :func:`run_steps`, or None where a state is
-        not float64 in C order (then the per-step path runs)."""
+        """The plastic projections' run-time arrays, taken from ``eng.plastic``: ``(delays, PW, PM, PG, PX, PY,
+        PP)`` for :func:`run_steps`, or None where a state is not float64 in C order (then the per-step path
+        runs). Built again only when a state's arrays are new objects (a full :meth:`CompiledEngine.start`;
+        :meth:`CompiledEngine.restart` keeps them)."""
         arrays = [(st.weights, st.mask, st.gain, st.x_pre, st.y_post) for st in (eng.plastic[n] for n in self.pl_names)]
         cached = getattr(self, "_plastic_cache", None)
         if cached is not None and len(cached[0]) == len(arrays) and all(
@@ -1112,24 +1109,18 @@ def _int32_may_wrap(program, hardware, ar) -> dict:
     """``{population: bool}`` for the populations of an int32-datapath model (Lava's LIF): whether its
     ``u`` sum ``decayed + (a_in << act_shift)`` can leave int32 in some step, from the largest positive
     and negative input of every incoming projection with every input spiking
-    (:func:`neuroport.fixed_bounds.projection_extremes`, depression payloads and plastic weight ranges
-    included) and ``|u| < 2**23``. Where it can, the compiled engine steps the population in numpy
+    (:func:`neuroport.fixed_bounds.integer_bound`, the quantizer's overflow check: depression payloads and
+    plastic weight ranges included) and ``|u| < 2**23``. Where it can, the compiled engine steps the population in numpy
     (found by ``tests/test_overflow.py``: 2,100 inputs of weight 80 wrapped in numpy and not in the kernel)."""
-    from neuroport.fixed_bounds import projection_extremes
+    from neuroport.fixed_bounds import integer_bound
 
-    pops = program.populations
     out = {}
-    half, m, shift = float(ar.word_half), float(ar.max_uv), 2.0 ** int(ar.act_shift)
-    for name, pop in pops.items():
+    for name, pop in program.populations.items():
         if pop.is_input or not getattr(neurons.runner(pop), "int32_datapath", False):
             continue
-        pos, neg = np.zeros(pop.size), np.zeros(pop.size)
-        for proj in program.projections:
-            if proj.post == name and proj.nnz:
-                p, n = projection_extremes(proj, hardware)
-                pos += p
-                neg += n
-        out[name] = bool(pos.max(initial=0.0) * shift + m >= half or neg.min(initial=0.0) * shift - m < -half)
+        bound = integer_bound(pop, [p for p in program.projections if p.post == name], hardware)
+        # the u sum wraps too: |decayed u| < 2**23 on top of a << act_shift
+        out[name] = bound.dense_can_wrap(hardware) or bound.shifted_worst + ar.max_uv >= ar.word_half
     return out
 
 

@@ -90,3 +90,26 @@ class DepressionFixed:
         r = (c["u_se"][active] * x[active]) >> c["bits"]
         x[active] -= r
         return r
+
+
+# -- kernel: the compiled fixed engine's whole-run loop (backends/compiled.py run_fixed_steps) ---------------
+from neuroport.models.jit import njit  # noqa: E402
+
+
+@njit
+def recover_kernel(x, recover, bits, unity):
+    """:meth:`DepressionFixed.recover` on every resource ``x`` (int64, in place), the same integers."""
+    for q in range(x.shape[0]):
+        x[q] = unity - (((unity - x[q]) * (unity - recover[q])) >> bits)
+
+
+@njit
+def release_kernel(x, u_se, bits, fired, slot_pre, payload):
+    """:meth:`DepressionFixed.release` of every slot ``q`` whose neuron ``slot_pre[q]`` fired (``fired``:
+    bool per global neuron): ``payload[q] = (u_se x) >> bits``, subtracted from ``x``; other slots keep
+    their payload (their synapses are not delivered this step)."""
+    for q in range(slot_pre.shape[0]):
+        if fired[slot_pre[q]]:
+            r = (u_se[q] * x[q]) >> bits
+            x[q] -= r
+            payload[q] = r

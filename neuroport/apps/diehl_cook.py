@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import warnings
 from dataclasses import dataclass
 
@@ -114,11 +113,9 @@ def present(sim, image, config: Config, seed: int) -> np.ndarray:
 
 
 def batch_engine() -> str:
-    """The engine path batched evaluation runs on: ``$NEUROPORT_ENGINE`` when set, else ``"compiled"``
-    where numba imports, else ``"numpy"`` (:mod:`neuroport.models.jit`)."""
-    if os.environ.get(jit.ENV, "").strip():
-        return jit.engine_path()
-    return "compiled" if jit.AVAILABLE else "numpy"
+    """The engine path batched evaluation runs on: the default one, :func:`neuroport.models.jit.engine_path`
+    (``$NEUROPORT_ENGINE`` when set, else ``"compiled"`` where numba imports, else ``"numpy"``)."""
+    return jit.engine_path()
 
 
 def present_batch(program, images, config: Config, seeds, *, backend: str = "numpy",
